@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AdminApiModule } from '@switchboard/admin-api';
+import { ConfigModule, ServiceConfig } from '@switchboard/config';
+import { DbModule } from '@switchboard/db';
+import { RedisModule } from '@switchboard/redis';
+import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import type { DestinationStream } from 'pino';
+
+/** The admin REST API and the audit log it keeps from the event stream. */
+@Module({})
+export class AdminModule {
+  static forRoot(config: ServiceConfig<'admin'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+    return {
+      module: AdminModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggingModule({ service: 'admin', level: config.LOG_LEVEL, stream: options.logStream }),
+        MetricsModule.forRoot('admin'),
+        DbModule.forRoot(config.DATABASE_URL, 'switchboard-admin'),
+        RedisModule.forRoot(config.REDIS_URL, 'switchboard-admin'),
+        HealthModule.forRoot([DatabaseCheck, RedisCheck]),
+        AdminApiModule.forRoot({ adminToken: config.ADMIN_TOKEN, redisUrl: config.REDIS_URL }),
+      ],
+    };
+  }
+}

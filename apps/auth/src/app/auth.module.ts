@@ -1,0 +1,30 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ServiceConfig } from '@switchboard/config';
+import { DbModule } from '@switchboard/db';
+import { OutboxPublisherModule } from '@switchboard/events';
+import { IdentitySecretsModule } from '@switchboard/identity';
+import { IpsConnectActionsModule } from '@switchboard/ips-connect';
+import { RedisModule } from '@switchboard/redis';
+import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import type { DestinationStream } from 'pino';
+
+/** Owns members, credentials, keys and slaves; the only writer of those tables. Internal only. */
+@Module({})
+export class AuthModule {
+  static forRoot(config: ServiceConfig<'auth'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggingModule({ service: 'auth', level: config.LOG_LEVEL, stream: options.logStream }),
+        MetricsModule.forRoot('auth'),
+        DbModule.forRoot(config.DATABASE_URL, 'switchboard-auth'),
+        RedisModule.forRoot(config.REDIS_URL, 'switchboard-auth'),
+        HealthModule.forRoot([DatabaseCheck, RedisCheck]),
+        IdentitySecretsModule.forRoot({ secretsKey: config.SECRETS_KEY, internalToken: config.INTERNAL_TOKEN }),
+        OutboxPublisherModule.forRoot({ databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
+        IpsConnectActionsModule.forRoot({ masterKey: config.MASTER_KEY }),
+      ],
+    };
+  }
+}

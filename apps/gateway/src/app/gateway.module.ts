@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthClient, AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
+import { ConfigModule, ServiceConfig } from '@switchboard/config';
+import { IpsConnectGatewayModule } from '@switchboard/ips-connect';
+import { RedisModule } from '@switchboard/redis';
+import { HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import type { DestinationStream } from 'pino';
+
+/** The public edge: IPS Connect (and, next, the application API). Stateless. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: ServiceConfig<'gateway'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggingModule({ service: 'gateway', level: config.LOG_LEVEL, stream: options.logStream }),
+        MetricsModule.forRoot('gateway'),
+        RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
+        AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
+        HealthModule.forRoot([RedisCheck, AuthServiceCheck]),
+        IpsConnectGatewayModule.forRoot(AuthClient),
+      ],
+    };
+  }
+}

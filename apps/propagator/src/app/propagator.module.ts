@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ServiceConfig } from '@switchboard/config';
+import { DbModule } from '@switchboard/db';
+import { PropagationWorkerModule, WorkerCheck } from '@switchboard/propagation';
+import { RedisModule } from '@switchboard/redis';
+import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import type { DestinationStream } from 'pino';
+
+/** The BullMQ worker delivering changes to slaves; serves only /health and /metrics. */
+@Module({})
+export class PropagatorModule {
+  static forRoot(config: ServiceConfig<'propagator'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+    return {
+      module: PropagatorModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggingModule({ service: 'propagator', level: config.LOG_LEVEL, stream: options.logStream }),
+        MetricsModule.forRoot('propagator'),
+        DbModule.forRoot(config.DATABASE_URL, 'switchboard-propagator'),
+        RedisModule.forRoot(config.REDIS_URL, 'switchboard-propagator'),
+        PropagationWorkerModule.forRoot({ redisUrl: config.REDIS_URL }),
+        HealthModule.forRoot([DatabaseCheck, RedisCheck, WorkerCheck]),
+      ],
+    };
+  }
+}

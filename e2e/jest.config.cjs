@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'e2e',
+  preset: '../jest.preset.js',
+  testTimeout: 60000,
+};

@@ -1,0 +1,4 @@
+export * from './lib/admin-token.guard';
+export * from './lib/audit.recorder';
+export * from './lib/admin.controllers';
+export * from './lib/admin-api.module';

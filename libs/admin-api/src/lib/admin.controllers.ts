@@ -1,0 +1,112 @@
+import { BadRequestException, Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
+import { AdminTokenGuard } from './admin-token.guard';
+
+class SlaveView {
+  @ApiProperty() id!: number;
+  @ApiProperty() url!: string;
+  @ApiProperty() enabled!: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String }) disabled_reason!: string | null;
+  @ApiProperty() registered_at!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) last_access_at!: string | null;
+}
+
+class AuditEventView {
+  @ApiProperty() id!: string;
+  @ApiProperty() event_id!: string;
+  @ApiProperty({ example: 'slave_registered' }) type!: string;
+  @ApiProperty() occurred_at!: string;
+  @ApiProperty() source!: string;
+  @ApiPropertyOptional({ nullable: true, type: Number }) slave_id!: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) member_id!: number | null;
+  @ApiProperty({ type: Object }) details!: Record<string, unknown>;
+}
+
+class AuditPage {
+  @ApiProperty({ type: [AuditEventView] }) items!: AuditEventView[];
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'pass as `before` for the next page' })
+  next_before!: string | null;
+}
+
+@ApiTags('slaves')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@UseGuards(AdminTokenGuard)
+@Controller('admin/slaves')
+export class AdminSlavesController {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Every registered slave (never its key). */
+  @Get()
+  @ApiOkResponse({ type: [SlaveView] })
+  async list(): Promise<SlaveView[]> {
+    const slaves = await this.db.getRepository(SlaveEntity).find({ order: { id: 'ASC' } });
+    return slaves.map((s) => ({
+      id: s.id,
+      url: s.url,
+      enabled: s.enabled,
+      disabled_reason: s.disabledReason,
+      registered_at: s.registeredAt.toISOString(),
+      last_access_at: s.lastAccessAt?.toISOString() ?? null,
+    }));
+  }
+}
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@UseGuards(AdminTokenGuard)
+@Controller('admin/audit')
+export class AdminAuditController {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The audit log, newest first. */
+  @Get()
+  @ApiQuery({ name: 'type', required: false, description: 'only events of this type, e.g. slave_registered' })
+  @ApiQuery({ name: 'slave_id', required: false })
+  @ApiQuery({ name: 'member_id', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1–500, default 100' })
+  @ApiQuery({ name: 'before', required: false, description: 'only events with an id below this (paging)' })
+  @ApiOkResponse({ type: AuditPage })
+  async list(@Query() query: Record<string, unknown>): Promise<AuditPage> {
+    const int = (name: string, min: number, max: number): number | undefined => {
+      const raw = query[name];
+      if (raw === undefined) return undefined;
+      if (typeof raw !== 'string' || !/^\d{1,19}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}`);
+      }
+      return Number(raw);
+    };
+    const limit = int('limit', 1, 500) ?? 100;
+    const slaveId = int('slave_id', 1, 2147483647);
+    const memberId = int('member_id', 1, 2147483647);
+    const before = int('before', 1, Number.MAX_SAFE_INTEGER);
+    const type = query['type'];
+    if (type !== undefined && (typeof type !== 'string' || !/^[a-z_]{1,64}$/.test(type))) {
+      throw new BadRequestException('type must be an event type such as slave_registered');
+    }
+    const qb = this.db.getRepository(AuditEventEntity).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(limit + 1);
+    if (type) qb.andWhere('a.type = :type', { type });
+    if (slaveId) qb.andWhere('a.slave_id = :slaveId', { slaveId });
+    if (memberId) qb.andWhere('a.member_id = :memberId', { memberId });
+    if (before) qb.andWhere('a.id < :before', { before: String(before) });
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((a) => ({
+        id: a.id,
+        event_id: a.eventId,
+        type: a.type,
+        occurred_at: a.occurredAt.toISOString(),
+        source: a.source,
+        slave_id: a.slaveId,
+        member_id: a.memberId,
+        details: a.details,
+      })),
+      next_before: rows.length > limit ? page[page.length - 1].id : null,
+    };
+  }
+}

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'auth-client',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,2 @@
+export * from './lib/auth-client';
+export * from './lib/auth-client.module';

@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IpsActionRequest, IpsAnswer } from '@switchboard/ips-connect';
+
+export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
+export interface AuthClientOptions {
+  /** Base URL of the auth service, e.g. http://127.0.0.1:3001 */
+  baseUrl: string;
+  internalToken: string;
+  timeoutMs?: number;
+}
+
+/** The auth service could not be reached or failed; the caller answers "try again later". */
+export class AuthUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthUnavailableError';
+  }
+}
+
+/** The auth service did not accept the call (4xx): a bug on our side or a bad argument. */
+export class AuthRejectedError extends Error {
+  constructor(readonly status: number, readonly body: unknown) {
+    super(`auth service answered HTTP ${status}`);
+    this.name = 'AuthRejectedError';
+  }
+}
+
+/** How the other services call the auth service (which alone writes members, keys and slaves). */
+@Injectable()
+export class AuthClient {
+  constructor(@Inject(AUTH_CLIENT_OPTIONS) private readonly options: AuthClientOptions) {}
+
+  ipsAction(request: IpsActionRequest): Promise<IpsAnswer> {
+    return this.call<IpsAnswer>('POST', '/internal/ipsconnect', request, request.requestId);
+  }
+
+  /** true when the auth service answers its liveness probe within 2 s. */
+  async isLive(): Promise<boolean> {
+    try {
+      const res = await fetch(this.options.baseUrl + '/health/live', { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private async call<T>(method: string, path: string, body: unknown, requestId: string | null): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.options.baseUrl + path, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          'x-internal-token': this.options.internalToken,
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+    } catch (err) {
+      throw new AuthUnavailableError(`auth service unreachable: ${(err as Error).message}`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    if (response.status >= 500) throw new AuthUnavailableError(`auth service answered HTTP ${response.status}`);
+    if (!response.ok) throw new AuthRejectedError(response.status, parsed);
+    return parsed as T;
+  }
+}

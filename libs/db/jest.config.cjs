@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'db',
+  preset: '../../jest.preset.js',
+};

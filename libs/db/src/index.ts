@@ -1,0 +1,5 @@
+export * from './lib/entities';
+export * from './lib/migrations';
+export * from './lib/data-source-options';
+export * from './lib/migrate';
+export * from './lib/db.module';

@@ -1,0 +1,8 @@
+import { AuditEventEntity } from './audit-event.entity';
+import { OutboxEventEntity } from './outbox-event.entity';
+import { SlaveEntity } from './slave.entity';
+
+export { AuditEventEntity, OutboxEventEntity, SlaveEntity };
+
+/** Every entity, listed by class so that a webpack bundle finds them (no glob paths). */
+export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity];

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'events',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'ips-connect',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'propagation',
+  preset: '../../jest.preset.js',
+};

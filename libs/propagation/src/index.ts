@@ -1,0 +1,3 @@
+export * from './lib/queue';
+export * from './lib/delivery.processor';
+export * from './lib/propagation.module';

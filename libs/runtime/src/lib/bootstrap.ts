@@ -1,0 +1,73 @@
+import { INestApplication, Type, DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { requestId } from './logging';
+import { METRICS, ServiceMetrics } from './metrics';
+
+/** Largest request body any service accepts; larger ones get HTTP 413 (spec D2). */
+export const BODY_LIMIT = 64 * 1024;
+
+export interface ServiceAppOptions {
+  /** Title for the OpenAPI document at /docs (and /docs-json); none when absent. */
+  docs?: { title: string; description: string };
+}
+
+/**
+ * Builds a Switchboard service: Nest on Fastify, JSON logs, request metrics, graceful shutdown,
+ * form bodies kept as raw strings (each protocol parses them itself, PHP-style), JSON bodies parsed.
+ */
+export async function createServiceApp(
+  module: Type<unknown> | DynamicModule,
+  options: ServiceAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, genReqId: requestId });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+
+  const metrics = app.get<ServiceMetrics>(METRICS);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  if (options.docs) {
+    const config = new DocumentBuilder()
+      .setTitle(options.docs.title)
+      .setDescription(options.docs.description)
+      .addBearerAuth()
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
+  }
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+/** Listens and returns the base URL. `port` 0 picks a free port (tests). */
+export async function listen(app: INestApplication, port: number, host: string): Promise<string> {
+  await app.listen(port, host);
+  const address = app.getHttpServer().address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return `http://${shownHost}:${actual}`;
+}

@@ -1,0 +1,56 @@
+import { Controller, DynamicModule, Get, Header, Inject, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRICS = Symbol('SWITCHBOARD_METRICS');
+export const InjectMetrics = () => Inject(METRICS);
+
+/** One Prometheus registry per service instance (several can run in one test process). */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+
+  constructor(readonly service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration, by method and route',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+  }
+}
+
+@ApiExcludeController()
+@Controller('metrics')
+class MetricsController {
+  constructor(@Inject(METRICS) private readonly metrics: ServiceMetrics) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  async scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
+
+@Module({})
+export class MetricsModule {
+  static forRoot(service: string): DynamicModule {
+    return {
+      module: MetricsModule,
+      global: true,
+      controllers: [MetricsController],
+      providers: [{ provide: METRICS, useValue: new ServiceMetrics(service) }],
+      exports: [METRICS],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './lib/stores';
+export * from './lib/log-capture';
+export * from './lib/wait';
