@@ -3,3 +3,4 @@ export * from './lib/logging';
 export * from './lib/metrics';
 export * from './lib/health';
 export * from './lib/bootstrap';
+export * from './lib/timeout';

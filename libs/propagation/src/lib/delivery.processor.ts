@@ -2,6 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Job, UnrecoverableError } from 'bullmq';
+import { withTimeout } from '@switchboard/runtime';
 import { DELIVERY_QUEUE, DeliverJobData } from './queue';
 
 /**
@@ -29,10 +30,7 @@ export class WorkerCheck {
     const worker = this.processor.worker;
     if (!worker?.isRunning()) return indicator.down({ message: 'worker not running' });
     try {
-      const client = await Promise.race([
-        worker.client,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('worker connection not ready')), 2000)),
-      ]);
+      const client = await withTimeout(worker.client, 2000, 'worker connection not ready');
       return client.status === 'ready' ? indicator.up() : indicator.down({ message: `worker connection ${client.status}` });
     } catch (err) {
       return indicator.down({ message: (err as Error).message });

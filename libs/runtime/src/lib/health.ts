@@ -4,6 +4,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type IORedis from 'ioredis';
 import { REDIS } from '@switchboard/redis';
+import { withTimeout } from './timeout';
 
 /** A readiness check: `/health/ready` answers 503 when any check is down. */
 export interface ReadinessCheck {
@@ -28,10 +29,7 @@ export class RedisCheck implements ReadinessCheck {
   async check() {
     const indicator = this.health.check('redis');
     try {
-      const pong = await Promise.race([
-        this.redis.ping(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout after 2000 ms')), 2000)),
-      ]);
+      const pong = await withTimeout(this.redis.ping(), 2000, 'no answer within 2000 ms');
       return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected answer ${pong}` });
     } catch (err) {
       return indicator.down({ message: (err as Error).message });

@@ -22,6 +22,25 @@ export function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
+/** An Error keeps being an Error (pino takes `msg` from it) but with its text redacted. */
+function redactError(err: Error): Error {
+  const copy = new Error(redactString(err.message));
+  copy.name = err.name;
+  copy.stack = err.stack ? redactString(err.stack) : undefined;
+  return copy;
+}
+
+function redactArg(arg: unknown): unknown {
+  if (typeof arg === 'string') return redactString(arg);
+  if (arg instanceof Error) return redactError(arg);
+  if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(arg)) out[k] = v instanceof Error ? redactError(v) : v;
+    return out;
+  }
+  return arg;
+}
+
 /** pino options shared by request logs and application logs: JSON, redacted, with the service name. */
 export function pinoOptions(options: LoggingOptions): LoggerOptions {
   return {
@@ -34,7 +53,7 @@ export function pinoOptions(options: LoggingOptions): LoggerOptions {
     },
     hooks: {
       logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? redactString(a) : a)) as Parameters<typeof method>);
+        method.apply(this, args.map(redactArg) as Parameters<typeof method>);
       },
     },
     serializers: {

@@ -27,7 +27,7 @@ export class AuditEventEntity {
   @Column({ name: 'member_id', type: 'integer', nullable: true })
   memberId!: number | null;
 
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ type: 'jsonb' })
   details!: Record<string, unknown>;
 
   @Column({ name: 'recorded_at', type: 'timestamptz', default: () => 'now()' })

@@ -1,0 +1,93 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { waitFor } from '@switchboard/testing';
+import { ROOT } from './support/run-source';
+
+const PG_SERVER = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS_SERVER = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm start` as an operator runs it: generates secrets, builds, creates and migrates the database,
+ * starts the four services, and stops them all on SIGTERM within 10 s.
+ */
+describe('npm start', () => {
+  const dbName = `switchboard_start_${randomBytes(4).toString('hex')}`;
+  const envFile = join(ROOT, 'tmp', `start-${dbName}.env`);
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  afterAll(async () => {
+    if (child?.pid && processGroupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
+    rmSync(envFile, { force: true });
+    const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('brings all four services to ready, then SIGTERM stops everything within 10 s', async () => {
+    const ports = { GATEWAY_PORT: await freePort(), AUTH_PORT: await freePort(), ADMIN_PORT: await freePort(), PROPAGATOR_PORT: await freePort() };
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+      ENV_FILE: envFile,
+      DATABASE_URL: `${PG_SERVER}/${dbName}`,
+      REDIS_URL: `${REDIS_SERVER}/${10 + (Number(process.env['JEST_WORKER_ID'] ?? '1') % 6)}`,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    };
+    const started = Date.now();
+    child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+
+    await waitFor(() => output.includes('Switchboard is up') || child?.exitCode !== null, 170_000, 'npm start to report the system up');
+    expect(output).toContain('Switchboard is up');
+    expect(Date.now() - started).toBeLessThan(180_000);
+
+    // Secrets were generated into the env file, and none of them was printed.
+    const generated = readFileSync(envFile, 'utf8');
+    for (const name of ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN']) {
+      const value = new RegExp(`^${name}=(.+)$`, 'm').exec(generated)?.[1];
+      expect(value?.length).toBeGreaterThanOrEqual(32);
+      expect(output).not.toContain(value);
+      expect(output).toContain(`${name} was not set: generated one`);
+    }
+    for (const port of Object.values(ports)) {
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(res.status).toBe(200);
+    }
+
+    const stopAt = Date.now();
+    process.kill(child.pid!, 'SIGTERM');
+    await waitFor(() => !processGroupAlive(child!.pid!), 10_000, 'every process of npm start to exit');
+    expect(Date.now() - stopAt).toBeLessThan(10_000);
+    for (const port of Object.values(ports)) {
+      await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+    }
+    expect(existsSync(envFile)).toBe(true);
+  }, 200_000);
+});

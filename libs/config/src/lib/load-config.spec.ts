@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { ConfigError, parseConfig } from './load-config';
+
+const VALID = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchboard',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  PUBLIC_URL: 'https://sso.example.test/',
+  MASTER_KEY: 'm'.repeat(32),
+  SECRETS_KEY: 's'.repeat(32),
+  ADMIN_TOKEN: 'a'.repeat(32),
+  INTERNAL_TOKEN: 'i'.repeat(32),
+};
+
+function problems(service: Parameters<typeof parseConfig>[0], env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(service, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('parseConfig', () => {
+  it('accepts a complete environment and applies the documented defaults', () => {
+    const auth = parseConfig('auth', VALID);
+    expect(auth.AUTH_PORT).toBe(3001);
+    expect(auth.HOST).toBe('127.0.0.1');
+    expect(auth.PUBLIC_URL).toBe('https://sso.example.test');
+    const gateway = parseConfig('gateway', VALID);
+    expect(gateway.GATEWAY_PORT).toBe(3000);
+    expect(gateway.AUTH_URL).toBe('http://127.0.0.1:3001');
+    expect(parseConfig('admin', VALID).ADMIN_PORT).toBe(3002);
+    expect(parseConfig('propagator', VALID).PROPAGATOR_PORT).toBe(3003);
+  });
+
+  it('names each missing variable in one line', () => {
+    expect(problems('auth', { ...VALID, MASTER_KEY: undefined })).toEqual(['MASTER_KEY is required']);
+    expect(problems('auth', { ...VALID, DATABASE_URL: '' })).toEqual(['DATABASE_URL is required']);
+    expect(problems('admin', { ...VALID, ADMIN_TOKEN: undefined, REDIS_URL: undefined }).sort()).toEqual([
+      'ADMIN_TOKEN is required',
+      'REDIS_URL is required',
+    ]);
+  });
+
+  it('explains invalid values', () => {
+    expect(problems('auth', { ...VALID, MASTER_KEY: 'short' })).toEqual(['MASTER_KEY must be at least 32 characters']);
+    expect(problems('auth', { ...VALID, DATABASE_URL: 'mysql://x/y' })).toEqual([
+      'DATABASE_URL must be a PostgreSQL URL (postgres: or postgresql:)',
+    ]);
+    expect(problems('gateway', { ...VALID, GATEWAY_PORT: '70000' })).toEqual(['GATEWAY_PORT must be between 1 and 65535']);
+    expect(problems('gateway', { ...VALID, GATEWAY_PORT: 'abc' })).toEqual(['GATEWAY_PORT must be a port number']);
+    expect(problems('gateway', { ...VALID, PUBLIC_URL: 'not a url' })).toEqual(['PUBLIC_URL must be a http(s) URL (http: or https:)']);
+    expect(problems('auth', { ...VALID, LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL /);
+  });
+
+  it('asks each service only for what it uses', () => {
+    expect(problems('gateway', { ...VALID, SECRETS_KEY: undefined, DATABASE_URL: undefined, ADMIN_TOKEN: undefined })).toEqual([]);
+    expect(problems('migrator', { DATABASE_URL: VALID.DATABASE_URL })).toEqual([]);
+  });
+
+  it('never throws anything but a ConfigError that names a variable', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...Object.keys(VALID), 'GATEWAY_PORT', 'HOST'), fc.string()), (env) => {
+        for (const p of problems('gateway', env)) expect(p).toMatch(/^[A-Z_]+ /);
+      }),
+    );
+  });
+});
