@@ -39,8 +39,8 @@ function parseEnvFile(text) {
 
 // 1. Dependencies.
 if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
-  say('node_modules is missing: installing dependencies (npm ci)…');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  say('node_modules is missing: installing dependencies from package-lock.json…');
+  run('npm', ['install', '--no-audit', '--no-fund']); // not `npm ci`: see docs/libraries.md
 }
 
 // 2. Secrets: generated once, kept in the env file (mode 600, git-ignored).

@@ -11,7 +11,7 @@ const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: ROOT, stdio: '
 
 if (run('bash', [join(ROOT, 'scripts/services.sh'), 'ensure']).status !== 0) process.exit(1);
 if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
-  if (run('npm', ['ci', '--no-audit', '--no-fund']).status !== 0) process.exit(1);
+  if (run('npm', ['install', '--no-audit', '--no-fund']).status !== 0) process.exit(1);
 }
 
 mkdirSync(join(ROOT, 'tmp'), { recursive: true });
