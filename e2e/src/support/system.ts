@@ -2,10 +2,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parseConfig, SwitchboardConfig } from '@switchboard/config';
 import { createServiceApp, listen } from '@switchboard/runtime';
 import { createTestDatabase, createTestRedis, LogCapture, TestDatabase, TestRedis } from '@switchboard/testing';
-import { AdminModule } from '../../../apps/admin/src/app/admin.module';
-import { AuthModule } from '../../../apps/auth/src/app/auth.module';
-import { GatewayModule } from '../../../apps/gateway/src/app/gateway.module';
-import { PropagatorModule } from '../../../apps/propagator/src/app/propagator.module';
+import { AdminModule } from '@switchboard/app-admin';
+import { AuthModule } from '@switchboard/app-auth';
+import { GatewayModule } from '@switchboard/app-gateway';
+import { PropagatorModule } from '@switchboard/app-propagator';
 
 export const MASTER_KEY = '0123456789abcdef0123456789abcdef';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123';
