@@ -26,7 +26,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect(res.text).toBe('{"status":"SUCCESS"}');
   });
 
-  it('answers BAD_KEY for a wrong key and FAILURE without ourKey, registering nothing', async () => {
+  it('answers BAD_KEY for a wrong key (recorded as authn_key_fail) and FAILURE without ourKey, registering nothing', async () => {
     expect((await ips(`do=verifySettings&key=wrong&url=http://127.0.0.1:9/x&ourKey=${SKA}`)).text).toBe('{"status":"BAD_KEY"}');
     expect((await ips(`do=verifySettings&url=http://127.0.0.1:9/x&ourKey=${SKA}`)).text).toBe('{"status":"BAD_KEY"}');
     expect((await ips(`do=verifySettings&key=${MASTER_KEY}&url=http://127.0.0.1:9/x`)).text).toBe('{"status":"FAILURE"}');
@@ -35,6 +35,12 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect((await ips(`do=verifySettings&key=${MASTER_KEY}&url=javascript:alert(1)&ourKey=${SKA}`)).text).toBe('{"status":"FAILURE"}');
     const slaves = (await admin('/admin/slaves')).json();
     expect(slaves.map((s: { url: string }) => s.url)).not.toContain('http://127.0.0.1:9/x');
+    const fails = await waitFor(async () => {
+      const page = (await admin('/admin/audit?type=authn_key_fail')).json();
+      return page.items.length === 2 ? page : undefined;
+    }, 10_000, 'two authn_key_fail events');
+    expect(fails.items[0].details).toMatchObject({ action: 'verifySettings' });
+    expect(JSON.stringify(fails)).not.toContain(MASTER_KEY);
   });
 
   it('accepts the same request as a POST form body with no query string', async () => {
@@ -96,10 +102,10 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
   });
 
   it('pages the audit log and rejects bad query values with 400', async () => {
-    const first = (await admin('/admin/audit?limit=2')).json();
+    const first = (await admin('/admin/audit?type=slave_registered&limit=2')).json();
     expect(first.items).toHaveLength(2);
     expect(first.next_before).toBe(first.items[1].id);
-    const second = (await admin(`/admin/audit?limit=2&before=${first.next_before}`)).json();
+    const second = (await admin(`/admin/audit?type=slave_registered&limit=2&before=${first.next_before}`)).json();
     expect(second.items).toHaveLength(1);
     expect(second.next_before).toBeNull();
     expect((await admin('/admin/audit?limit=0')).status).toBe(400);

@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parseConfig, SwitchboardConfig } from '@switchboard/config';
+import type { Clock } from '@switchboard/identity';
 import { createServiceApp, listen } from '@switchboard/runtime';
 import { createTestDatabase, createTestRedis, LogCapture, TestDatabase, TestRedis } from '@switchboard/testing';
 import { AdminModule } from '@switchboard/app-admin';
@@ -24,7 +25,7 @@ export interface System {
  * The four services composed in one process, each a real Nest app on its own loopback port, against
  * a fresh PostgreSQL database and a private Redis logical database. Every log line is captured.
  */
-export async function startSystem(overrides: Partial<Record<string, string>> = {}): Promise<System> {
+export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock } = {}): Promise<System> {
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const logs = new LogCapture();
@@ -51,7 +52,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     urls[name] = await listen(app, 0, '127.0.0.1');
   };
   try {
-    await start('auth', AuthModule.forRoot(parseConfig('auth', env), { logStream: logs }));
+    await start('auth', AuthModule.forRoot(parseConfig('auth', env), { logStream: logs, clock: options.clock }));
     env['AUTH_URL'] = urls.auth;
     await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }));
     await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));

@@ -2,3 +2,4 @@ export * from './lib/admin-token.guard';
 export * from './lib/audit.recorder';
 export * from './lib/admin.controllers';
 export * from './lib/admin-api.module';
+export * from './lib/admin-commands.controllers';

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminApiModule } from '@switchboard/admin-api';
+import { AuthClientModule } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { RedisModule } from '@switchboard/redis';
@@ -19,6 +20,7 @@ export class AdminModule {
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-admin'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-admin'),
         HealthModule.forRoot([DatabaseCheck, RedisCheck]),
+        AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         AdminApiModule.forRoot({ adminToken: config.ADMIN_TOKEN, redisUrl: config.REDIS_URL }),
       ],
     };

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { OutboxPublisherModule } from '@switchboard/events';
-import { IdentitySecretsModule } from '@switchboard/identity';
+import { Clock, IdentityModule } from '@switchboard/identity';
 import { IpsConnectActionsModule } from '@switchboard/ips-connect';
 import { RedisModule } from '@switchboard/redis';
 import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
@@ -11,7 +11,7 @@ import type { DestinationStream } from 'pino';
 /** Owns members, credentials, keys and slaves; the only writer of those tables. Internal only. */
 @Module({})
 export class AuthModule {
-  static forRoot(config: ServiceConfig<'auth'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+  static forRoot(config: ServiceConfig<'auth'>, options: { logStream?: DestinationStream; clock?: Clock } = {}): DynamicModule {
     return {
       module: AuthModule,
       imports: [
@@ -21,9 +21,23 @@ export class AuthModule {
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-auth'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-auth'),
         HealthModule.forRoot([DatabaseCheck, RedisCheck]),
-        IdentitySecretsModule.forRoot({ secretsKey: config.SECRETS_KEY, internalToken: config.INTERNAL_TOKEN }),
+        IdentityModule.forRoot({
+          secretsKey: config.SECRETS_KEY,
+          internalToken: config.INTERNAL_TOKEN,
+          masterKey: config.MASTER_KEY,
+          publicUrl: config.PUBLIC_URL,
+          lockout: {
+            threshold: config.LOGIN_LOCK_THRESHOLD,
+            windowMs: config.LOGIN_LOCK_WINDOW,
+            baseMs: config.LOGIN_LOCK_BASE,
+            maxMs: config.LOGIN_LOCK_MAX,
+          },
+          callerLimitPerMinute: config.LOGIN_CALLER_LIMIT,
+          recentAuthMs: config.CROSSLOGIN_RECENT_AUTH,
+          clock: options.clock,
+        }),
         OutboxPublisherModule.forRoot({ databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
-        IpsConnectActionsModule.forRoot({ masterKey: config.MASTER_KEY }),
+        IpsConnectActionsModule,
       ],
     };
   }

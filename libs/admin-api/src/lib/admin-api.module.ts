@@ -2,13 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ADMIN_API_OPTIONS, AdminApiOptions, AdminTokenGuard } from './admin-token.guard';
 import { AdminAuditController, AdminSlavesController } from './admin.controllers';
 import { AuditRecorder } from './audit.recorder';
+import { AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
 
 @Module({})
 export class AdminApiModule {
   static forRoot(options: AdminApiOptions): DynamicModule {
     return {
       module: AdminApiModule,
-      controllers: [AdminSlavesController, AdminAuditController],
+      controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController],
       providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder],
     };
   }

@@ -1,5 +1,7 @@
-import { BadRequestException, Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { AuthClient } from '@switchboard/auth-client';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
@@ -37,7 +39,25 @@ class AuditPage {
 @UseGuards(AdminTokenGuard)
 @Controller('admin/slaves')
 export class AdminSlavesController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly auth: AuthClient,
+  ) {}
+
+  /**
+   * Issues a per-slave master key for a slave URL (spec D5): configure that slave with it instead of
+   * the global key; it becomes enabled when it calls verifySettings with it. Calling again replaces
+   * the key. The key is shown only in this answer.
+   */
+  @Post()
+  @HttpCode(201)
+  @ApiBody({ schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', example: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php' } } } })
+  @ApiCreatedResponse({ description: '{id, url, master_key}' })
+  async issueKey(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { status, body: answer } = await this.auth.admin('POST', '/slaves', body ?? {});
+    reply.status(status);
+    return answer;
+  }
 
   /** Every registered slave (never its key). */
   @Get()

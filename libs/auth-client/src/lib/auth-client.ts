@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { IpsActionRequest, IpsAnswer } from '@switchboard/ips-connect';
+import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer } from '@switchboard/ips-connect';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
 export interface AuthClientOptions {
@@ -34,6 +34,18 @@ export class AuthClient {
     return this.call<IpsAnswer>('POST', '/internal/ipsconnect', request, request.requestId);
   }
 
+  planChain(request: ChainRequest): Promise<ChainPlan> {
+    return this.call<ChainPlan>('POST', '/internal/ipsconnect/chain', request, request.requestId);
+  }
+
+  /**
+   * Admin commands (`/internal/admin/...`): the auth service's answer as it is, 4xx included, so the
+   * admin API can relay validation errors and conflicts unchanged.
+   */
+  async admin(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, requestId: string | null = null): Promise<{ status: number; body: unknown }> {
+    return this.request(method, `/internal/admin${path}`, body, requestId);
+  }
+
   /** true when the auth service answers its liveness probe within 2 s. */
   async isLive(): Promise<boolean> {
     try {
@@ -46,12 +58,18 @@ export class AuthClient {
   }
 
   private async call<T>(method: string, path: string, body: unknown, requestId: string | null): Promise<T> {
+    const { status, body: parsed } = await this.request(method, path, body, requestId);
+    if (status >= 400) throw new AuthRejectedError(status, parsed);
+    return parsed as T;
+  }
+
+  private async request(method: string, path: string, body: unknown, requestId: string | null): Promise<{ status: number; body: unknown }> {
     let response: Response;
     try {
       response = await fetch(this.options.baseUrl + path, {
         method,
         headers: {
-          'content-type': 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           'x-internal-token': this.options.internalToken,
           ...(requestId ? { 'x-request-id': requestId } : {}),
         },
@@ -69,7 +87,6 @@ export class AuthClient {
       parsed = text;
     }
     if (response.status >= 500) throw new AuthUnavailableError(`auth service answered HTTP ${response.status}`);
-    if (!response.ok) throw new AuthRejectedError(response.status, parsed);
-    return parsed as T;
+    return { status: response.status, body: parsed };
   }
 }

@@ -32,6 +32,36 @@ const secret = (min: number) =>
     .min(min, `must be at least ${min} characters`)
     .refine((v) => v.trim() === v, 'must not start or end with white space');
 
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses `500ms`, `30s`, `15m`, `2h`, `5d` (or `0`) into milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (!m) return undefined;
+  if (!m[2] && Number(m[1]) !== 0) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS]);
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 30s, 15m, 2h or 0' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const count = (fallback: number, min = 0) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .default(fallback);
+
 export const ENV_RULES = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -46,6 +76,14 @@ export const ENV_RULES = {
   AUTH_URL: url(['http:', 'https:'], 'http(s)')
     .default('http://127.0.0.1:3001')
     .transform((v) => v.replace(/\/+$/, '')),
+  // Login brute-force policy (spec D12).
+  LOGIN_LOCK_THRESHOLD: count(5, 1),
+  LOGIN_LOCK_WINDOW: duration('15m'),
+  LOGIN_LOCK_BASE: duration('1m'),
+  LOGIN_LOCK_MAX: duration('15m'),
+  LOGIN_CALLER_LIMIT: count(300, 1),
+  /** crossLogin logs in only after a login/register for that id this recently (D14); 0 = off. */
+  CROSSLOGIN_RECENT_AUTH: duration('5m'),
   GATEWAY_PORT: port(3000),
   AUTH_PORT: port(3001),
   ADMIN_PORT: port(3002),
@@ -58,7 +96,21 @@ const COMMON = ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL'] as const;
 
 export const SERVICE_KEYS = {
   gateway: [...COMMON, 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'GATEWAY_PORT'],
-  auth: [...COMMON, 'DATABASE_URL', 'PUBLIC_URL', 'MASTER_KEY', 'SECRETS_KEY', 'INTERNAL_TOKEN', 'AUTH_PORT'],
+  auth: [
+    ...COMMON,
+    'DATABASE_URL',
+    'PUBLIC_URL',
+    'MASTER_KEY',
+    'SECRETS_KEY',
+    'INTERNAL_TOKEN',
+    'AUTH_PORT',
+    'LOGIN_LOCK_THRESHOLD',
+    'LOGIN_LOCK_WINDOW',
+    'LOGIN_LOCK_BASE',
+    'LOGIN_LOCK_MAX',
+    'LOGIN_CALLER_LIMIT',
+    'CROSSLOGIN_RECENT_AUTH',
+  ],
   admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT'],
   propagator: [...COMMON, 'DATABASE_URL', 'SECRETS_KEY', 'PROPAGATOR_PORT'],
   migrator: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],

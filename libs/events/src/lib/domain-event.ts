@@ -5,8 +5,51 @@ import { randomUUID } from 'node:crypto';
  * secrets (keys, hashes, salts, tokens); what a slave must receive travels in the outbox payload's
  * sealed fields (issue 4), never in the event stream.
  */
-export const EVENT_TYPES = ['slave_registered'] as const;
+export const EVENT_TYPES = [
+  'slave_registered',
+  'slave_disabled',
+  'slave_created',
+  'settings_changed',
+  'authn_login_success',
+  'authn_login_fail',
+  'authn_login_lock',
+  'authn_login_unlock',
+  'authn_key_fail',
+  'authn_password_change',
+  'user_created',
+  'user_updated',
+  'user_validated',
+  'user_banned',
+  'user_unbanned',
+  'user_merged',
+  'user_deleted',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The IPS actions a master propagates to its slaves (spec §2, "→ slaves"). */
+export type PropagatedAction =
+  | 'register'
+  | 'validate'
+  | 'delete'
+  | 'ban'
+  | 'merge'
+  | 'changeEmail'
+  | 'changePassword'
+  | 'changeName';
+
+/**
+ * What every other enabled slave must receive for a change: the IPS parameters after `do` and `key`,
+ * in protocol order (the propagator adds `do`, the slave's key and `slaveCall=1`). Values named in
+ * `sealed` are encrypted at rest (SecretBox purpose `outbox-param`), e.g. `pass_hash` (spec D13).
+ * Lives only in the outbox row: the event stream never carries it.
+ */
+export interface Propagation {
+  action: PropagatedAction;
+  params: [name: string, value: string][];
+  sealed: string[];
+}
+
+export const SEALED_PARAM_PURPOSE = 'outbox-param';
 
 export interface DomainEvent<T extends Record<string, unknown> = Record<string, unknown>> {
   id: string;
@@ -14,15 +57,18 @@ export interface DomainEvent<T extends Record<string, unknown> = Record<string, 
   occurredAt: string;
   /** The service that recorded it. */
   source: string;
+  /** The slave the change came from (excluded from propagation), or the slave concerned. */
   slaveId: number | null;
   memberId: number | null;
   data: T;
+  /** Present on changes that slaves must receive (outbox only). */
+  propagate?: Propagation;
 }
 
 export function newEvent<T extends Record<string, unknown>>(
   type: EventType,
   source: string,
-  fields: { slaveId?: number | null; memberId?: number | null; data: T },
+  fields: { slaveId?: number | null; memberId?: number | null; data: T; propagate?: Propagation },
   now = new Date(),
 ): DomainEvent<T> {
   return {
@@ -33,6 +79,7 @@ export function newEvent<T extends Record<string, unknown>>(
     slaveId: fields.slaveId ?? null,
     memberId: fields.memberId ?? null,
     data: fields.data,
+    ...(fields.propagate ? { propagate: fields.propagate } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ export async function appendToOutbox(manager: EntityManager, event: DomainEvent)
   await manager.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, type]);
 }
 
+/** The event as the stream publishes it: without its propagation parameters (no secrets). */
 export function eventFromOutbox(row: Pick<OutboxEventEntity, 'eventId' | 'type' | 'payload'>): DomainEvent {
-  return { id: row.eventId, type: row.type, ...(row.payload as Omit<DomainEvent, 'id' | 'type'>) } as DomainEvent;
+  const { propagate: _omitted, ...rest } = row.payload as Omit<DomainEvent, 'id' | 'type'>;
+  return { id: row.eventId, type: row.type, ...rest } as DomainEvent;
 }

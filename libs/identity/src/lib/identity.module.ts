@@ -1,28 +1,45 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SecretBox } from '@switchboard/crypto';
+import { CLOCK, Clock, SYSTEM_CLOCK } from './clock';
+import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
+import { IdentityAdminController } from './identity-admin.controller';
 import { INTERNAL_TOKEN, InternalTokenGuard } from './internal-token.guard';
+import { KeyringService } from './keyring.service';
+import { LoginService } from './login.service';
+import { MembersService } from './members.service';
+import { PassDigester } from './passwords';
+import { SecurityEventsService } from './security-events.service';
 import { SlavesService } from './slaves.service';
 
-/** Identity domain of the auth service: slaves (and, next, members, credentials, keys). */
-@Module({
-  providers: [SlavesService],
-  exports: [SlavesService],
-})
-export class IdentityModule {}
+export interface IdentityModuleOptions extends IdentityOptions {
+  secretsKey: string;
+  internalToken: string;
+  clock?: Clock;
+}
 
-/** Secrets the auth service's domain needs, provided once at the root of the auth app. */
+/**
+ * The auth service's domain: members and credentials, login lockout, master keys, slaves.
+ * Global, provided once at the root of the auth app.
+ */
 @Global()
 @Module({})
-export class IdentitySecretsModule {
-  static forRoot(options: { secretsKey: string; internalToken: string }): DynamicModule {
+export class IdentityModule {
+  static forRoot(options: IdentityModuleOptions): DynamicModule {
+    const { secretsKey, internalToken, clock, ...identity } = options;
+    const services = [SlavesService, KeyringService, MembersService, LoginService, SecurityEventsService];
     return {
-      module: IdentitySecretsModule,
+      module: IdentityModule,
+      controllers: [IdentityAdminController],
       providers: [
-        { provide: SecretBox, useValue: new SecretBox(options.secretsKey) },
-        { provide: INTERNAL_TOKEN, useValue: options.internalToken },
+        { provide: SecretBox, useValue: new SecretBox(secretsKey) },
+        { provide: PassDigester, useValue: new PassDigester(secretsKey) },
+        { provide: INTERNAL_TOKEN, useValue: internalToken },
+        { provide: CLOCK, useValue: clock ?? SYSTEM_CLOCK },
+        { provide: IDENTITY_OPTIONS, useValue: identity },
         InternalTokenGuard,
+        ...services,
       ],
-      exports: [SecretBox, INTERNAL_TOKEN, InternalTokenGuard],
+      exports: [SecretBox, PassDigester, INTERNAL_TOKEN, CLOCK, IDENTITY_OPTIONS, InternalTokenGuard, ...services],
     };
   }
 }

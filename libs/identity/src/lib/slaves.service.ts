@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SecretBox } from '@switchboard/crypto';
 import { SlaveEntity } from '@switchboard/db';
 import { appendToOutbox, newEvent } from '@switchboard/events';
+import { KeyringService, MASTER_KEY_PURPOSE } from './keyring.service';
 
 export const SLAVE_KEY_PURPOSE = 'slave-key';
 
@@ -23,6 +25,7 @@ export class SlavesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SecretBox) private readonly box: SecretBox,
+    private readonly keyring: KeyringService,
   ) {}
 
   /**
@@ -51,7 +54,8 @@ export class SlavesService {
         );
         registration = { slaveId: rows[0].id, created: rows[0].inserted, keyChanged: false, reenabled: false };
       } else {
-        const keyChanged = this.box.open(existing.slaveKeySealed, SLAVE_KEY_PURPOSE) !== slaveKey;
+        const keyChanged =
+          existing.slaveKeySealed !== null && this.box.open(existing.slaveKeySealed, SLAVE_KEY_PURPOSE) !== slaveKey;
         await manager.update(
           SlaveEntity,
           { id: existing.id },
@@ -73,6 +77,68 @@ export class SlavesService {
   /** The slave's own key, unsealed (to sign calls to it). */
   async slaveKey(slaveId: number): Promise<string | null> {
     const slave = await this.db.getRepository(SlaveEntity).findOneBy({ id: slaveId });
-    return slave ? this.box.open(slave.slaveKeySealed, SLAVE_KEY_PURPOSE) : null;
+    return slave?.slaveKeySealed ? this.box.open(slave.slaveKeySealed, SLAVE_KEY_PURPOSE) : null;
+  }
+
+  findByUrl(url: string): Promise<SlaveEntity | null> {
+    return this.db.getRepository(SlaveEntity).findOneBy({ url });
+  }
+
+  findById(id: number): Promise<SlaveEntity | null> {
+    return this.db.getRepository(SlaveEntity).findOneBy({ id });
+  }
+
+  /** Spec D4: a request naming a registered slave updates its last access. */
+  async touch(slaveId: number, now: Date): Promise<void> {
+    await this.db.getRepository(SlaveEntity).update({ id: slaveId }, { lastAccessAt: now });
+  }
+
+  /** `disableSlave` (§2.2): stop propagation and chains to it until it calls verifySettings again. */
+  async disable(slaveId: number, reason: string, now: Date): Promise<boolean> {
+    return this.db.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(SlaveEntity)
+        .set({ enabled: false, disabledReason: reason, updatedAt: now, lastAccessAt: now })
+        .where('id = :id AND enabled', { id: slaveId })
+        .execute();
+      if (!result.affected) return false;
+      await appendToOutbox(manager, newEvent('slave_disabled', 'auth', { slaveId, data: { reason } }, now));
+      return true;
+    });
+  }
+
+  /**
+   * Admin: issue a per-slave master key for `url` (spec D5), creating the slave (disabled until it
+   * calls verifySettings with that key) or replacing its previous per-slave key.
+   */
+  async issueMasterKey(url: string, now: Date): Promise<{ id: number; url: string; masterKey: string; created: boolean }> {
+    const masterKey = randomBytes(24).toString('hex');
+    const sealed = this.box.seal(masterKey, MASTER_KEY_PURPOSE);
+    const result = await this.db.transaction(async (manager) => {
+      const rows: { id: number; inserted: boolean }[] = await manager.query(
+        `INSERT INTO slaves (url, master_key_sealed, enabled, registered_at, updated_at)
+         VALUES ($1, $2, false, $3, $3)
+         ON CONFLICT (url) DO UPDATE SET master_key_sealed = EXCLUDED.master_key_sealed, updated_at = EXCLUDED.updated_at
+         RETURNING id, (xmax = 0) AS inserted`,
+        [url, sealed, now],
+      );
+      const { id, inserted } = rows[0];
+      await appendToOutbox(manager, newEvent('slave_created', 'auth', { slaveId: id, data: { url, created: inserted, per_slave_key: true } }, now));
+      return { id, url, masterKey, created: inserted };
+    });
+    this.keyring.invalidate();
+    return result;
+  }
+
+  /** Every enabled slave that has registered its own key, with that key unsealed. */
+  async enabledWithKeys(): Promise<{ id: number; url: string; key: string }[]> {
+    const slaves = await this.db
+      .getRepository(SlaveEntity)
+      .createQueryBuilder('s')
+      .where('s.enabled AND s.slave_key_sealed IS NOT NULL')
+      .orderBy('s.id', 'ASC')
+      .getMany();
+    return slaves.map((s) => ({ id: s.id, url: s.url, key: this.box.open(s.slaveKeySealed!, SLAVE_KEY_PURPOSE) }));
   }
 }

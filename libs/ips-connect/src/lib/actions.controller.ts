@@ -1,11 +1,17 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InternalTokenGuard } from '@switchboard/identity';
 import { IpsActionsService } from './actions.service';
-import { IpsActionRequest, IpsAnswer, isIpsAction } from './protocol';
-import { BadRequestException } from '@nestjs/common';
+import { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
 
-/** Internal endpoint of the auth service that runs IPS Connect actions for the gateway. */
+function checkParams(params: unknown): void {
+  if (typeof params !== 'object' || params === null) throw new BadRequestException('params must be an object');
+  for (const value of Object.values(params)) {
+    if (value !== null && typeof value !== 'string') throw new BadRequestException('params must be strings or null');
+  }
+}
+
+/** Internal endpoints of the auth service that run IPS Connect actions for the gateway. */
 @ApiExcludeController()
 @Controller('internal/ipsconnect')
 @UseGuards(InternalTokenGuard)
@@ -15,12 +21,16 @@ export class IpsActionsController {
   @Post()
   @HttpCode(200)
   run(@Body() body: IpsActionRequest): Promise<IpsAnswer> {
-    if (!body || !isIpsAction(body.action) || typeof body.params !== 'object' || body.params === null) {
-      throw new BadRequestException('expected {action, params}');
-    }
-    for (const value of Object.values(body.params)) {
-      if (value !== null && typeof value !== 'string') throw new BadRequestException('params must be strings or null');
-    }
+    if (!body || !isIpsAction(body.action)) throw new BadRequestException('expected {action, params}');
+    checkParams(body.params);
     return this.actions.run(body);
+  }
+
+  @Post('chain')
+  @HttpCode(200)
+  chain(@Body() body: ChainRequest): Promise<ChainPlan> {
+    if (!body || !isBrowserAction(body.action)) throw new BadRequestException('expected {action, params}');
+    checkParams(body.params);
+    return this.actions.planChain(body);
   }
 }

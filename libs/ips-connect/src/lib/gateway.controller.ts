@@ -1,13 +1,15 @@
 import { All, Controller, HttpCode, Inject, Logger, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isIpsAction, IpsActionRequest, IpsAnswer } from './protocol';
-import { paramsToObject, parseRequestParams, phpEqualsOne, stringParam } from './params';
+import { BrowserChainService, ERROR_PAGE, SESSION_COOKIE, readCookie } from './browser-chain';
+import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
+import { Params, paramsToObject, parseRequestParams, phpEqualsOne, stringParam } from './params';
 import { phpJsonEncode } from './php-json';
 
 /** Runs an action where it is owned (the auth service); the gateway app wires it to AuthClient. */
 export interface IpsActionRunner {
   ipsAction(request: IpsActionRequest): Promise<IpsAnswer>;
+  planChain(request: ChainRequest): Promise<ChainPlan>;
 }
 export const IPS_ACTION_RUNNER = Symbol('IPS_ACTION_RUNNER');
 
@@ -20,51 +22,114 @@ export const IPS_CONNECT_PATHS = [
 
 /**
  * The public IPS Connect endpoint: parses the request PHP-style, applies IPS's dispatch order
- * (slaveCall → DISABLED, unknown `do` → INVALID_ACTION, then the action) and answers exactly like
- * PHP's json_encode. Stateless: the action runs in the auth service.
+ * (slaveCall → DISABLED, unknown `do` → INVALID_ACTION, then the action), answers JSON exactly like
+ * PHP's json_encode, and walks browsers through crossLogin / logout chains (303s). Stateless: actions
+ * run in the auth service, chain state and master sessions live in Redis.
  */
 @ApiExcludeController()
 @Controller()
 export class IpsConnectGatewayController {
   private readonly logger = new Logger('IpsConnect');
 
-  constructor(@Inject(IPS_ACTION_RUNNER) private readonly runner: IpsActionRunner) {}
+  constructor(
+    @Inject(IPS_ACTION_RUNNER) private readonly runner: IpsActionRunner,
+    private readonly chains: BrowserChainService,
+  ) {}
 
   @All(IPS_CONNECT_PATHS)
   @HttpCode(200)
   async handle(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
-      reply.code(405).header('allow', 'GET, POST').header('content-type', 'application/json').send(
-        phpJsonEncode({ status: 'INVALID_ACTION' }),
-      );
+      this.json(reply.code(405).header('allow', 'GET, POST'), { status: 'INVALID_ACTION' });
       return;
     }
     const rawUrl = req.raw.url ?? '';
     const q = rawUrl.indexOf('?');
-    const query = q === -1 ? '' : rawUrl.slice(q + 1);
-    const body = typeof req.body === 'string' ? req.body : undefined;
-    const params = parseRequestParams(query, body);
+    const params = parseRequestParams(q === -1 ? '' : rawUrl.slice(q + 1), typeof req.body === 'string' ? req.body : undefined);
+    const action = stringParam(params, 'do');
 
-    const answer = await this.dispatch(params, req);
-    const code = answer.status === 'SERVICE_UNAVAILABLE' ? 503 : 200;
-    if (code === 503) reply.header('retry-after', '5');
-    reply.code(code).header('content-type', 'application/json').send(phpJsonEncode(answer));
+    if (isBrowserAction(action)) {
+      await this.browser(action, params, req, reply);
+      return;
+    }
+    const answer = await this.dispatch(action, params, req);
+    if (answer.status === 'SERVICE_UNAVAILABLE') reply.code(503).header('retry-after', '5');
+    this.json(reply, answer);
   }
 
-  private async dispatch(params: ReturnType<typeof parseRequestParams>, req: FastifyRequest): Promise<IpsAnswer> {
+  private json(reply: FastifyReply, answer: IpsAnswer) {
+    reply.header('content-type', 'application/json').header('cache-control', 'no-store').send(phpJsonEncode(answer));
+  }
+
+  private async dispatch(action: string | undefined, params: Params, req: FastifyRequest): Promise<IpsAnswer> {
     if (phpEqualsOne(params.get('slaveCall'))) return { status: 'DISABLED' };
-    const action = stringParam(params, 'do');
     if (!isIpsAction(action)) return { status: 'INVALID_ACTION' };
     try {
-      return await this.runner.ipsAction({
-        action,
-        params: paramsToObject(params),
-        remoteAddress: req.ip ?? null,
-        requestId: String(req.id ?? '') || null,
-      });
+      return await this.runner.ipsAction({ action, params: paramsToObject(params), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
     } catch (err) {
       this.logger.error(`do=${action} failed: ${(err as Error).message}`);
       return { status: 'SERVICE_UNAVAILABLE' };
     }
+  }
+
+  private forbidden(reply: FastifyReply, why: string) {
+    this.logger.warn(`browser chain refused: ${why}`);
+    reply.code(403).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(ERROR_PAGE);
+  }
+
+  private redirect(reply: FastifyReply, location: string, cookie?: string) {
+    reply.code(303).header('location', location).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+    if (cookie) reply.header('set-cookie', cookie);
+    reply.send();
+  }
+
+  /** crossLogin / logout (spec §4, D14): first hit, or a continue hit carrying our state token. */
+  private async browser(action: BrowserAction, params: Params, req: FastifyRequest, reply: FastifyReply) {
+    try {
+      const token = stringParam(params, 'state');
+      if (token !== undefined && !params.has('key') && !phpEqualsOne(params.get('slaveCall'))) {
+        await this.continueChain(action, token, req, reply);
+        return;
+      }
+      const plan = await this.runner.planChain({ action, params: paramsToObject(params), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
+      if (plan.outcome === 'forbidden' || !plan.returnTo) {
+        this.forbidden(reply, plan.reason);
+        return;
+      }
+      let cookie: string | undefined;
+      if (plan.login && plan.memberId !== null) {
+        cookie = this.chains.sessionCookie(await this.chains.createSession(plan.memberId, plan.sessionEpoch ?? 0));
+      }
+      if (plan.outcome === 'straight') {
+        if (action === 'logout') cookie = await this.endSession(req);
+        this.redirect(reply, plan.returnTo, cookie);
+        return;
+      }
+      const state = { action, returnTo: plan.returnTo, hops: plan.hops, next: 0 };
+      const stateToken = await this.chains.start(state);
+      this.redirect(reply, this.chains.hopUrl(state, stateToken), cookie);
+    } catch (err) {
+      this.logger.error(`do=${action} failed: ${(err as Error).message}`);
+      reply.code(503).header('retry-after', '5').header('content-type', 'text/html; charset=utf-8').send(ERROR_PAGE);
+    }
+  }
+
+  private async continueChain(action: BrowserAction, token: string, req: FastifyRequest, reply: FastifyReply) {
+    const state = await this.chains.advance(token);
+    if (!state || state.action !== action) {
+      this.forbidden(reply, 'unknown or expired chain state');
+      return;
+    }
+    if (state.next < state.hops.length) {
+      this.redirect(reply, this.chains.hopUrl(state, token));
+      return;
+    }
+    // Logout ends the master session in the chain's last master response (spec §2.7, D14).
+    this.redirect(reply, state.returnTo, action === 'logout' ? await this.endSession(req) : undefined);
+  }
+
+  private async endSession(req: FastifyRequest): Promise<string> {
+    await this.chains.destroySession(readCookie(req.headers.cookie, SESSION_COOKIE));
+    return this.chains.clearedSessionCookie();
   }
 }

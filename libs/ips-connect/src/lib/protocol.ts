@@ -21,11 +21,57 @@ export type IpsAnswer = { status: IpsStatus } & Record<string, string | number |
  * The `do=` actions Switchboard serves (an allow-list, spec §1.7: IPS dispatched to any method).
  * Grows with each implemented action; anything else answers INVALID_ACTION.
  */
-export const IPS_ACTIONS = ['verifySettings'] as const;
+export const IPS_ACTIONS = [
+  'verifySettings',
+  'disableSlave',
+  'fetchSalt',
+  'login',
+  'fetchId',
+  'register',
+  'validate',
+  'delete',
+  'ban',
+  'merge',
+  'checkEmail',
+  'checkName',
+  'changeEmail',
+  'changePassword',
+  'changeName',
+] as const;
 export type IpsAction = (typeof IPS_ACTIONS)[number];
+
+/** The browser actions (spec §4): answered with redirects, not JSON. */
+export const BROWSER_ACTIONS = ['crossLogin', 'logout'] as const;
+export type BrowserAction = (typeof BROWSER_ACTIONS)[number];
 
 export function isIpsAction(value: string | undefined): value is IpsAction {
   return value !== undefined && (IPS_ACTIONS as readonly string[]).includes(value);
+}
+
+export function isBrowserAction(value: string | undefined): value is BrowserAction {
+  return value !== undefined && (BROWSER_ACTIONS as readonly string[]).includes(value);
+}
+
+/** What the auth service decides for the first hit of a crossLogin / logout (spec §4, D14). */
+export interface ChainPlan {
+  /** forbidden: the generic 403 page; straight: 303 to returnTo; chain: through `hops` first. */
+  outcome: 'forbidden' | 'straight' | 'chain';
+  /** crossLogin: log the browser into the master as `memberId`. */
+  login: boolean;
+  memberId: number | null;
+  sessionEpoch: number | null;
+  returnTo: string | null;
+  /** Each hop: the slave URL and its parameters in order, all but `returnTo` (the gateway adds it). */
+  hops: { url: string; params: [string, string][] }[];
+  /** Why (for logs only; never shown to the browser). */
+  reason: string;
+}
+
+export interface ChainRequest {
+  action: BrowserAction;
+  params: Record<string, string | null>;
+  remoteAddress: string | null;
+  requestId: string | null;
 }
 
 /** The request as the gateway hands it to the auth service. */

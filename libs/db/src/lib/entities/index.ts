@@ -1,8 +1,10 @@
 import { AuditEventEntity } from './audit-event.entity';
 import { OutboxEventEntity } from './outbox-event.entity';
+import { MemberEntity } from './member.entity';
+import { SettingEntity } from './setting.entity';
 import { SlaveEntity } from './slave.entity';
 
-export { AuditEventEntity, OutboxEventEntity, SlaveEntity };
+export { AuditEventEntity, MemberEntity, OutboxEventEntity, SettingEntity, SlaveEntity };
 
 /** Every entity, listed by class so that a webpack bundle finds them (no glob paths). */
-export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity];
+export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity];

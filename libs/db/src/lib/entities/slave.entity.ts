@@ -10,9 +10,17 @@ export class SlaveEntity {
   @Column({ type: 'text', unique: true })
   url!: string;
 
-  /** The slave's own key (`ourKey`), sealed with SECRETS_KEY; needed to sign calls to it. */
-  @Column({ name: 'slave_key_sealed', type: 'text' })
-  slaveKeySealed!: string;
+  /**
+   * The slave's own key (`ourKey`), sealed with SECRETS_KEY; needed to sign calls to it.
+   * NULL while a slave created by an admin (with a per-slave master key) has not called
+   * `verifySettings` yet.
+   */
+  @Column({ name: 'slave_key_sealed', type: 'text', nullable: true })
+  slaveKeySealed!: string | null;
+
+  /** A per-slave master key issued by an admin (spec D5), sealed; NULL when it uses the global key. */
+  @Column({ name: 'master_key_sealed', type: 'text', nullable: true })
+  masterKeySealed!: string | null;
 
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;

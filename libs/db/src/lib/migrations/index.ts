@@ -1,8 +1,10 @@
 import { Initial1795459285568 } from './1795459285568-initial';
+import { Members1795460760548 } from './1795460760548-members';
 
 /**
  * Every migration, in order, registered by class so that a webpack bundle runs them.
- * Generate a new one with `npm run db:migration:generate -- <Name>`, review it, add it here.
+ * Generate a new one with `npm run db:migration:generate -- libs/db/src/lib/migrations/<Name>`
+ * (DATABASE_URL set to a migrated scratch database), review it, add it here.
  * Never edit a migration that has landed on main.
  */
-export const MIGRATIONS: Function[] = [Initial1795459285568];
+export const MIGRATIONS: Function[] = [Initial1795459285568, Members1795460760548];

@@ -1,0 +1,112 @@
+import { Body, Controller, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply } from 'fastify';
+import { DataSource } from 'typeorm';
+import { AuthClient } from '@switchboard/auth-client';
+import { MemberEntity } from '@switchboard/db';
+import { memberView, parseMemberId } from '@switchboard/identity';
+import { AdminTokenGuard } from './admin-token.guard';
+
+/** Relays an auth-service answer (validation errors and conflicts included) as the admin answer. */
+async function relay(reply: FastifyReply, call: Promise<{ status: number; body: unknown }>): Promise<unknown> {
+  const { status, body } = await call;
+  reply.status(status);
+  return body;
+}
+
+@ApiTags('members')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@UseGuards(AdminTokenGuard)
+@Controller('admin/members')
+export class AdminMembersController {
+  constructor(
+    private readonly auth: AuthClient,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  /**
+   * Creates a member on the master and propagates it to every slave. Give `password` (hashed as the
+   * slaves do: `$2a$13$` bcrypt with a 22-character salt, generated unless `pass_salt` is given; a
+   * salt of another length uses the IP.Board 3 md5 scheme) or `pass_hash` + `pass_salt` (imports).
+   * `id` keeps a member id from an existing network; later ids are allocated after it.
+   */
+  @Post()
+  @HttpCode(201)
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['name', 'email'],
+      properties: {
+        id: { type: 'integer', minimum: 1, maximum: 2147483647 },
+        name: { type: 'string', maxLength: 255 },
+        email: { type: 'string', maxLength: 150 },
+        password: { type: 'string' },
+        pass_hash: { type: 'string' },
+        pass_salt: { type: 'string', maxLength: 22 },
+        validating: { type: 'boolean' },
+        revalidate_url: { type: 'string', nullable: true },
+      },
+    },
+  })
+  @ApiCreatedResponse({ description: 'the member, with its pass_salt' })
+  @ApiBadRequestResponse({ description: 'invalid body: one message per field' })
+  @ApiConflictResponse({ description: 'error: email_in_use | name_in_use | id_in_use' })
+  create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('POST', '/members', body ?? {}));
+  }
+
+  /** Members locked by the login brute-force protection now. */
+  @Get('locked')
+  @ApiOkResponse({ description: 'locked members' })
+  locked(@Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('GET', '/members/locked'));
+  }
+
+  /** Clears a member's lock and failure count. */
+  @Post(':id/unlock')
+  @HttpCode(200)
+  unlock(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('POST', `/members/${encodeURIComponent(id)}/unlock`));
+  }
+
+  @Get(':id')
+  async get(@Param('id') raw: string) {
+    const id = parseMemberId(raw);
+    const member = id === null ? null : await this.db.getRepository(MemberEntity).findOneBy({ id });
+    if (!member) throw new NotFoundException('no such member');
+    return memberView(member);
+  }
+
+  /** Members, by id; `q` filters on name or e-mail (case-insensitive substring). */
+  @Get()
+  async list(@Query('q') q?: string, @Query('after') after?: string) {
+    const qb = this.db.getRepository(MemberEntity).createQueryBuilder('m').orderBy('m.id', 'ASC').limit(100);
+    if (typeof q === 'string' && q) qb.andWhere('(m.name_key LIKE :q OR m.email_key LIKE :q)', { q: `%${q.toLowerCase().replace(/[%_\\]/g, '\\$&')}%` });
+    const afterId = parseMemberId(typeof after === 'string' ? after : undefined);
+    if (afterId !== null) qb.andWhere('m.id > :afterId', { afterId });
+    return (await qb.getMany()).map(memberView);
+  }
+}
+
+@ApiTags('settings')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@UseGuards(AdminTokenGuard)
+@Controller('admin/settings')
+export class AdminSettingsController {
+  constructor(private readonly auth: AuthClient) {}
+
+  @Get()
+  read(@Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('GET', '/settings'));
+  }
+
+  /** `{"global_master_key": false}` switches the global MASTER_KEY off: per-slave keys only (spec D5). */
+  @Patch()
+  @ApiBody({ schema: { type: 'object', required: ['global_master_key'], properties: { global_master_key: { type: 'boolean' } } } })
+  update(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('PUT', '/settings', body ?? {}));
+  }
+}

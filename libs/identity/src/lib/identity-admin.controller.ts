@@ -1,0 +1,111 @@
+import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { SettingEntity } from '@switchboard/db';
+import { CLOCK, Clock } from './clock';
+import { createMemberSchema, describeZodError, issueSlaveKeySchema, settingsSchema } from './admin-commands';
+import { InternalTokenGuard } from './internal-token.guard';
+import { GLOBAL_KEY_SETTING, KeyringService } from './keyring.service';
+import { LoginService } from './login.service';
+import { MembersService, parseMemberId } from './members.service';
+import { generateSalt, hashMatchesSaltFormat, protocolHash } from './passwords';
+import { SecurityEventsService } from './security-events.service';
+import { SlavesService } from './slaves.service';
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new BadRequestException(describeZodError(r.error));
+  return r.data;
+}
+
+export function memberView(m: { id: number; name: string; email: string; validating: boolean; revalidateUrl: string | null; banned: boolean; lockedUntil: Date | null; failedLogins: number; createdAt: Date }) {
+  return {
+    id: m.id,
+    name: m.name,
+    email: m.email,
+    validating: m.validating || m.revalidateUrl !== null,
+    revalidate_url: m.revalidateUrl,
+    banned: m.banned,
+    locked_until: m.lockedUntil?.toISOString() ?? null,
+    failed_logins: m.failedLogins,
+    created_at: m.createdAt.toISOString(),
+  };
+}
+
+/** The auth service's internal endpoints behind the admin API (auth alone writes these tables). */
+@ApiExcludeController()
+@Controller('internal/admin')
+@UseGuards(InternalTokenGuard)
+export class IdentityAdminController {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly members: MembersService,
+    private readonly logins: LoginService,
+    private readonly slaves: SlavesService,
+    private readonly keyring: KeyringService,
+    private readonly events: SecurityEventsService,
+  ) {}
+
+  @Post('members')
+  @HttpCode(201)
+  async createMember(@Body() body: unknown) {
+    const cmd = parse(createMemberSchema, body);
+    const passSalt = cmd.pass_salt ?? generateSalt();
+    const passHash = cmd.pass_hash ?? (await protocolHash(cmd.password!, passSalt));
+    if (!hashMatchesSaltFormat(passHash, passSalt)) {
+      throw new BadRequestException(['pass_hash: must be $2a$13$ bcrypt for a 22-character salt, 32 lowercase hex otherwise']);
+    }
+    const result = await this.members.register(
+      { id: cmd.id, name: cmd.name, email: cmd.email, passHash, passSalt, revalidateUrl: cmd.revalidate_url ?? null, validating: cmd.validating },
+      { slaveId: null, source: 'admin' },
+      this.clock.now(),
+    );
+    if (result.outcome === 'created') return { ...memberView(result.member), pass_salt: passSalt };
+    const error = result.outcome === 'existing' ? 'email_in_use' : result.outcome;
+    throw new ConflictException({ statusCode: 409, error, message: `${error.replace(/_/g, ' ')}` });
+  }
+
+  @Get('members/locked')
+  async locked() {
+    return (await this.logins.locked()).map(memberView);
+  }
+
+  @Post('members/:id/unlock')
+  @HttpCode(200)
+  async unlock(@Param('id') raw: string) {
+    const id = parseMemberId(raw);
+    if (id === null || !(await this.logins.unlock(id))) throw new NotFoundException('no such member');
+    return memberView((await this.members.findById(id))!);
+  }
+
+  @Post('slaves')
+  @HttpCode(201)
+  async issueSlaveKey(@Body() body: unknown) {
+    const cmd = parse(issueSlaveKeySchema, body);
+    const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now());
+    return { id: r.id, url: r.url, master_key: r.masterKey, created: r.created };
+  }
+
+  @Put('settings')
+  async settings(@Body() body: unknown) {
+    const cmd = parse(settingsSchema, body);
+    await this.db
+      .createQueryBuilder()
+      .insert()
+      .into(SettingEntity)
+      .values({ key: GLOBAL_KEY_SETTING, value: cmd.global_master_key, updatedAt: this.clock.now() })
+      .orUpdate(['value', 'updated_at'], ['key'])
+      .execute();
+    this.keyring.invalidate();
+    await this.events.record('settings_changed', { data: { global_master_key: cmd.global_master_key } }, this.clock.now());
+    return { global_master_key: cmd.global_master_key };
+  }
+
+  @Get('settings')
+  async readSettings() {
+    return { global_master_key: await this.keyring.globalKeyEnabled() };
+  }
+}

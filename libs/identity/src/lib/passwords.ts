@@ -1,0 +1,83 @@
+import { hkdfSync, randomInt } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { constantTimeEqual, hmacSha256Hex, md5Hex } from '@switchboard/crypto';
+
+/**
+ * The network's password formats (spec §3.2). The master never needs the plaintext to answer
+ * `login`: the slave sends the hash it computed, and the master compares it with what it stores.
+ */
+
+/** IPS 4 native: `crypt(plain, '$2a$13$' . salt)` for a 22-character salt. */
+export const BCRYPT_HASH = /^\$2a\$13\$[./A-Za-z0-9]{53}$/;
+/** IP.Board 3 legacy: `md5(md5(salt) . md5(legacyEscape(plain)))` for any other salt. */
+export const LEGACY_HASH = /^[0-9a-f]{32}$/;
+/** Salts the protocol carries (slaves store them in VARCHAR(22)). */
+export const SALT = /^[\x21-\x7e]{1,22}$/;
+
+const SALT_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A fresh 22-character IPS salt from a CSPRNG (IPS `generateSalt` used rand()). */
+export function generateSalt(): string {
+  let salt = '';
+  for (let i = 0; i < 22; i++) salt += SALT_ALPHABET[randomInt(SALT_ALPHABET.length)];
+  return salt;
+}
+
+export function isNativeSalt(salt: string): boolean {
+  return salt.length === 22;
+}
+
+/** Whether `hash` has the format the slaves compute for an account with this salt. */
+export function hashMatchesSaltFormat(hash: string, salt: string): boolean {
+  return isNativeSalt(salt) ? BCRYPT_HASH.test(hash) : LEGACY_HASH.test(hash);
+}
+
+/** IPB3 input escaping of the plaintext, in IPB3's order (spec §3.2). */
+export function legacyEscape(plain: string): string {
+  return plain
+    .replace(/&/g, '&amp;')
+    .replace(/<!--/g, '&#60;&#33;--')
+    .replace(/-->/g, '--&#62;')
+    .replace(/<script/gi, '&#60;script')
+    .replace(/>/g, '&gt;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\n/g, '<br />')
+    .replace(/\$/g, '&#036;')
+    .replace(/!/g, '&#33;')
+    .replace(/'/g, '&#39;')
+    .replace(/\\/g, '&#092;');
+}
+
+export function legacyHash(plain: string, salt: string): string {
+  return md5Hex(md5Hex(salt), md5Hex(legacyEscape(plain)));
+}
+
+/**
+ * The hash a slave would compute for `plain` with `salt`: bcrypt `$2a$13$` (byte-identical to PHP
+ * crypt; ~0.6 s, async so the event loop keeps serving) or the legacy md5 scheme.
+ */
+export async function protocolHash(plain: string, salt: string): Promise<string> {
+  if (!isNativeSalt(salt)) return legacyHash(plain, salt);
+  return bcrypt.hash(plain, `$2a$13$${salt}`);
+}
+
+/**
+ * Spec D13: the stored form of a `pass_hash`, a keyed digest (HMAC-SHA256 with a pepper derived from
+ * SECRETS_KEY). A database leak gives nothing a slave would accept; `login` stays a microsecond.
+ */
+export class PassDigester {
+  private readonly pepper: Buffer;
+
+  constructor(secretsKey: string) {
+    this.pepper = Buffer.from(hkdfSync('sha256', secretsKey, 'switchboard', 'pass-digest/v1', 32));
+  }
+
+  digest(passHash: string): string {
+    return hmacSha256Hex(this.pepper, passHash);
+  }
+
+  matches(passHash: string, storedDigest: string): boolean {
+    return constantTimeEqual(this.digest(passHash), storedDigest);
+  }
+}

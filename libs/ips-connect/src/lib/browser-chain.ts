@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type IORedis from 'ioredis';
+import { REDIS } from '@switchboard/redis';
+import type { BrowserAction, ChainPlan } from './protocol';
+
+export const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');
+export interface ChainOptions {
+  /** The gateway's public base URL: continue URLs point there; https makes the cookie Secure. */
+  publicUrl: string;
+}
+
+/** The master session cookie (spec D14): HttpOnly, SameSite=Lax, Secure under https. */
+export const SESSION_COOKIE = 'sb_session';
+const SESSION_TTL_S = 30 * 24 * 3600;
+/** A chain's state lives 10 minutes (spec D14). */
+const STATE_TTL_S = 600;
+const STATE_PREFIX = 'switchboard:chain:';
+const SESSION_PREFIX = 'switchboard:session:';
+
+export interface ChainState {
+  action: BrowserAction;
+  returnTo: string;
+  hops: ChainPlan['hops'];
+  /** Index of the next hop to send the browser to. */
+  next: number;
+}
+
+export interface MasterSession {
+  memberId: number;
+  epoch: number;
+  createdAt: string;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** Appends parameters to a URL the way IPS merges a query string (an existing one is kept). */
+export function withParams(base: string, params: [string, string][]): string {
+  const query = params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const hash = base.indexOf('#');
+  const head = hash === -1 ? base : base.slice(0, hash);
+  const sep = head.includes('?') ? (/[?&]$/.test(head) ? '' : '&') : '?';
+  return head + sep + query;
+}
+
+/**
+ * Browser chain bookkeeping for the stateless gateway: the list of hops is computed once (by auth,
+ * at the first hit) and kept in Redis under a random token; the continue URL carries only that
+ * token (spec D14, fixing IPS's offset bug of §4.2). Master sessions live in Redis too.
+ */
+@Injectable()
+export class BrowserChainService {
+  constructor(
+    @Inject(REDIS) private readonly redis: IORedis,
+    @Inject(CHAIN_OPTIONS) private readonly options: ChainOptions,
+  ) {}
+
+  private token(): string {
+    return randomBytes(32).toString('base64url');
+  }
+
+  continueUrl(action: BrowserAction, token: string): string {
+    return withParams(`${this.options.publicUrl}/ipsconnect`, [
+      ['do', action],
+      ['state', token],
+    ]);
+  }
+
+  async start(state: ChainState): Promise<string> {
+    const token = this.token();
+    await this.redis.set(STATE_PREFIX + token, JSON.stringify(state), 'EX', STATE_TTL_S);
+    return token;
+  }
+
+  /** Takes the state one hop further; null when unknown or expired. */
+  async advance(token: string): Promise<ChainState | null> {
+    if (!TOKEN.test(token)) return null;
+    const raw = await this.redis.get(STATE_PREFIX + token);
+    if (!raw) return null;
+    const state = JSON.parse(raw) as ChainState;
+    state.next += 1;
+    if (state.next < state.hops.length) {
+      await this.redis.set(STATE_PREFIX + token, JSON.stringify(state), 'EX', STATE_TTL_S);
+    } else {
+      await this.redis.del(STATE_PREFIX + token);
+    }
+    return state;
+  }
+
+  hopUrl(state: ChainState, token: string): string {
+    const hop = state.hops[state.next];
+    return withParams(hop.url, [...hop.params, ['returnTo', this.continueUrl(state.action, token)]]);
+  }
+
+  async createSession(memberId: number, epoch: number): Promise<string> {
+    const sid = this.token();
+    const session: MasterSession = { memberId, epoch, createdAt: new Date().toISOString() };
+    await this.redis.set(SESSION_PREFIX + sid, JSON.stringify(session), 'EX', SESSION_TTL_S);
+    return sid;
+  }
+
+  async session(sid: string | undefined): Promise<MasterSession | null> {
+    if (!sid || !TOKEN.test(sid)) return null;
+    const raw = await this.redis.get(SESSION_PREFIX + sid);
+    return raw ? (JSON.parse(raw) as MasterSession) : null;
+  }
+
+  async destroySession(sid: string | undefined): Promise<void> {
+    if (sid && TOKEN.test(sid)) await this.redis.del(SESSION_PREFIX + sid);
+  }
+
+  private cookieAttributes(): string {
+    return `Path=/; HttpOnly; SameSite=Lax${this.options.publicUrl.startsWith('https:') ? '; Secure' : ''}`;
+  }
+
+  sessionCookie(sid: string): string {
+    return `${SESSION_COOKIE}=${sid}; Max-Age=${SESSION_TTL_S}; ${this.cookieAttributes()}`;
+  }
+
+  clearedSessionCookie(): string {
+    return `${SESSION_COOKIE}=; Max-Age=0; ${this.cookieAttributes()}`;
+  }
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The generic error page of IPS (§1.6): the status word is never shown. */
+export const ERROR_PAGE = `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Login error</title></head>
+<body>
+<h1>Sorry, there was a problem</h1>
+<p>There was an error processing your login request at one of the sites in our network.</p>
+<p>Error code: 2S165/1</p>
+</body>
+</html>
+`;
