@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parseConfig, SwitchboardConfig } from '@switchboard/config';
 import type { Clock } from '@switchboard/identity';
 import { createServiceApp, listen } from '@switchboard/runtime';
-import { createTestDatabase, createTestRedis, LogCapture, TestDatabase, TestRedis } from '@switchboard/testing';
+import { createTestDatabase, createTestRedis, freePort, LogCapture, TestDatabase, TestRedis } from '@switchboard/testing';
 import { AdminModule } from '@switchboard/app-admin';
 import { AuthModule } from '@switchboard/app-auth';
 import { GatewayModule } from '@switchboard/app-gateway';
@@ -29,13 +29,15 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const logs = new LogCapture();
+  // The gateway's port is chosen first: PUBLIC_URL (continue URLs, allowed returnTo) must name it.
+  const gatewayPort = await freePort();
   const env: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     HOST: '127.0.0.1',
     DATABASE_URL: db.url,
     REDIS_URL: redis.url,
-    PUBLIC_URL: 'http://127.0.0.1:3000',
+    PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
     MASTER_KEY,
     SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123456789',
     ADMIN_TOKEN,
@@ -45,16 +47,16 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   const apps = {} as System['apps'];
   const urls = {} as System['urls'];
   const started: NestFastifyApplication[] = [];
-  const start = async (name: keyof System['apps'], module: Parameters<typeof createServiceApp>[0]) => {
+  const start = async (name: keyof System['apps'], module: Parameters<typeof createServiceApp>[0], port = 0) => {
     const app = await createServiceApp(module);
     started.push(app);
     apps[name] = app;
-    urls[name] = await listen(app, 0, '127.0.0.1');
+    urls[name] = await listen(app, port, '127.0.0.1');
   };
   try {
     await start('auth', AuthModule.forRoot(parseConfig('auth', env), { logStream: logs, clock: options.clock }));
     env['AUTH_URL'] = urls.auth;
-    await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }));
+    await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }), gatewayPort);
     await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));
     await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs }));
   } catch (err) {

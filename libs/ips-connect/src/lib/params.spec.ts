@@ -35,6 +35,13 @@ describe('PHP-style parameter parsing', () => {
     expect(p.get('name')).toBe('xy');
   });
 
+  it('treats a value that is not well-formed UTF-8 as unusable (missing)', () => {
+    const p = parseForm('name=%FF%FE&email=a%C3@b&ok=%C3%A9');
+    expect(stringParam(p, 'name')).toBeUndefined();
+    expect(stringParam(p, 'email')).toBeUndefined();
+    expect(p.get('ok')).toBe('é');
+  });
+
   it('decodes UTF-8 and leaves invalid escapes as PHP does', () => {
     expect(parseForm('e=j%C3%BCrgen%40example.test').get('e')).toBe('jürgen@example.test');
     expect(parseForm('e=100%zz').get('e')).toBe('100%zz');

@@ -6,8 +6,14 @@
  * and NUL bytes and U+202E are stripped from every value.
  */
 
-/** A parameter sent as an array (`name[]=`): present, but never usable as a v2 value. */
+/**
+ * A parameter that is present but never usable as a v2 value: sent as an array (`name[]=`), or
+ * not well-formed UTF-8 once decoded. Every action treats it as missing.
+ */
 export const ARRAY_PARAM = Symbol('ARRAY_PARAM');
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+class InvalidUtf8 extends Error {}
 export type ParamValue = string | typeof ARRAY_PARAM;
 export type Params = Map<string, ParamValue>;
 
@@ -28,7 +34,11 @@ function decodeComponent(raw: string): string {
       bytes.push(...encoded);
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  try {
+    return UTF8.decode(Buffer.from(bytes));
+  } catch {
+    throw new InvalidUtf8();
+  }
 }
 
 export function stripUnsafe(value: string): string {
@@ -43,7 +53,12 @@ export function parseForm(raw: string, into: Params = new Map()): Params {
     const eq = piece.indexOf('=');
     const rawName = eq === -1 ? piece : piece.slice(0, eq);
     const rawValue = eq === -1 ? '' : piece.slice(eq + 1);
-    let name = stripUnsafe(decodeComponent(rawName));
+    let name: string;
+    try {
+      name = stripUnsafe(decodeComponent(rawName));
+    } catch {
+      continue; // a name that is not UTF-8 cannot be any parameter we read
+    }
     const bracket = name.indexOf('[');
     if (bracket > 0) {
       name = name.slice(0, bracket);
@@ -51,7 +66,11 @@ export function parseForm(raw: string, into: Params = new Map()): Params {
       continue;
     }
     if (!name) continue;
-    into.set(name, stripUnsafe(decodeComponent(rawValue)));
+    try {
+      into.set(name, stripUnsafe(decodeComponent(rawValue)));
+    } catch {
+      into.set(name, ARRAY_PARAM);
+    }
   }
   return into;
 }
@@ -63,7 +82,7 @@ export function parseRequestParams(queryString: string, formBody: string | undef
   return params;
 }
 
-/** A usable string value, or undefined when absent, empty or an array (PHP `empty()` minus "0"). */
+/** A usable string value, or undefined when absent, empty, an array or not UTF-8. */
 export function stringParam(params: Params, name: string): string | undefined {
   const value = params.get(name);
   return typeof value === 'string' && value !== '' ? value : undefined;

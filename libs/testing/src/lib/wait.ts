@@ -15,3 +15,16 @@ export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs = 10_000
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
