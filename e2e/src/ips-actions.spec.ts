@@ -284,13 +284,14 @@ describe('IPS Connect actions', () => {
       expect((await ips.get({ do: 'delete', key: key(a), url: SA, id: String(a) })).text).toBe('{"status":"SUCCESS"}');
       expect((await propagated(mid)).map((e) => e.payload.propagate.action)).toEqual(['delete']);
       const after = await lastOutboxId();
-      for (const q of [
+      const unknown: Record<string, string>[] = [
         { do: 'delete', key: key(999), id: '999' },
         { do: 'validate', key: key(999), id: '999' },
         { do: 'ban', key: key(999), id: '999', status: '1' },
         { do: 'merge', key: key(42), remove: '999', id: '42' },
         { do: 'merge', key: key(42), remove: '42', id: '42' },
-      ]) {
+      ];
+      for (const q of unknown) {
         expect((await ips.get(q)).text).toBe('{"status":"SUCCESS"}');
       }
       expect(await propagated(after)).toHaveLength(0);
@@ -493,7 +494,7 @@ describe('IPS Connect actions', () => {
 
     it('refuses bad keys, slave keys, malformed ids and foreign returnTo with the generic 403 page', async () => {
       await loginAlice();
-      for (const extra of [
+      const refused: Record<string, string>[] = [
         { key: 'c681b6feb4eccb0dbebb9fd0fd2c5763' }, // md5(SKA . 42): a slave key (§8.11 negative)
         { key: 'nope' },
         { id: '042', key: md5(MK, '042') },
@@ -501,7 +502,8 @@ describe('IPS Connect actions', () => {
         { returnTo: 'javascript:alert(1)' },
         { returnTo: '//evil.example/' },
         { slaveCall: '1' },
-      ]) {
+      ];
+      for (const extra of refused) {
         const res = await cross(extra);
         expect([JSON.stringify(extra), res.status]).toEqual([JSON.stringify(extra), 403]);
         expect(res.text).toContain('There was an error processing your login request at one of the sites in our network');

@@ -69,6 +69,7 @@ describe('npm start', () => {
       expect(res.status).toBe(200);
     }
 
+    expect({ exited: child.exitCode, tail: child.exitCode === null ? '' : output.slice(-3000) }).toEqual({ exited: null, tail: '' });
     const stopAt = Date.now();
     process.kill(child.pid!, 'SIGTERM');
     await waitFor(() => !processGroupAlive(child!.pid!), 10_000, 'every process of npm start to exit');

@@ -16,15 +16,22 @@ export async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs = 10_000
   }
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
+/**
+ * A TCP port free on 127.0.0.1 now, drawn from 20000–29999: below Linux's ephemeral range
+ * (32768+), so the many `listen(0)` and outgoing connections of parallel tests cannot take it
+ * between this call and the moment the caller listens on it.
+ */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
+  const tryPort = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    if (await tryPort(port)) return port;
+  }
+  throw new Error('no free port found in 20000–29999');
 }
