@@ -66,7 +66,7 @@ function expect_no_delivery(string $slave, array $subset, string $desc): void
  * $params: the action's parameters without do/key/slaveCall. $serverKey: raw SK (register) instead
  * of md5(SK . id).
  */
-function expect_propagation(string $do, array $params, ?string $origin, string $desc, bool $serverKey = false): void
+function expect_propagation(string $do, array $params, ?string $origin, string $desc, bool $serverKey = false, int $count = 1): void
 {
     global $SK;
     $id = (string) ($params['id'] ?? '');
@@ -76,7 +76,7 @@ function expect_propagation(string $do, array $params, ?string $origin, string $
             continue;
         }
         $key = $serverKey ? $SK[$s] : key_for($SK[$s], $id);
-        expect_delivery($s, ['do' => $do, 'key' => $key] + $params + ['slaveCall' => '1'], "$desc: → slave $s");
+        expect_delivery($s, ['do' => $do, 'key' => $key] + $params + ['slaveCall' => '1'], "$desc: → slave $s", $count);
     }
 }
 
@@ -97,7 +97,7 @@ function subset_match(array $params, array $subset): bool
     return true;
 }
 
-function prop_ok(bool $cond, string $desc, array $diag = []): bool
+function prop_ok(bool $cond, string $desc, array|string $diag = []): bool
 {
     if (Conf::$propagation === 'skip') {
         Tap::skip($desc, 'IPS_PROPAGATION=skip');
@@ -115,6 +115,10 @@ function check_deliveries(): bool
         Tap::skip(count($EXPECT) . ' expected deliveries, ' . count($ABSENT) . ' forbidden ones', 'IPS_PROPAGATION=skip');
         $EXPECT = $ABSENT = [];
         return false;
+    }
+    if (getenv('IPS_EXPECT_DUMP')) {
+        // debugging aid: what this run expects the slaves to receive (and not to receive)
+        file_put_contents((string) getenv('IPS_EXPECT_DUMP'), json_encode(['expect' => $EXPECT, 'absent' => $ABSENT], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE));
     }
     $deadline = microtime(true) + Conf::$deliveryTimeout;
     do {
@@ -138,7 +142,8 @@ function check_deliveries(): bool
     } while (microtime(true) < $deadline);
     usleep(1_500_000); // grace: anything that should NOT arrive has had time to do so
     $entries = ['A' => $LOGS['A']->entries(), 'B' => $LOGS['B']->entries()];
-    $any = count($entries['A']) + count($entries['B']) > 0;
+    $isCall = fn ($x) => isset(entry_params($x)['slaveCall']);
+    $any = count(array_filter($entries['A'], $isCall)) + count(array_filter($entries['B'], $isCall)) > 0;
     foreach ($EXPECT as $e) {
         $hits = array_values(array_filter($entries[$e['slave']], fn ($x) => params_equal(entry_params($x), $e['params'])));
         $diag = ['expected ' . $e['count'] . '× on slave ' . $e['slave'] . ': ' . show($e['params']), 'received ' . count($hits) . '×'];
@@ -403,7 +408,8 @@ both(['do' => 'fetchSalt', 'key' => 'ef7d05c70b4fddc71bb6d4449bfdd60e', 'idType'
 both(['do' => 'fetchSalt', 'key' => 'a6f74b02ac80d8417e3775c38f44a322', 'id' => 'alice@example.test'], '{"status":"REQUEST_MISSING_DATA"}', '§8.2 fetchSalt without idType → REQUEST_MISSING_DATA');
 both(['do' => 'fetchSalt', 'key' => 'a6f74b02ac80d8417e3775c38f44a322', 'idType' => '', 'id' => 'alice@example.test'], '{"status":"REQUEST_MISSING_DATA"}', '§2.3 fetchSalt with empty idType → REQUEST_MISSING_DATA');
 both(['do' => 'fetchSalt', 'key' => '8516ac99dc60603295de7bdb6a153530', 'idType' => '2', 'id' => ''], '{"status":"REQUEST_MISSING_DATA"}', '§2.3 fetchSalt with empty id (key md5(MK."")) → REQUEST_MISSING_DATA');
-both(['do' => 'fetchSalt', 'key' => 'wrong', 'idType' => '2'], '{"status":"BAD_KEY"}', '§1.7 fetchSalt with a wrong key and missing data → BAD_KEY (key first)');
+both(['do' => 'fetchSalt', 'key' => 'wrong', 'id' => 'alice@example.test'], '{"status":"BAD_KEY"}', '§1.7 fetchSalt with a wrong key and no idType → BAD_KEY (key before required parameters)');
+both(['do' => 'fetchSalt', 'key' => 'wrong', 'idType' => '2'], '{"status":"REQUEST_MISSING_DATA"}', 'D6 fetchSalt without id → REQUEST_MISSING_DATA whatever the key (no raw-MK fallback)');
 both(['do' => 'fetchSalt', 'key' => 'a6f74b02ac80d8417e3775c38f44a322', 'idType' => '1', 'id' => 'alice@example.test'], '{"status":"ACCOUNT_NOT_FOUND"}', '§2.3 fetchSalt idType=1 (name) with an e-mail → ACCOUNT_NOT_FOUND');
 both(['do' => 'fetchSalt', 'key' => '789e7936f4496b53cc29ee33a5aad4a7', 'idType' => '2', 'id' => 'Alice'], '{"status":"ACCOUNT_NOT_FOUND"}', '§2.3 fetchSalt idType=2 (e-mail) with a name → ACCOUNT_NOT_FOUND');
 
@@ -661,9 +667,10 @@ must_register($V, 'D11 register with revalidateUrl=http://127.0.0.1:8081/', 'GET
 expect_body(login($V, 'GET'), login_body($V, 'VALIDATING', 'http://127.0.0.1:8081/'), '§8.3/D11 login of an account awaiting validation → VALIDATING with connect_revalidate_url (\/ escaped)');
 expect_body(login($V, 'POST'), login_body($V, 'VALIDATING', 'http://127.0.0.1:8081/'), '§8.3/D11 same, POST');
 expect_status(id_action('validate', (string) $V['id'], [], $SA), 'SUCCESS', 'D11 validate from slave A → SUCCESS');
-expect_propagation('validate', ['id' => (string) $V['id']], 'A', 'D11 validate propagated');
 expect_body(login($V), login_body($V), 'D11 after validate: connect_status SUCCESS, connect_revalidate_url null');
 expect_status(id_action('validate', (string) $V['id'], [], $SA, 'POST'), 'SUCCESS', 'D11 validating again → SUCCESS');
+// §2.9: validate always propagates when the member exists (D10's "nothing new" is about change* only)
+expect_propagation('validate', ['id' => (string) $V['id']], 'A', 'D11 validate propagated (twice: once per call)', false, 2);
 
 // ================================================================================================
 Tap::section('D12 brute force: lock after 5 failures, ACCOUNT_LOCKED even with the right password');
@@ -1028,8 +1035,8 @@ if ($canPropagate) {
 
     // A propagation target answering DISABLED gets disabled
     $fromB = $LOGS['B']->count();
-    write_control(Conf::$ctlB, ['status' => 'DISABLED', 'remaining' => 1]);
     $n3 = "b-says-disabled-$RUN";
+    write_control(Conf::$ctlB, ['status' => 'DISABLED', 'remaining' => 1, 'match' => ['do' => 'changeName', 'name' => $n3]]);
     expect_status(id_action('changeName', $qid, ['name' => $n3], $SA), 'SUCCESS', 'changeName while B will answer {"status":"DISABLED"}');
     $hitsB = $waitFor('B', ['do' => 'changeName', 'id' => $qid, 'name' => $n3], $fromB);
     prop_ok(count($hitsB) >= 1 && ($hitsB[0]['response_body'] ?? '') === '{"status":"DISABLED"}', '§8.10 slave B received the change and answered DISABLED', show($hitsB));
@@ -1055,8 +1062,8 @@ if ($canPropagate) {
         'a non-JSON 200 body' => ['http' => 200, 'body' => 'Fatal error: something broke', 'remaining' => 1],
     ] as $what => $ctl) {
         $fromB = $LOGS['B']->count();
-        write_control(Conf::$ctlB, $ctl);
         $n = 'retry-' . rnd(6);
+        write_control(Conf::$ctlB, $ctl + ['match' => ['do' => 'changeName', 'name' => $n]]);
         expect_status(id_action('changeName', $qid, ['name' => $n], $SA), 'SUCCESS', "changeName while B will first answer $what");
         $hits = $waitFor('B', ['do' => 'changeName', 'id' => $qid, 'name' => $n], $fromB, 2, 25);
         $gap = count($hits) >= 2 ? round($hits[1]['t'] - $hits[0]['t'], 1) : null;

@@ -22,6 +22,7 @@ declare(strict_types=1);
  *   {"status":"DISABLED","remaining":1}          → 200 {"status":"DISABLED"}
  *   {"http":500,"body":"<html>oops</html>","remaining":1}   → that HTTP code and raw body
  *   {"sleep":3,"remaining":1}                    → delay, then the normal answer
+ * optionally restricted to requests carrying given parameters: "match":{"do":"changeName","name":"x"}
  */
 
 $sk = (string) getenv('SLAVE_KEY');
@@ -128,8 +129,14 @@ if ($control !== '' && is_file($control)) {
     if ($fh) {
         flock($fh, LOCK_EX);
         $ctl = json_decode((string) stream_get_contents($fh), true);
-        $left = 0;
-        if (is_array($ctl)) {
+        $left = 1;
+        $applies = is_array($ctl);
+        foreach ((is_array($ctl) && is_array($ctl['match'] ?? null) ? $ctl['match'] : []) as $mk => $mv) {
+            if (!isset($params[$mk]) || $params[$mk] !== (string) $mv) {
+                $applies = false; // forced answer reserved for another request
+            }
+        }
+        if ($applies) {
             $forced = $ctl;
             $left = (int) ($ctl['remaining'] ?? 1) - 1;
             ftruncate($fh, 0);

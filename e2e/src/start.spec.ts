@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from '@switchboard/testing';
@@ -47,6 +47,9 @@ describe('npm start', () => {
       REDIS_URL: `${REDIS_SERVER}/${10 + (Number(process.env['JEST_WORKER_ID'] ?? '1') % 6)}`,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };
+    // An operator's file without a final newline: generated secrets must land on lines of their own.
+    mkdirSync(join(ROOT, 'tmp'), { recursive: true });
+    writeFileSync(envFile, `LOG_LEVEL=warn`);
     const started = Date.now();
     child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d) => (output += d));
@@ -58,6 +61,7 @@ describe('npm start', () => {
 
     // Secrets were generated into the env file, and none of them was printed.
     const generated = readFileSync(envFile, 'utf8');
+    expect(generated.split('\n')[0]).toBe('LOG_LEVEL=warn');
     for (const name of ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN']) {
       const value = new RegExp(`^${name}=(.+)$`, 'm').exec(generated)?.[1];
       expect(value?.length).toBeGreaterThanOrEqual(32);
@@ -79,4 +83,37 @@ describe('npm start', () => {
     }
     expect(existsSync(envFile)).toBe(true);
   }, 200_000);
+
+  it('SIGTERM while it is still preparing (installing, building) stops it, and nothing starts', async () => {
+    const ports = { GATEWAY_PORT: await freePort(), AUTH_PORT: await freePort(), ADMIN_PORT: await freePort(), PROPAGATOR_PORT: await freePort() };
+    let out = '';
+    const early = spawn('npm', ['start'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HOME: process.env['HOME'] ?? '/tmp',
+        ENV_FILE: envFile,
+        DATABASE_URL: `${PG_SERVER}/${dbName}`,
+        REDIS_URL: `${REDIS_SERVER}/${10 + (Number(process.env['JEST_WORKER_ID'] ?? '1') % 6)}`,
+        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    early.stdout?.on('data', (d) => (out += d));
+    early.stderr?.on('data', (d) => (out += d));
+    try {
+      await waitFor(() => out.includes('building…'), 60_000, 'npm start to begin building');
+      const stopAt = Date.now();
+      process.kill(early.pid!, 'SIGTERM');
+      await waitFor(() => !processGroupAlive(early.pid!), 10_000, 'npm start to stop while building');
+      expect(Date.now() - stopAt).toBeLessThan(10_000);
+      expect(out).not.toContain('Switchboard is up');
+      for (const port of Object.values(ports)) {
+        await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+      }
+    } finally {
+      if (processGroupAlive(early.pid!)) process.kill(-early.pid!, 'SIGKILL');
+    }
+  }, 90_000);
 });

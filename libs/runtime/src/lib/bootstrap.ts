@@ -6,6 +6,28 @@ import { Logger } from 'nestjs-pino';
 import { requestId } from './logging';
 import { METRICS, ServiceMetrics } from './metrics';
 
+/** After SIGTERM/SIGINT a service that has not finished closing by then exits anyway. */
+export const SHUTDOWN_LIMIT_MS = 7000;
+let watchdogInstalled = false;
+
+/**
+ * Bounds graceful shutdown: Nest closes the app on the signal (enableShutdownHooks), but a close
+ * can hang (a Redis client waiting to reconnect, a BullMQ worker waiting for a dead server). Past
+ * SHUTDOWN_LIMIT_MS the process exits with status 1, before `npm start` (8 s) or Docker (10 s) kill it.
+ */
+function installShutdownWatchdog() {
+  if (watchdogInstalled) return;
+  watchdogInstalled = true;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        process.stderr.write(`shutdown did not finish within ${SHUTDOWN_LIMIT_MS} ms: exiting\n`);
+        process.exit(1);
+      }, SHUTDOWN_LIMIT_MS).unref();
+    });
+  }
+}
+
 /** Largest request body any service accepts; larger ones get HTTP 413 (spec D2). */
 export const BODY_LIMIT = 64 * 1024;
 
@@ -30,6 +52,7 @@ export async function createServiceApp(
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  installShutdownWatchdog();
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
