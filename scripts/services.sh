@@ -30,8 +30,9 @@ if ! pg_ok; then
       pg_createcluster "$ver" main >/dev/null
     fi
     conf=/etc/postgresql/$ver/main
-    # Tests connect as postgres over TCP without a password: trust loopback, as this machine kind does.
-    if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$conf/pg_hba.conf" 2>/dev/null; then
+    # Tests connect as postgres over TCP without a password: trust loopback, as this machine kind
+    # does. Only in `install` mode (CI, a fresh machine): a developer's pg_hba.conf is never touched.
+    if [ "$mode" = install ] && ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$conf/pg_hba.conf" 2>/dev/null; then
       say "allowing trust authentication on 127.0.0.1 in $conf/pg_hba.conf"
       sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$conf/pg_hba.conf"
       pg_ctlcluster --skip-systemctl-redirect "$ver" main reload >/dev/null 2>&1 || true

@@ -1,4 +1,6 @@
 import { Logger } from '@nestjs/common';
+import pino from 'pino';
+import { pinoOptions } from '@switchboard/runtime';
 import { ADMIN_TOKEN, MASTER_KEY, System, http, startSystem } from './support/system';
 
 /** Spec D16: keys, hashes, salts, signatures, tokens and secrets never reach a log line. */
@@ -37,6 +39,12 @@ describe('log redaction', () => {
     logger.log({ msg: 'probe object', key: MASTER_KEY, nested: { pass_hash: SECRETS.pass_hash, frob: SECRETS.frob } });
     logger.warn(`probe message GET /ipsconnect?do=login&key=${MASTER_KEY}&password=${SECRETS.password}`);
     logger.error(new Error(`probe error api_sig=${SECRETS.api_sig}&auth_token=${SECRETS.auth_token}`));
+    // The pino options every service uses, with interpolation arguments and secrets inside text.
+    const raw = pino(pinoOptions({ service: 'probe', level: 'info' }), sys.logs);
+    raw.info('probe interpolation %o %j %s', { password: SECRETS.password }, { auth_token: SECRETS.auth_token }, `frob=${SECRETS.frob}`);
+    raw.info(`probe json {"secret":"${SECRETS.secret}"} Authorization: Bearer ${SECRETS.auth_token}`);
+    await http(`${sys.urls.gateway}/health/ready`);
+    await http(`${sys.urls.admin}/metrics`);
     await new Promise((r) => setTimeout(r, 200));
 
     const text = sys.logs.text;
@@ -44,6 +52,7 @@ describe('log redaction', () => {
     expect(text).toContain('/ipsconnect?do=verifySettings');
     expect(text).toContain('probe object');
     expect(text).toContain('probe message');
+    expect(text).toContain('probe interpolation');
     expect(text).toContain('[REDACTED]');
     // …and no secret value appears anywhere.
     for (const value of [MASTER_KEY, ADMIN_TOKEN, 'wrong-but-secret-token-value', ...Object.values(SECRETS)]) {
@@ -55,5 +64,7 @@ describe('log redaction', () => {
     const requestLine = sys.logs.lines.map((l) => JSON.parse(l)).find((l) => l.req?.url?.startsWith('/ipsconnect'));
     expect(requestLine.service).toBe('gateway');
     expect(requestLine.req.id).toMatch(/^[0-9a-f-]{36}$/);
+    // Probes and scrapes are not logged.
+    expect(sys.logs.lines.map((l) => JSON.parse(l).req?.url ?? '').filter((u: string) => /^\/(health|metrics)/.test(u))).toEqual([]);
   });
 });

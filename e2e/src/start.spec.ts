@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, waitFor } from '@switchboard/testing';
+import { createTestRedis, freePort, TestRedis, waitFor } from '@switchboard/testing';
 import { ROOT } from './support/run-source';
 
 const PG_SERVER = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
-const REDIS_SERVER = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 function processGroupAlive(pgid: number): boolean {
   try {
@@ -27,10 +26,16 @@ describe('npm start', () => {
   const envFile = join(ROOT, 'tmp', `start-${dbName}.env`);
   let child: ChildProcess | undefined;
   let output = '';
+  let redis: TestRedis;
+
+  beforeAll(async () => {
+    redis = await createTestRedis();
+  });
 
   afterAll(async () => {
     if (child?.pid && processGroupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
     rmSync(envFile, { force: true });
+    await redis?.close();
     const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
@@ -44,7 +49,7 @@ describe('npm start', () => {
       HOME: process.env['HOME'] ?? '/tmp',
       ENV_FILE: envFile,
       DATABASE_URL: `${PG_SERVER}/${dbName}`,
-      REDIS_URL: `${REDIS_SERVER}/${10 + (Number(process.env['JEST_WORKER_ID'] ?? '1') % 6)}`,
+      REDIS_URL: redis.url,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };
     // An operator's file without a final newline: generated secrets must land on lines of their own.
@@ -94,7 +99,7 @@ describe('npm start', () => {
         HOME: process.env['HOME'] ?? '/tmp',
         ENV_FILE: envFile,
         DATABASE_URL: `${PG_SERVER}/${dbName}`,
-        REDIS_URL: `${REDIS_SERVER}/${10 + (Number(process.env['JEST_WORKER_ID'] ?? '1') % 6)}`,
+        REDIS_URL: redis.url,
         ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
       },
       detached: true,

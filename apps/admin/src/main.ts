@@ -5,6 +5,7 @@ import { AdminModule } from './app/admin.module';
 async function main() {
   const config = loadConfigOrExit('admin');
   const app = await createServiceApp(AdminModule.forRoot(config), {
+    bootLogging: { service: 'admin', level: config.LOG_LEVEL },
     docs: { title: 'Switchboard admin', description: 'Admin REST API (bearer ADMIN_TOKEN).' },
   });
   const url = await listen(app, config.ADMIN_PORT, config.HOST);

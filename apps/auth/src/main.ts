@@ -5,6 +5,7 @@ import { AuthModule } from './app/auth.module';
 async function main() {
   const config = loadConfigOrExit('auth');
   const app = await createServiceApp(AuthModule.forRoot(config), {
+    bootLogging: { service: 'auth', level: config.LOG_LEVEL },
     docs: { title: 'Switchboard auth', description: 'Internal: IPS Connect actions, identity.' },
   });
   const url = await listen(app, config.AUTH_PORT, config.HOST);

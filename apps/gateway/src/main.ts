@@ -5,6 +5,7 @@ import { GatewayModule } from './app/gateway.module';
 async function main() {
   const config = loadConfigOrExit('gateway');
   const app = await createServiceApp(GatewayModule.forRoot(config), {
+    bootLogging: { service: 'gateway', level: config.LOG_LEVEL },
     docs: { title: 'Switchboard gateway', description: 'Public endpoints: IPS Connect (/ipsconnect) and health.' },
   });
   const url = await listen(app, config.GATEWAY_PORT, config.HOST);

@@ -6,11 +6,22 @@ import { DomainEvent, EventConsumer } from '@switchboard/events';
 import { ADMIN_API_OPTIONS, AdminApiOptions } from './admin-token.guard';
 
 export const AUDIT_GROUP = 'admin-audit';
+/** How often, and after how long, published events missing from the audit log are copied in. */
+const SWEEP_EVERY_MS = 60_000;
+const SWEEP_AFTER = "interval '2 minutes'";
 
-/** Records every domain event of the stream in the audit table, once (deduped on the event id). */
+/**
+ * Records every domain event of the stream in the audit table, once (deduped on the event id).
+ * Backstop: the outbox is the record of truth, so a sweep copies in any event published more than
+ * two minutes ago that the stream did not deliver (Redis lost its data, or trimmed the stream while
+ * admin was down).
+ */
 @Injectable()
 export class AuditRecorder implements OnApplicationBootstrap, OnApplicationShutdown {
   private consumer?: EventConsumer;
+  private sweeper?: NodeJS.Timeout;
+  /** Outbox ids at or below this are known to be in the audit log (or older than a day at boot). */
+  private watermark?: string;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -20,10 +31,44 @@ export class AuditRecorder implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationBootstrap() {
     this.consumer = new EventConsumer({ redisUrl: this.options.redisUrl, group: AUDIT_GROUP, handle: (e) => this.record(e) });
     this.consumer.start();
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_EVERY_MS);
+    this.sweeper.unref();
   }
 
   async onApplicationShutdown() {
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.consumer?.stop();
+  }
+
+  /** Copies published events missing from the audit log; returns how many it added. */
+  async sweep(): Promise<number> {
+    if (this.watermark === undefined) {
+      const [{ w }] = await this.db.query(
+        `SELECT coalesce(max(id), 0)::text AS w FROM outbox_events WHERE created_at < now() - interval '1 day'`,
+      );
+      this.watermark = w as string;
+    }
+    const inserted: unknown[] = await this.db.query(
+      `INSERT INTO audit_events (event_id, type, occurred_at, source, slave_id, member_id, details)
+       SELECT o.event_id, o.type, (o.payload->>'occurredAt')::timestamptz, coalesce(o.payload->>'source', 'unknown'),
+              (o.payload->>'slaveId')::int, (o.payload->>'memberId')::int, coalesce(o.payload->'data', '{}'::jsonb)
+         FROM outbox_events o
+        WHERE o.id > $1 AND o.published_at < now() - ${SWEEP_AFTER}
+          AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.event_id = o.event_id)
+        ORDER BY o.id
+        LIMIT 5000
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING id`,
+      [this.watermark],
+    );
+    const [{ w }] = await this.db.query(
+      `SELECT coalesce(
+         (SELECT min(id) - 1 FROM outbox_events WHERE id > $1 AND (published_at IS NULL OR published_at >= now() - ${SWEEP_AFTER})),
+         (SELECT max(id) FROM outbox_events), $1)::text AS w`,
+      [this.watermark],
+    );
+    if (inserted.length < 5000) this.watermark = w as string;
+    return inserted.length;
   }
 
   async record(event: DomainEvent): Promise<void> {

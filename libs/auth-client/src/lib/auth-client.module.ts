@@ -24,6 +24,6 @@ export class AuthServiceCheck {
 
   async check() {
     const indicator = this.health.check('auth');
-    return (await this.client.isLive()) ? indicator.up() : indicator.down({ message: 'auth service not answering' });
+    return (await this.client.isReady()) ? indicator.up() : indicator.down({ message: 'auth service not ready' });
   }
 }

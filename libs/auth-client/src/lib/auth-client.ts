@@ -46,10 +46,10 @@ export class AuthClient {
     return this.request(method, `/internal/admin${path}`, body, requestId);
   }
 
-  /** true when the auth service answers its liveness probe within 2 s. */
-  async isLive(): Promise<boolean> {
+  /** true when the auth service is ready (its own stores answer) within 2 s. */
+  async isReady(): Promise<boolean> {
     try {
-      const res = await fetch(this.options.baseUrl + '/health/live', { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(this.options.baseUrl + '/health/ready', { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       return res.ok;
     } catch {

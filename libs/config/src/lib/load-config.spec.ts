@@ -46,11 +46,17 @@ describe('parseConfig', () => {
   it('explains invalid values', () => {
     expect(problems('auth', { ...VALID, MASTER_KEY: 'short' })).toEqual(['MASTER_KEY must be at least 32 characters']);
     expect(problems('auth', { ...VALID, DATABASE_URL: 'mysql://x/y' })).toEqual([
-      'DATABASE_URL must be a PostgreSQL URL (postgres: or postgresql:)',
+      'DATABASE_URL must be a PostgreSQL URL (postgres: or postgresql:, with a host and a database name)',
     ]);
+    expect(problems('auth', { ...VALID, DATABASE_URL: 'postgres:' })[0]).toMatch(/^DATABASE_URL must be/);
+    expect(problems('auth', { ...VALID, DATABASE_URL: 'postgres://h/' })[0]).toMatch(/^DATABASE_URL must be/);
+    expect(problems('gateway', { ...VALID, GATEWAY_PORT: '0x10' })).toEqual(['GATEWAY_PORT must be a port number']);
+    expect(problems('gateway', { ...VALID, GATEWAY_PORT: '1e3' })).toEqual(['GATEWAY_PORT must be a port number']);
+    expect(problems('gateway', { ...VALID, PUBLIC_URL: 'https://sso.example.test/?a=1' })[0]).toMatch(/no query or fragment/);
+    expect(problems('auth', { ...VALID, LOG_LEVEL: 'loud' })).toEqual(['LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent']);
     expect(problems('gateway', { ...VALID, GATEWAY_PORT: '70000' })).toEqual(['GATEWAY_PORT must be between 1 and 65535']);
     expect(problems('gateway', { ...VALID, GATEWAY_PORT: 'abc' })).toEqual(['GATEWAY_PORT must be a port number']);
-    expect(problems('gateway', { ...VALID, PUBLIC_URL: 'not a url' })).toEqual(['PUBLIC_URL must be a http(s) URL (http: or https:)']);
+    expect(problems('gateway', { ...VALID, PUBLIC_URL: 'not a url' })).toEqual(['PUBLIC_URL must be a http(s) URL (http: or https: with a host, no query or fragment)']);
     expect(problems('auth', { ...VALID, LOG_LEVEL: 'loud' })[0]).toMatch(/^LOG_LEVEL /);
   });
 

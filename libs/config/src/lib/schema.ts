@@ -7,24 +7,25 @@ import { z } from 'zod';
  */
 
 const port = (fallback: number) =>
-  z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be a whole number')
-    .min(1, 'must be between 1 and 65535')
-    .max(65535, 'must be between 1 and 65535')
-    .default(fallback);
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d{1,5}$/.test(v), 'must be a port number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 65535, 'must be between 1 and 65535');
 
-const url = (protocols: string[], what: string) =>
+const url = (protocols: string[], what: string, rules: { path?: boolean; noQuery?: boolean } = {}) =>
   z
     .string({ error: 'is required' })
     .min(1, 'is required')
     .refine((v) => {
       try {
-        return protocols.includes(new URL(v).protocol);
+        const u = new URL(v);
+        return protocols.includes(u.protocol) && !!u.hostname && (!rules.path || u.pathname.length > 1) && (!rules.noQuery || (!u.search && !u.hash));
       } catch {
         return false;
       }
-    }, `must be a ${what} URL (${protocols.join(' or ')})`);
+    }, `must be a ${what} URL (${protocols.join(' or ')}${rules.path ? ', with a host and a database name' : ' with a host'}${rules.noQuery ? ', no query or fragment' : ''})`);
 
 const secret = (min: number) =>
   z
@@ -56,19 +57,23 @@ const duration = (fallback: string) =>
     });
 
 const count = (fallback: number, min = 0) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(min, `must be at least ${min}`)
-    .default(fallback);
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d{1,9}$/.test(v), 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min, `must be at least ${min}`);
+
+const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` }).default(fallback);
 
 export const ENV_RULES = {
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  NODE_ENV: oneOf(['development', 'production', 'test'], 'production'),
   HOST: z.string().min(1).default('127.0.0.1'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL', { path: true }),
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
-  PUBLIC_URL: url(['http:', 'https:'], 'http(s)').transform((v) => v.replace(/\/+$/, '')),
+  PUBLIC_URL: url(['http:', 'https:'], 'http(s)', { noQuery: true }).transform((v) => v.replace(/\/+$/, '')),
   MASTER_KEY: secret(32),
   SECRETS_KEY: secret(32),
   ADMIN_TOKEN: secret(32),

@@ -14,7 +14,31 @@ export interface EventConsumerOptions {
   claimIdleMs?: number;
 }
 
-type StreamEntries = [id: string, fields: string[]][];
+type StreamEntries = [id: string, fields: string[] | null][];
+
+/** Entries that cannot be handled are moved here (with the reason) instead of blocking the group. */
+export const DEAD_EVENT_STREAM = 'switchboard:events:dead';
+/** Handler failures of one entry before it is dead-lettered. */
+export const MAX_HANDLE_ATTEMPTS = 5;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The event in a stream entry, or why it is not one. */
+export function decodeEntry(fields: string[] | null): DomainEvent | string {
+  if (!fields) return 'entry has no fields (trimmed from the stream)';
+  const raw = fields[fields.indexOf('event') + 1];
+  if (fields.indexOf('event') === -1 || raw === undefined) return 'entry has no event field';
+  let event: DomainEvent;
+  try {
+    event = JSON.parse(raw) as DomainEvent;
+  } catch {
+    return 'event is not JSON';
+  }
+  if (!event || typeof event !== 'object') return 'event is not an object';
+  if (typeof event.id !== 'string' || !UUID.test(event.id)) return 'event id is not a UUID';
+  if (typeof event.type !== 'string' || !event.type) return 'event has no type';
+  if (typeof event.occurredAt !== 'string' || Number.isNaN(Date.parse(event.occurredAt))) return 'event has no valid occurredAt';
+  return event;
+}
 
 /**
  * Reads the event stream as one member of a consumer group. An event is acknowledged only after
@@ -37,10 +61,18 @@ export class EventConsumer {
     this.loop = this.run();
   }
 
+  /** Stops reading; bounded, because a read waiting for an unreachable Redis never settles. */
   async stop() {
     this.stopped = true;
-    this.redis?.disconnect();
-    await this.loop?.catch(() => undefined);
+    this.redis?.disconnect(false);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.loop?.catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private async ensureGroup(redis: IORedis) {
@@ -86,24 +118,41 @@ export class EventConsumer {
     const reply = (await redis.xautoclaim(
       EVENT_STREAM, this.options.group, this.consumer, this.options.claimIdleMs ?? 60_000, '0', 'COUNT', 100,
     )) as [string, StreamEntries, string[]];
-    await this.process(redis, reply[1].filter((e) => e[1] !== null));
+    await this.process(redis, reply[1]);
+  }
+
+  private readonly failures = new Map<string, number>();
+
+  private async deadLetter(redis: IORedis, id: string, fields: string[] | null, reason: string) {
+    this.logger.error(`event stream entry ${id} moved to ${DEAD_EVENT_STREAM}: ${reason}`);
+    await redis
+      .multi()
+      .xadd(DEAD_EVENT_STREAM, 'MAXLEN', '~', '10000', '*', 'entry', id, 'group', this.options.group, 'reason', reason, ...(fields ?? []))
+      .xack(EVENT_STREAM, this.options.group, id)
+      .exec();
+    this.failures.delete(id);
   }
 
   private async process(redis: IORedis, entries: StreamEntries) {
     for (const [id, fields] of entries) {
-      const raw = fields[fields.indexOf('event') + 1];
-      let event: DomainEvent | undefined;
-      try {
-        event = raw ? (JSON.parse(raw) as DomainEvent) : undefined;
-      } catch {
-        event = undefined;
-      }
-      if (!event?.id || !event.type) {
-        this.logger.error(`dropping malformed stream entry ${id}`);
-        await redis.xack(EVENT_STREAM, this.options.group, id);
+      const event = decodeEntry(fields);
+      if (typeof event === 'string') {
+        await this.deadLetter(redis, id, fields, event);
         continue;
       }
-      await this.options.handle(event); // throws → not acknowledged → read again
+      try {
+        await this.options.handle(event);
+      } catch (err) {
+        // Not acknowledged: read again (from this consumer's backlog) after the pause in run().
+        const attempts = (this.failures.get(id) ?? 0) + 1;
+        if (attempts < MAX_HANDLE_ATTEMPTS) {
+          this.failures.set(id, attempts);
+          throw err;
+        }
+        await this.deadLetter(redis, id, fields, `handler failed ${attempts} times: ${(err as Error).message}`);
+        continue;
+      }
+      this.failures.delete(id);
       await redis.xack(EVENT_STREAM, this.options.group, id);
     }
   }

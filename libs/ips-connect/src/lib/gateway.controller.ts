@@ -2,7 +2,7 @@ import { All, Controller, HttpCode, Inject, Logger, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserChainService, ERROR_PAGE, SESSION_COOKIE, readCookie } from './browser-chain';
-import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
+import { BrowserAction, ChainPlan, ChainRequest, IPS_PARAM_NAMES, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
 import { Params, paramsToObject, parseRequestParams, phpEqualsOne, stringParam } from './params';
 import { phpJsonEncode } from './php-json';
 
@@ -45,7 +45,9 @@ export class IpsConnectGatewayController {
     }
     const rawUrl = req.raw.url ?? '';
     const q = rawUrl.indexOf('?');
-    const params = parseRequestParams(q === -1 ? '' : rawUrl.slice(q + 1), typeof req.body === 'string' ? req.body : undefined);
+    // Only form bodies are parameters (PHP fills $_POST from them alone); anything else is ignored.
+    const form = typeof req.body === 'string' && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+    const params = parseRequestParams(q === -1 ? '' : rawUrl.slice(q + 1), form ? (req.body as string) : undefined);
     const action = stringParam(params, 'do');
 
     if (isBrowserAction(action)) {
@@ -53,7 +55,8 @@ export class IpsConnectGatewayController {
       return;
     }
     const answer = await this.dispatch(action, params, req);
-    if (answer.status === 'SERVICE_UNAVAILABLE') reply.code(503).header('retry-after', '5');
+    // HTTP 200 like every protocol answer (spec D3); Retry-After tells a client when to try again.
+    if (answer.status === 'SERVICE_UNAVAILABLE') reply.header('retry-after', '5');
     this.json(reply, answer);
   }
 
@@ -65,7 +68,7 @@ export class IpsConnectGatewayController {
     if (phpEqualsOne(params.get('slaveCall'))) return { status: 'DISABLED' };
     if (!isIpsAction(action)) return { status: 'INVALID_ACTION' };
     try {
-      return await this.runner.ipsAction({ action, params: paramsToObject(params), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
+      return await this.runner.ipsAction({ action, params: paramsToObject(params, IPS_PARAM_NAMES), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
     } catch (err) {
       this.logger.error(`do=${action} failed: ${(err as Error).message}`);
       return { status: 'SERVICE_UNAVAILABLE' };
@@ -91,7 +94,7 @@ export class IpsConnectGatewayController {
         await this.continueChain(action, token, req, reply);
         return;
       }
-      const plan = await this.runner.planChain({ action, params: paramsToObject(params), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
+      const plan = await this.runner.planChain({ action, params: paramsToObject(params, IPS_PARAM_NAMES), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
       if (plan.outcome === 'forbidden' || !plan.returnTo) {
         this.forbidden(reply, plan.reason);
         return;

@@ -29,6 +29,15 @@ describe('PHP-style parameter parsing', () => {
     expect(stringParam(p, 'name')).toBeUndefined();
   });
 
+  it('mangles names as PHP does (leading spaces, dots and spaces, unclosed brackets)', () => {
+    const p = parseForm('+key=a&pass.hash=b&url[=c&url=d&a+b=e');
+    expect(p.get('key')).toBe('a');
+    expect(p.get('pass_hash')).toBe('b');
+    expect(p.get('url_')).toBe('c');
+    expect(p.get('url')).toBe('d');
+    expect(p.get('a_b')).toBe('e');
+  });
+
   it('strips NUL bytes and U+202E from names and values', () => {
     const p = parseForm('id=4%002&n%00ame=x%E2%80%AEy');
     expect(p.get('id')).toBe('42');

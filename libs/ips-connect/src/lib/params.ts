@@ -41,6 +41,20 @@ function decodeComponent(raw: string): string {
   }
 }
 
+/**
+ * PHP's register-variable rules for a name: leading spaces dropped; before the first `[`, spaces and
+ * dots become `_`; a `[` without a closing `]` is itself turned into `_` (so `url[=x` sets `url_`).
+ */
+export function phpName(raw: string): string {
+  const name = raw.replace(/^ +/, '');
+  const open = name.indexOf('[');
+  if (open > 0 && name.indexOf(']', open) !== -1) {
+    return name.slice(0, open).replace(/[ .]/g, '_') + name.slice(open);
+  }
+  if (open > 0) return name.slice(0, open).replace(/[ .]/g, '_') + '_' + name.slice(open + 1);
+  return name.replace(/[ .]/g, '_');
+}
+
 export function stripUnsafe(value: string): string {
   return value.replace(/[\u0000\u202e]/g, '');
 }
@@ -55,14 +69,13 @@ export function parseForm(raw: string, into: Params = new Map()): Params {
     const rawValue = eq === -1 ? '' : piece.slice(eq + 1);
     let name: string;
     try {
-      name = stripUnsafe(decodeComponent(rawName));
+      name = phpName(stripUnsafe(decodeComponent(rawName)));
     } catch {
       continue; // a name that is not UTF-8 cannot be any parameter we read
     }
     const bracket = name.indexOf('[');
     if (bracket > 0) {
-      name = name.slice(0, bracket);
-      into.set(name, ARRAY_PARAM);
+      into.set(name.slice(0, bracket), ARRAY_PARAM);
       continue;
     }
     if (!name) continue;
@@ -96,10 +109,16 @@ export function phpEqualsOne(value: ParamValue | undefined): boolean {
   return Number(trimmed) === 1;
 }
 
-/** A plain object for internal transport: arrays become `null` (present but unusable). */
-export function paramsToObject(params: Params): Record<string, string | null> {
+/**
+ * A plain object for internal transport: arrays become `null` (present but unusable). With `only`,
+ * parameters of other names are left out.
+ */
+export function paramsToObject(params: Params, only?: readonly string[]): Record<string, string | null> {
   const out: Record<string, string | null> = {};
-  for (const [k, v] of params) out[k] = v === ARRAY_PARAM ? null : v;
+  for (const [k, v] of params) {
+    if (only && !only.includes(k)) continue;
+    out[k] = v === ARRAY_PARAM ? null : v;
+  }
   return out;
 }
 

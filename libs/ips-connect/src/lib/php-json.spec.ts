@@ -24,7 +24,7 @@ describe('phpJsonEncode', () => {
       fc.property(fc.dictionary(fc.string(), fc.oneof(fc.string({ unit: 'grapheme' }), fc.integer(), fc.constant(null))), (obj) => {
         const out = phpJsonEncode(obj);
         expect(/^[\x00-\x7f]*$/.test(out)).toBe(true);
-        expect(out.includes('/') && !out.includes('\\/')).toBe(false);
+        expect(out.replace(/\\\//g, '')).not.toContain('/');
         expect(JSON.parse(out)).toEqual(obj);
       }),
     );

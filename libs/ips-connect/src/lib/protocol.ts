@@ -14,6 +14,15 @@ export type IpsStatus =
   /** Ours: the gateway could not reach the auth service (HTTP 503, see docs/ips-connect.md). */
   | 'SERVICE_UNAVAILABLE';
 
+/**
+ * Every parameter name any v2 action reads. Only these travel from the gateway to auth: the rest
+ * is ignored (spec D2), so junk parameters can neither bloat the internal call nor reach a log.
+ */
+export const IPS_PARAM_NAMES = [
+  'do', 'key', 'url', 'id', 'idType', 'password', 'ourKey', 'name', 'email', 'pass_hash', 'pass_salt',
+  'revalidateUrl', 'status', 'remove', 'remote', 'returnTo', 'slaveCall', 'state', 'fetchId',
+] as const;
+
 /** A JSON answer: `status` first, then the action's fields in protocol order. */
 export type IpsAnswer = { status: IpsStatus } & Record<string, string | number | null>;
 

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { requestId } from './logging';
+import { BootLogger, LoggingOptions, requestId } from './logging';
 import { METRICS, ServiceMetrics } from './metrics';
 
 /** After SIGTERM/SIGINT a service that has not finished closing by then exits anyway. */
@@ -32,6 +32,8 @@ function installShutdownWatchdog() {
 export const BODY_LIMIT = 64 * 1024;
 
 export interface ServiceAppOptions {
+  /** Log the boot phase as redacted JSON too (services); without it Nest buffers boot logs (tests). */
+  bootLogging?: LoggingOptions;
   /** Title for the OpenAPI document at /docs (and /docs-json); none when absent. */
   docs?: { title: string; description: string };
 }
@@ -46,7 +48,7 @@ export async function createServiceApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, genReqId: requestId });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    bufferLogs: true,
+    ...(options.bootLogging ? { logger: new BootLogger(options.bootLogging) } : { bufferLogs: true }),
     bodyParser: false,
     abortOnError: false,
   });
@@ -58,6 +60,9 @@ export async function createServiceApp(
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, body),
   );
+  // Any other body (text, multipart, none declared) is read within the limit and ignored, rather
+  // than refused with 415: protocols that take parameters also read the query string.
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamicModule } from '@nestjs/common';
+import { DynamicModule, LoggerService } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream, Level, LoggerOptions } from 'pino';
-import { redactDeep, redactString } from './redact';
+import pino, { type DestinationStream, type Level, type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import { REDACTED, isSecretName, redactDeep, redactString } from './redact';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -30,12 +30,17 @@ function redactError(err: Error): Error {
   return copy;
 }
 
+/** Every argument of a log call, interpolation arguments (`%o`, `%j`, `%s`) included. */
 function redactArg(arg: unknown): unknown {
   if (typeof arg === 'string') return redactString(arg);
   if (arg instanceof Error) return redactError(arg);
-  if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
+  if (arg && typeof arg === 'object') {
+    if (Array.isArray(arg)) return redactDeep(arg);
+    const proto = Object.getPrototypeOf(arg);
+    if (proto !== Object.prototype && proto !== null) return arg; // requests etc.: their serializers
+    // Keep Errors as Errors (pino serializes `err` and takes `msg` from it), scrub everything else.
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(arg)) out[k] = v instanceof Error ? redactError(v) : v;
+    for (const [k, v] of Object.entries(arg)) out[k] = v instanceof Error ? redactError(v) : isSecretName(k) ? REDACTED : redactDeep(v, 1);
     return out;
   }
   return arg;
@@ -71,6 +76,38 @@ export function pinoOptions(options: LoggingOptions): LoggerOptions {
   };
 }
 
+/** A Nest logger writing the same redacted JSON, for the boot phase before the app's own exists. */
+export class BootLogger implements LoggerService {
+  private readonly logger: PinoLogger;
+  constructor(options: LoggingOptions) {
+    this.logger = pino(pinoOptions(options), options.stream ?? process.stdout);
+  }
+  private write(level: 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]) {
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    if (message instanceof Error) this.logger[level]({ err: message, context }, message.message);
+    else if (typeof message === 'object') this.logger[level]({ ...(message as object), context });
+    else this.logger[level]({ context }, String(message));
+  }
+  log(message: unknown, ...rest: unknown[]) {
+    this.write('info', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]) {
+    this.write('warn', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]) {
+    this.write('error', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]) {
+    this.write('debug', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]) {
+    this.write('trace', message, rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]) {
+    this.write('fatal', message, rest);
+  }
+}
+
 export function loggingModule(options: LoggingOptions): DynamicModule {
   return LoggerModule.forRoot({
     pinoHttp: [
@@ -78,7 +115,10 @@ export function loggingModule(options: LoggingOptions): DynamicModule {
         ...pinoOptions(options),
         genReqId: requestId,
         customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-        autoLogging: { ignore: (req) => /^\/(health|metrics)(\/|$|\?)/.test(req.url ?? '') },
+        // Under Fastify's middie `url` is relative to the mount point; `originalUrl` is the full path.
+        autoLogging: {
+          ignore: (req) => /^\/(health|metrics)(\/|$|\?)/.test((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? ''),
+        },
       },
       options.stream ?? process.stdout,
     ],

@@ -43,4 +43,21 @@ describe('redactDeep', () => {
     expect(out.body.nested[0].name).toBe('Bob');
     expect(out.body.Authorization).toBe(REDACTED);
   });
+
+  it('drops what is nested too deep rather than logging it unredacted', () => {
+    let deep: any = { key: 'deep-secret' };
+    for (let i = 0; i < 12; i++) deep = { nested: deep };
+    expect(JSON.stringify(redactDeep(deep))).not.toContain('deep-secret');
+  });
+});
+
+describe('redactString, other shapes', () => {
+  it('scrubs JSON text, bracketed names, Bearer credentials and passwords in URLs', () => {
+    const out = redactString(
+      '{"key":"k-secret","name":"Bob","pass_salt": "s-secret","n":1} key[0]=b-secret Authorization: Bearer t-secret postgres://u:p-secret@h/db',
+    );
+    for (const secret of ['k-secret', 's-secret', 'b-secret', 't-secret', 'p-secret']) expect(out).not.toContain(secret);
+    expect(out).toContain('"name":"Bob"');
+    expect(out).toContain('postgres://u:');
+  });
 });

@@ -32,37 +32,64 @@ export function isSecretName(name: string): boolean {
   return SECRET_SET.has(name.toLowerCase());
 }
 
-// A pair name may itself be percent-encoded (`pass%5Fhash`) or carry brackets (`key[]`); a value
-// runs to the next separator. Matching on the decoded name is done in the callback.
-const PAIR = /([?&;\s"'(]|^)([A-Za-z0-9_%.\-[\]]+)=([^&#\s"']*)/g;
+// A pair name may itself be percent-encoded (`pass%5Fhash`) or carry brackets (`key[]`, `key[0]`);
+// a value runs to the next separator. Matching on the decoded name is done in the callback.
+const PAIR = /([?&;\s"'(,{]|^)([A-Za-z0-9_%.\-[\]]+)=([^&#\s"',}]*)/g;
+// JSON text: "name": "value" (or a number).
+const JSON_PAIR = /"([A-Za-z0-9_.\-]+)"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*)/g;
+// HTTP-style "Authorization: Bearer xyz" and bare "Bearer xyz" / "Basic xyz".
+const SCHEME = /\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=:-]+/gi;
+// Credentials in URLs: scheme://user:password@host
+const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
 
 function decodeName(raw: string): string {
+  let name = raw;
   try {
-    return decodeURIComponent(raw.replace(/\+/g, ' ')).replace(/\[\]$/, '');
+    name = decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {
-    return raw;
+    /* keep it raw */
   }
+  return name.replace(/\[[^\]]*\]$/, '');
 }
 
-/** Replaces the value of every secret `name=value` pair in a string (URL, query string, body). */
+/**
+ * Scrubs a string: the value of every secret `name=value` pair (URLs, query strings, bodies), of
+ * every secret `"name": value` JSON member, credentials after Bearer/Basic, and passwords in URLs.
+ */
 export function redactString(text: string): string {
-  if (!text.includes('=')) return text;
-  return text.replace(PAIR, (whole, lead: string, name: string) =>
-    isSecretName(decodeName(name)) ? `${lead}${name}=${REDACTED}` : whole,
-  );
+  let out = text;
+  if (out.includes('=')) {
+    out = out.replace(PAIR, (whole, lead: string, name: string) => (isSecretName(decodeName(name)) ? `${lead}${name}=${REDACTED}` : whole));
+  }
+  if (out.includes('"')) {
+    out = out.replace(JSON_PAIR, (whole, name: string, sep: string) => (isSecretName(name) ? `"${name}"${sep}"${REDACTED}"` : whole));
+  }
+  if (/bearer|basic|digest/i.test(out)) out = out.replace(SCHEME, (_w, scheme: string) => `${scheme} ${REDACTED}`);
+  if (out.includes('://')) out = out.replace(USERINFO, `$1${REDACTED}@`);
+  return out;
 }
 
-/** A copy of `value` with every secret-named property replaced and every string scrubbed. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A copy of `value` with every secret-named property replaced and every string scrubbed. Only
+ * plain objects and arrays are walked (class instances such as requests and sockets go through
+ * their serializers); anything nested deeper than 8 levels is dropped, not logged unredacted.
+ */
 export function redactDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactString(value);
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[TOO DEEP]';
   if (value instanceof Error) {
     const copy: Record<string, unknown> = { type: value.name, message: redactString(value.message) };
     if (value.stack) copy['stack'] = redactString(value.stack);
     return copy;
   }
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
-  if (value instanceof Date || Buffer.isBuffer(value)) return value;
+  if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     out[k] = isSecretName(k) ? REDACTED : redactDeep(v, depth + 1);

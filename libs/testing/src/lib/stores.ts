@@ -45,18 +45,41 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
+const OWNER_KEY = 'switchboard:test-owner';
+const OWNER_TTL_S = 900;
+
+/**
+ * A Redis logical database of its own among 10–15: claimed with an owner key (SET NX, expiring after
+ * 15 minutes in case a run dies), so two test runs on one machine never flush each other's data.
+ */
 export async function createTestRedis(): Promise<TestRedis> {
-  const db = 10 + (Number(process.env['JEST_WORKER_ID'] ?? '1') % 6);
-  const url = `${REDIS_SERVER.replace(/\/+$/, '')}/${db}`;
-  const client = new IORedis(url, { maxRetriesPerRequest: 1 });
-  await client.flushdb();
-  return {
-    url,
-    client,
-    flush: async () => void (await client.flushdb()),
-    close: async () => {
-      await client.flushdb().catch(() => undefined);
+  const owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const start = Number(process.env['JEST_WORKER_ID'] ?? '1');
+  for (let round = 0; round < 600; round++) {
+    for (let i = 0; i < 6; i++) {
+      const db = 10 + ((start + i) % 6);
+      const url = `${REDIS_SERVER.replace(/\/+$/, '')}/${db}`;
+      const client = new IORedis(url, { maxRetriesPerRequest: 1 });
+      if ((await client.set(OWNER_KEY, owner, 'EX', OWNER_TTL_S, 'NX')) === 'OK') {
+        await client.flushdb();
+        await client.set(OWNER_KEY, owner, 'EX', OWNER_TTL_S);
+        const release = async () => {
+          await client.flushdb().catch(() => undefined); // also drops the owner key
+          await client.quit();
+        };
+        return {
+          url,
+          client,
+          flush: async () => {
+            await client.flushdb();
+            await client.set(OWNER_KEY, owner, 'EX', OWNER_TTL_S);
+          },
+          close: release,
+        };
+      }
       await client.quit();
-    },
-  };
+    }
+    await new Promise((r) => setTimeout(r, 500)); // all six busy: wait for one
+  }
+  throw new Error('no free Redis test database (10–15) after 5 minutes');
 }
