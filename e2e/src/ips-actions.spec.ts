@@ -538,4 +538,12 @@ describe('IPS Connect actions', () => {
       expect(last.headers.get('set-cookie')).toMatch(/^sb_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/);
     });
   });
+
+  it('logged none of the keys, hashes and salts it handled', () => {
+    const text = sys.logs.text;
+    expect(text).toContain('/ipsconnect?do=login'); // requests were logged…
+    for (const secret of [MK, SKA, SKB, ALICE_HASH, BOB_HASH, NEW_HASH, WRONG_HASH, 'ef7d05c70b4fddc71bb6d4449bfdd60e', '804ea0715078b461eaf64b3400273a83']) {
+      expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false }); // …without secrets
+    }
+  });
 });

@@ -169,4 +169,19 @@ suite('IPS Connect conformance (PHP harness, spec §8)', () => {
   it('client.php: every action, §8.1–§8.10 byte-exact, GET and POST, own accounts, D1–D15', () => check('client.php'), 10 * 60_000);
 
   it('walker.php: §8.11 crossLogin / logout chains hop by hop, D14', () => check('walker.php'), 10 * 60_000);
+
+  it('the services logged none of the §8 keys and hashes the harness sent', () => {
+    const text = sys.logs.text;
+    expect(text).toContain('do=login');
+    const secrets = [
+      '0123456789abcdef0123456789abcdef', // MK
+      'fedcba9876543210fedcba9876543210', // SKA
+      '00112233445566778899aabbccddeeff', // SKB
+      'ef7d05c70b4fddc71bb6d4449bfdd60e', // md5(MK . 42)
+      'a6f74b02ac80d8417e3775c38f44a322', // md5(MK . alice@example.test)
+      'fJyGQz74MaXA58G4n4SAlu8WLjGODFe', // Alice's hash
+      'e83qjoCb8ggnz2a4OYR7vO8WGClpIei', // Bob's hash
+    ];
+    for (const secret of secrets) expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
+  });
 });

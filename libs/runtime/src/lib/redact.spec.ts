@@ -59,5 +59,9 @@ describe('redactString, other shapes', () => {
     for (const secret of ['k-secret', 's-secret', 'b-secret', 't-secret', 'p-secret']) expect(out).not.toContain(secret);
     expect(out).toContain('"name":"Bob"');
     expect(out).toContain('postgres://u:');
+    const nested = redactString('/ipsconnect?do=crossLogin&returnTo=http://h/?loginProcess=ipsconnect%26ipsconnectKey=n-secret%26ipsconnectId=42&x=%3Fkey%3De-secret');
+    expect(nested).not.toContain('n-secret');
+    expect(nested).not.toContain('e-secret');
+    expect(nested).toContain('ipsconnectId=42');
   });
 });

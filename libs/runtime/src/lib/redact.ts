@@ -35,6 +35,8 @@ export function isSecretName(name: string): boolean {
 // A pair name may itself be percent-encoded (`pass%5Fhash`) or carry brackets (`key[]`, `key[0]`);
 // a value runs to the next separator. Matching on the decoded name is done in the callback.
 const PAIR = /([?&;\s"'(,{]|^)([A-Za-z0-9_%.\-[\]]+)=([^&#\s"',}]*)/g;
+// Pairs nested, percent-encoded, in another parameter's value (`returnTo=…%26ipsconnectKey%3D…`).
+const ENCODED_PAIR = /(%26|%3F)([A-Za-z0-9_.-]+)(=|%3D)((?:(?!%26|&|#|\s|"|').)*)/gi;
 // JSON text: "name": "value" (or a number).
 const JSON_PAIR = /"([A-Za-z0-9_.\-]+)"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*)/g;
 // HTTP-style "Authorization: Bearer xyz" and bare "Bearer xyz" / "Basic xyz".
@@ -58,6 +60,9 @@ function decodeName(raw: string): string {
  */
 export function redactString(text: string): string {
   let out = text;
+  if (/%26|%3F/i.test(out)) {
+    out = out.replace(ENCODED_PAIR, (whole, lead: string, name: string, eq: string) => (isSecretName(name) ? `${lead}${name}${eq}${REDACTED}` : whole));
+  }
   if (out.includes('=')) {
     out = out.replace(PAIR, (whole, lead: string, name: string) => (isSecretName(decodeName(name)) ? `${lead}${name}=${REDACTED}` : whole));
   }
