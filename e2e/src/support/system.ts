@@ -25,7 +25,7 @@ export interface System {
  * The four services composed in one process, each a real Nest app on its own loopback port, against
  * a fresh PostgreSQL database and a private Redis logical database. Every log line is captured.
  */
-export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock } = {}): Promise<System> {
+export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock; propagatorClock?: Clock } = {}): Promise<System> {
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const logs = new LogCapture();
@@ -42,6 +42,10 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123456789',
     ADMIN_TOKEN,
     INTERNAL_TOKEN: 'test-internal-token-0123456789abcdef012',
+    // Propagation on a test time scale: four quick attempts, repairs every second.
+    PROPAGATION_RETRY_SCHEDULE: '0,200ms,400ms,800ms',
+    PROPAGATION_REPAIR_INTERVAL: '1s',
+    PROPAGATION_TIMEOUT: '2s',
     ...overrides,
   };
   const apps = {} as System['apps'];
@@ -58,7 +62,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     env['AUTH_URL'] = urls.auth;
     await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }), gatewayPort);
     await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));
-    await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs }));
+    await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }));
   } catch (err) {
     for (const app of started.reverse()) await app.close().catch(() => undefined);
     await redis.close();

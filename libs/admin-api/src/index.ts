@@ -3,3 +3,4 @@ export * from './lib/audit.recorder';
 export * from './lib/admin.controllers';
 export * from './lib/admin-api.module';
 export * from './lib/admin-commands.controllers';
+export * from './lib/admin-deliveries.controller';

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
-import { PropagationWorkerModule, WorkerCheck } from '@switchboard/propagation';
+import { PropagationClock, PropagationWorkerModule, WorkerCheck } from '@switchboard/propagation';
 import { RedisModule } from '@switchboard/redis';
 import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
 import type { DestinationStream } from 'pino';
@@ -9,7 +9,7 @@ import type { DestinationStream } from 'pino';
 /** The BullMQ worker delivering changes to slaves; serves only /health and /metrics. */
 @Module({})
 export class PropagatorModule {
-  static forRoot(config: ServiceConfig<'propagator'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+  static forRoot(config: ServiceConfig<'propagator'>, options: { logStream?: DestinationStream; clock?: PropagationClock } = {}): DynamicModule {
     return {
       module: PropagatorModule,
       imports: [
@@ -18,7 +18,17 @@ export class PropagatorModule {
         MetricsModule.forRoot('propagator'),
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-propagator'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-propagator'),
-        PropagationWorkerModule.forRoot({ redisUrl: config.REDIS_URL }),
+        PropagationWorkerModule.forRoot({
+          databaseUrl: config.DATABASE_URL,
+          redisUrl: config.REDIS_URL,
+          secretsKey: config.SECRETS_KEY,
+          schedule: config.PROPAGATION_RETRY_SCHEDULE,
+          timeoutMs: config.PROPAGATION_TIMEOUT,
+          concurrency: config.PROPAGATION_CONCURRENCY,
+          autoDisableAfterMs: config.PROPAGATION_AUTO_DISABLE_AFTER,
+          repairIntervalMs: config.PROPAGATION_REPAIR_INTERVAL,
+          clock: options.clock,
+        }),
         HealthModule.forRoot([DatabaseCheck, RedisCheck, WorkerCheck]),
       ],
     };

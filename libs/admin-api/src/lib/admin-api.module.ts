@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ADMIN_API_OPTIONS, AdminApiOptions, AdminTokenGuard } from './admin-token.guard';
 import { AdminAuditController, AdminSlavesController } from './admin.controllers';
 import { AuditRecorder } from './audit.recorder';
+import { AdminDeliveriesController } from './admin-deliveries.controller';
 import { AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
 
 @Module({})
@@ -9,7 +10,7 @@ export class AdminApiModule {
   static forRoot(options: AdminApiOptions): DynamicModule {
     return {
       module: AdminApiModule,
-      controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController],
+      controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController],
       providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder],
     };
   }

@@ -14,6 +14,10 @@ class SlaveView {
   @ApiPropertyOptional({ nullable: true, type: String }) disabled_reason!: string | null;
   @ApiProperty() registered_at!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) last_access_at!: string | null;
+  @ApiProperty({ description: 'deliveries not final yet (waiting, ready, parked)' }) pending!: number;
+  @ApiProperty({ description: 'dead letters' }) dead!: number;
+  @ApiPropertyOptional({ nullable: true, type: String }) last_success_at!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'every delivery has failed since' }) failing_since!: string | null;
 }
 
 class AuditEventView {
@@ -64,6 +68,13 @@ export class AdminSlavesController {
   @ApiOkResponse({ type: [SlaveView] })
   async list(): Promise<SlaveView[]> {
     const slaves = await this.db.getRepository(SlaveEntity).find({ order: { id: 'ASC' } });
+    const counts: { slave_id: number; pending: string; dead: string }[] = await this.db.query(
+      `SELECT slave_id,
+              count(*) FILTER (WHERE status IN ('waiting', 'ready', 'parked')) AS pending,
+              count(*) FILTER (WHERE status = 'dead') AS dead
+         FROM deliveries WHERE status IN ('waiting', 'ready', 'parked', 'dead') GROUP BY slave_id`,
+    );
+    const bySlave = new Map(counts.map((c) => [c.slave_id, c]));
     return slaves.map((s) => ({
       id: s.id,
       url: s.url,
@@ -71,6 +82,10 @@ export class AdminSlavesController {
       disabled_reason: s.disabledReason,
       registered_at: s.registeredAt.toISOString(),
       last_access_at: s.lastAccessAt?.toISOString() ?? null,
+      pending: Number(bySlave.get(s.id)?.pending ?? 0),
+      dead: Number(bySlave.get(s.id)?.dead ?? 0),
+      last_success_at: s.lastSuccessAt?.toISOString() ?? null,
+      failing_since: s.failingSince?.toISOString() ?? null,
     }));
   }
 }

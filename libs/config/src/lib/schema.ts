@@ -89,6 +89,25 @@ export const ENV_RULES = {
   LOGIN_CALLER_LIMIT: count(300, 1),
   /** crossLogin logs in only after a login/register for that id this recently (D14); 0 = off. */
   CROSSLOGIN_RECENT_AUTH: duration('5m'),
+  // Propagation (spec D15).
+  /** Delay before each attempt, the first usually 0 (at once); as many attempts as entries. ±20 % jitter. */
+  PROPAGATION_RETRY_SCHEDULE: z
+    .string()
+    .default('0,5s,5m,30m,2h,5h,10h,14h,20h,24h')
+    .transform((v, ctx) => {
+      const parts = v.split(',').map((p) => parseDuration(p));
+      if (!v.trim() || parts.some((p) => p === undefined) || parts.length > 50) {
+        ctx.addIssue({ code: 'custom', message: 'must be 1–50 comma-separated durations such as 0,5s,5m,30m,2h' });
+        return z.NEVER;
+      }
+      return parts as number[];
+    }),
+  PROPAGATION_TIMEOUT: duration('15s'),
+  PROPAGATION_CONCURRENCY: count(64, 1),
+  /** A slave whose deliveries all failed for this long is disabled (0 = never). */
+  PROPAGATION_AUTO_DISABLE_AFTER: duration('5d'),
+  /** How often the propagator re-checks PostgreSQL for work Redis lost (restart without data). */
+  PROPAGATION_REPAIR_INTERVAL: duration('30s'),
   GATEWAY_PORT: port(3000),
   AUTH_PORT: port(3001),
   ADMIN_PORT: port(3002),
@@ -116,8 +135,18 @@ export const SERVICE_KEYS = {
     'LOGIN_CALLER_LIMIT',
     'CROSSLOGIN_RECENT_AUTH',
   ],
-  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT'],
-  propagator: [...COMMON, 'DATABASE_URL', 'SECRETS_KEY', 'PROPAGATOR_PORT'],
+  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE'],
+  propagator: [
+    ...COMMON,
+    'DATABASE_URL',
+    'SECRETS_KEY',
+    'PROPAGATOR_PORT',
+    'PROPAGATION_RETRY_SCHEDULE',
+    'PROPAGATION_TIMEOUT',
+    'PROPAGATION_CONCURRENCY',
+    'PROPAGATION_AUTO_DISABLE_AFTER',
+    'PROPAGATION_REPAIR_INTERVAL',
+  ],
   migrator: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],
 } as const satisfies Record<string, readonly EnvKey[]>;
 

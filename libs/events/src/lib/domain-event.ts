@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   'user_unbanned',
   'user_merged',
   'user_deleted',
+  'delivery_dead',
+  'delivery_retried',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,10 +1,13 @@
 import { AuditEventEntity } from './audit-event.entity';
 import { OutboxEventEntity } from './outbox-event.entity';
+import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { DeliveryEntity } from './delivery.entity';
 import { MemberEntity } from './member.entity';
 import { SettingEntity } from './setting.entity';
 import { SlaveEntity } from './slave.entity';
 
-export { AuditEventEntity, MemberEntity, OutboxEventEntity, SettingEntity, SlaveEntity };
+export * from './delivery.entity';
+export { AuditEventEntity, DeliveryAttemptEntity, MemberEntity, OutboxEventEntity, SettingEntity, SlaveEntity };
 
 /** Every entity, listed by class so that a webpack bundle finds them (no glob paths). */
-export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity];
+export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity, DeliveryEntity, DeliveryAttemptEntity];

@@ -6,6 +6,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  */
 @Entity({ name: 'outbox_events' })
 @Index('ix_outbox_events_unpublished', ['id'], { where: 'published_at IS NULL' })
+@Index('ix_outbox_events_unrelayed', ['id'], { where: 'relayed_at IS NULL' })
 export class OutboxEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'pk_outbox_events' })
   id!: string;
@@ -24,4 +25,8 @@ export class OutboxEventEntity {
 
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt!: Date | null;
+
+  /** When the propagator turned it into deliveries (or found it needs none). */
+  @Column({ name: 'relayed_at', type: 'timestamptz', nullable: true })
+  relayedAt!: Date | null;
 }

@@ -1,0 +1,226 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { OutboxEventEntity } from '@switchboard/db';
+import { Propagation, appendToOutbox, newEvent } from '@switchboard/events';
+import { ACTION_FIELDS } from './member-fields';
+import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
+
+/** A delivery that became the head of its (slave, member) line and must be enqueued. */
+export interface ReadyDelivery {
+  id: string;
+  attempts: number;
+  series: number;
+}
+
+const PENDING = "('waiting', 'ready', 'parked')";
+
+/** Rows of an `UPDATE … RETURNING` (TypeORM's postgres driver answers `[rows, count]` for UPDATE). */
+async function returning<T>(runner: { query(sql: string, params?: unknown[]): Promise<unknown> }, sql: string, params: unknown[]): Promise<T[]> {
+  const result = (await runner.query(sql, params)) as unknown[];
+  return (Array.isArray(result[0]) ? result[0] : result) as T[];
+}
+
+/**
+ * The deliveries table: fan-out from the outbox, the per-(slave, member) order, outcomes. PostgreSQL
+ * is the record of truth; BullMQ only carries "deliver #id now" (see DeliveryScheduler).
+ */
+@Injectable()
+export class DeliveryStore {
+  constructor(
+    @InjectDataSource() readonly db: DataSource,
+    @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
+  ) {}
+
+  now(): Date {
+    return this.options.clock?.now() ?? new Date();
+  }
+
+  /**
+   * Turns up to `limit` committed outbox events into deliveries, one per enabled slave that has
+   * registered its key, the originator excluded; marks the events relayed. Returns the deliveries
+   * that are now at the head of their line.
+   */
+  async relayBatch(limit = 100): Promise<{ events: number; ready: ReadyDelivery[] }> {
+    return this.db.transaction(async (manager) => {
+      const rows: Pick<OutboxEventEntity, 'id' | 'eventId' | 'payload'>[] = await manager
+        .createQueryBuilder(OutboxEventEntity, 'o')
+        .select(['o.id', 'o.eventId', 'o.payload'])
+        .where('o.relayed_at IS NULL')
+        .orderBy('o.id', 'ASC')
+        .limit(limit)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      if (rows.length === 0) return { events: 0, ready: [] };
+      const now = this.now();
+      const members = new Set<number>();
+      for (const row of rows) {
+        const payload = row.payload as { propagate?: Propagation; memberId?: number | null; slaveId?: number | null };
+        if (!payload.propagate || typeof payload.memberId !== 'number') continue;
+        members.add(payload.memberId);
+        await manager.query(
+          `INSERT INTO deliveries (event_id, seq, slave_id, member_id, action, fields, status, next_attempt_at, created_at, updated_at)
+           SELECT $1, $2, s.id, $3, $4, $5, 'waiting', $6, $6, $6
+             FROM slaves s
+            WHERE s.enabled AND s.slave_key_sealed IS NOT NULL AND s.id IS DISTINCT FROM $7
+           ON CONFLICT (event_id, slave_id) DO NOTHING`,
+          [row.eventId, row.id, payload.memberId, payload.propagate.action, ACTION_FIELDS[payload.propagate.action] ?? [], now, payload.slaveId ?? null],
+        );
+      }
+      await manager.query(`UPDATE outbox_events SET relayed_at = $2 WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id), now]);
+      const ready = members.size ? await this.promote(manager, { members: [...members] }) : [];
+      return { events: rows.length, ready };
+    });
+  }
+
+  /**
+   * Makes `ready` every waiting delivery with nothing pending before it for its (slave, member):
+   * the head of each line. Restricted to some members or slaves when given.
+   */
+  async promote(manager: EntityManager, scope: { members?: number[]; slaves?: number[] } = {}, limit = 5000): Promise<ReadyDelivery[]> {
+    const where: string[] = [];
+    const params: unknown[] = [this.now()];
+    if (scope.members) {
+      params.push(scope.members);
+      where.push(`d.member_id = ANY($${params.length}::int[])`);
+    }
+    if (scope.slaves) {
+      params.push(scope.slaves);
+      where.push(`d.slave_id = ANY($${params.length}::int[])`);
+    }
+    params.push(limit);
+    const rows = await returning<{ id: string; attempts: number; series: number }>(
+      manager,
+      `UPDATE deliveries d SET status = 'ready', updated_at = $1, next_attempt_at = $1
+        WHERE d.id IN (
+          SELECT w.id FROM deliveries w
+           WHERE w.status = 'waiting' ${where.length ? 'AND ' + where.join(' AND ').replace(/d\./g, 'w.') : ''}
+             AND NOT EXISTS (SELECT 1 FROM deliveries e
+                              WHERE e.slave_id = w.slave_id AND e.member_id = w.member_id
+                                AND e.seq < w.seq AND e.status IN ${PENDING})
+           ORDER BY w.id LIMIT $${params.length})
+        RETURNING d.id, d.attempts, d.series`,
+      params,
+    );
+    return rows.map((r) => ({ id: String(r.id), attempts: r.attempts, series: r.series }));
+  }
+
+  /** Ends a delivery and promotes the next one of its line. */
+  async finish(manager: EntityManager, deliveryId: string, status: 'delivered' | 'dead' | 'superseded', error: string | null): Promise<ReadyDelivery[]> {
+    const now = this.now();
+    const [row] = await returning<{ slave_id: number; member_id: number }>(
+      manager,
+      `UPDATE deliveries SET status = $2, finished_at = $3, updated_at = $3, last_error = coalesce($4, last_error), next_attempt_at = NULL
+        WHERE id = $1 RETURNING slave_id, member_id`,
+      [deliveryId, status, now, error],
+    );
+    if (!row) return [];
+    return this.promote(manager, { members: [row.member_id], slaves: [row.slave_id] });
+  }
+
+  /**
+   * Spec D15: true when every field this delivery sets has a newer value already delivered to the
+   * same slave (so sending it would overwrite newer data).
+   */
+  async isSuperseded(manager: EntityManager, d: { id: string; slaveId: number; memberId: number; seq: string; fields: string[] }): Promise<boolean> {
+    if (d.fields.length === 0) return false;
+    const [{ superseded }] = await manager.query(
+      `SELECT bool_and(EXISTS (SELECT 1 FROM deliveries n
+                                WHERE n.slave_id = $1 AND n.member_id = $2 AND n.seq > $3
+                                  AND n.status = 'delivered' AND f = ANY(n.fields))) AS superseded
+         FROM unnest($4::text[]) AS f`,
+      [d.slaveId, d.memberId, d.seq, d.fields],
+    );
+    return superseded === true;
+  }
+
+  /** Disables a slave and parks its pending deliveries (kept, resumed after verifySettings). */
+  async disableSlave(manager: EntityManager, slaveId: number, reason: string): Promise<boolean> {
+    const now = this.now();
+    const result = await returning<{ id: number }>(
+      manager,
+      `UPDATE slaves SET enabled = false, disabled_reason = $2, updated_at = $3 WHERE id = $1 AND enabled RETURNING id`,
+      [slaveId, reason, now],
+    );
+    await manager.query(`UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE slave_id = $1 AND status IN ('waiting', 'ready')`, [slaveId, now]);
+    const changed = result.length > 0;
+    if (changed) await appendToOutbox(manager, newEvent('slave_disabled', 'propagator', { slaveId, data: { reason } }, now));
+    return changed;
+  }
+
+  /** Parked deliveries of slaves enabled again (they called verifySettings) go back in line. */
+  async unpark(): Promise<number> {
+    const rows = await returning<{ id: string }>(
+      this.db,
+      `UPDATE deliveries d SET status = 'waiting', updated_at = $1
+         FROM slaves s WHERE s.id = d.slave_id AND s.enabled AND d.status = 'parked' RETURNING d.id`,
+      [this.now()],
+    );
+    return rows.length;
+  }
+
+  /** Spec D15: slaves failing every delivery for `afterMs` are disabled, with an audit event. */
+  async autoDisable(afterMs: number): Promise<number[]> {
+    if (afterMs <= 0) return [];
+    const cutoff = new Date(this.now().getTime() - afterMs);
+    const slaves: { id: number }[] = await this.db.query(`SELECT id FROM slaves WHERE enabled AND failing_since < $1`, [cutoff]);
+    const disabled: number[] = [];
+    for (const { id } of slaves) {
+      const days = Math.round((afterMs / 86_400_000) * 10) / 10;
+      const ok = await this.db.transaction((m) => this.disableSlave(m, id, `every delivery failed for ${days} days`));
+      if (ok) disabled.push(id);
+    }
+    return disabled;
+  }
+
+  /** Ready deliveries whose time has passed by `graceMs` (their job may be gone: Redis lost it). */
+  async overdue(graceMs: number, limit = 1000): Promise<ReadyDelivery[]> {
+    const rows: { id: string; attempts: number; series: number }[] = await this.db.query(
+      `SELECT id, attempts, series FROM deliveries WHERE status = 'ready' AND next_attempt_at < $1 ORDER BY id LIMIT $2`,
+      [new Date(this.now().getTime() - graceMs), limit],
+    );
+    return rows.map((r) => ({ id: String(r.id), attempts: r.attempts, series: r.series }));
+  }
+
+  async bumpSeries(id: string): Promise<ReadyDelivery | null> {
+    const [row] = await returning<{ id: string; attempts: number; series: number }>(
+      this.db,
+      `UPDATE deliveries SET series = series + 1, next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'ready' RETURNING id, attempts, series`,
+      [id, this.now()],
+    );
+    return row ? { id: String(row.id), attempts: row.attempts, series: row.series } : null;
+  }
+
+  /**
+   * Admin retry of dead letters (one, or all of a slave oldest first): a fresh attempt series; an
+   * old change whose fields were since delivered newer will be superseded when its turn comes.
+   */
+  async retry(filter: { deliveryId?: string; slaveId?: number }): Promise<{ retried: string[]; ready: ReadyDelivery[] }> {
+    return this.db.transaction(async (manager) => {
+      const now = this.now();
+      const params: unknown[] = [now];
+      let where = "status = 'dead'";
+      if (filter.deliveryId) {
+        params.push(filter.deliveryId);
+        where += ` AND id = $${params.length}`;
+      }
+      if (filter.slaveId) {
+        params.push(filter.slaveId);
+        where += ` AND slave_id = $${params.length}`;
+      }
+      const rows = await returning<{ id: string; slave_id: number; member_id: number }>(
+        manager,
+        `UPDATE deliveries SET status = 'waiting', attempts = 0, series = series + 1, finished_at = NULL, updated_at = $1, next_attempt_at = $1
+          WHERE ${where} RETURNING id, slave_id, member_id`,
+        params,
+      );
+      if (rows.length === 0) return { retried: [], ready: [] };
+      for (const row of rows) {
+        await appendToOutbox(manager, newEvent('delivery_retried', 'admin', { slaveId: row.slave_id, memberId: row.member_id, data: { delivery_id: String(row.id) } }, now));
+      }
+      const ready = await this.promote(manager, { members: [...new Set(rows.map((r) => r.member_id))], slaves: [...new Set(rows.map((r) => r.slave_id))] });
+      return { retried: rows.map((r) => String(r.id)).sort((a, b) => Number(a) - Number(b)), ready };
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { InjectMetrics, ServiceMetrics } from '@switchboard/runtime';
+import type { DeliveryStore } from './delivery-store';
+
+/** Deliveries by outcome and slave, attempts, outbox lag, queue depth (issue #4). */
+@Injectable()
+export class PropagationMetrics {
+  readonly deliveries: Counter<'outcome' | 'slave'>;
+  readonly attempts: Counter<'outcome' | 'slave'>;
+  readonly outboxLag: Gauge;
+  readonly queueDepth: Gauge<'state'>;
+  private depthSource?: () => Promise<Record<string, number>>;
+
+  constructor(@InjectMetrics() metrics: ServiceMetrics) {
+    const registers = [metrics.registry];
+    this.deliveries = new Counter({ name: 'switchboard_deliveries_total', help: 'Deliveries that reached a final outcome, by outcome and slave id', labelNames: ['outcome', 'slave'], registers });
+    this.attempts = new Counter({ name: 'switchboard_delivery_attempts_total', help: 'Delivery attempts, by outcome and slave id', labelNames: ['outcome', 'slave'], registers });
+    this.outboxLag = new Gauge({ name: 'switchboard_outbox_lag_seconds', help: 'Age of the oldest outbox event not yet turned into deliveries', registers });
+    const self = this;
+    this.queueDepth = new Gauge({
+      name: 'switchboard_delivery_queue_jobs',
+      help: 'Jobs in the delivery queue, by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const counts = await self.depthSource?.().catch(() => undefined);
+        for (const [state, n] of Object.entries(counts ?? {})) this.set({ state }, n);
+      },
+    });
+  }
+
+  setDepthSource(source: () => Promise<Record<string, number>>) {
+    this.depthSource = source;
+  }
+
+  async refreshLag(store: DeliveryStore) {
+    const [{ lag }] = await store.db.query(
+      `SELECT coalesce(extract(epoch FROM (now() - min(created_at))), 0)::float AS lag FROM outbox_events WHERE relayed_at IS NULL`,
+    );
+    this.outboxLag.set(Number(lag));
+  }
+}

@@ -1,0 +1,94 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** What a slave answered to one delivery, classified per spec D15. */
+export type SlaveAnswer =
+  | { outcome: 'delivered'; httpStatus: number; ipsStatus: 'SUCCESS' }
+  | { outcome: 'disabled'; httpStatus: number; ipsStatus: string | null }
+  | { outcome: 'retry'; httpStatus: number | null; ipsStatus: string | null; error: string };
+
+const MAX_REDIRECTS = 5;
+const MAX_BODY = 1024 * 1024;
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
+};
+
+/** PHP's `json_decode(..., true)['status']`, tolerating a BOM and whitespace, else null. */
+export function ipsStatusOf(body: string): string | null {
+  try {
+    const parsed = JSON.parse(body.replace(/^\uFEFF/, '').trim()) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const status = (parsed as Record<string, unknown>)['status'];
+      return typeof status === 'string' ? status : null;
+    }
+  } catch {
+    /* not JSON */
+  }
+  return null;
+}
+
+/**
+ * Spec D15: delivered only on HTTP 200 with JSON `status == SUCCESS`; `DISABLED` (or HTTP 410)
+ * disables the slave; anything else (network error, timeout, non-JSON, another status) is retried.
+ */
+export function classify(httpStatus: number, body: string): SlaveAnswer {
+  const ipsStatus = ipsStatusOf(body);
+  if (httpStatus === 410 || ipsStatus === 'DISABLED') return { outcome: 'disabled', httpStatus, ipsStatus };
+  if (httpStatus === 200 && ipsStatus === 'SUCCESS') return { outcome: 'delivered', httpStatus, ipsStatus };
+  const error =
+    ipsStatus !== null ? `slave answered ${ipsStatus}` : httpStatus !== 200 ? `HTTP ${httpStatus}` : 'answer is not IPS JSON';
+  return { outcome: 'retry', httpStatus, ipsStatus, error };
+}
+
+function getOnce(url: URL, timeoutMs: number): Promise<{ status: number; location?: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const lib = url.protocol === 'https:' ? https : http;
+    const req = lib.request(
+      url,
+      { method: 'GET', agent: agents[url.protocol as 'http:' | 'https:'], headers: { 'user-agent': 'Switchboard IPS Connect master', accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY) {
+            req.destroy(new Error('answer larger than 1 MiB'));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GETs `url` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects) and classifies the answer. */
+export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  let target = new URL(url);
+  for (let hop = 0; ; hop++) {
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `redirected to a ${target.protocol} URL` };
+    }
+    let res: { status: number; location?: string; body: string };
+    try {
+      res = await getOnce(target, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: (err as Error).message };
+    }
+    if (res.status >= 300 && res.status < 400 && res.location) {
+      if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
+      target = new URL(res.location, target);
+      continue;
+    }
+    return classify(res.status, res.body);
+  }
+}

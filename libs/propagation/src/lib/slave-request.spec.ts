@@ -1,0 +1,34 @@
+import { slaveRequestUrl } from './slave-request';
+
+const SB = 'http://127.0.0.1:8082/ipsconnect.php';
+const SKB = '00112233445566778899aabbccddeeff';
+
+describe('the request a slave receives (spec §8.6–§8.9)', () => {
+  it('register: raw SK, parameters in order, slaveCall last, IPS encoding', () => {
+    expect(
+      slaveRequestUrl(SB, SKB, 'register', [
+        ['name', 'Bob'],
+        ['email', 'bob@example.test'],
+        ['pass_hash', '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.'],
+        ['pass_salt', '0123456789abcdefghijkl'],
+        ['id', '43'],
+        ['revalidateUrl', ''],
+      ]),
+    ).toBe(
+      `${SB}?do=register&key=${SKB}&name=Bob&email=bob@example.test&pass_hash=$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.&pass_salt=0123456789abcdefghijkl&id=43&revalidateUrl=&slaveCall=1`,
+    );
+  });
+
+  it('id actions: md5(SK . id)', () => {
+    expect(slaveRequestUrl(SB, SKB, 'changeEmail', [['id', '42'], ['email', 'alice2@example.test']])).toBe(
+      `${SB}?do=changeEmail&key=804ea0715078b461eaf64b3400273a83&id=42&email=alice2@example.test&slaveCall=1`,
+    );
+    expect(slaveRequestUrl(SB, SKB, 'validate', [['id', '43']])).toBe(`${SB}?do=validate&key=c54c08bb096dafe8314ca5d70c9bafbc&id=43&slaveCall=1`);
+  });
+
+  it('keeps a query string already on the slave URL and encodes + and spaces', () => {
+    expect(slaveRequestUrl('http://h/index.php?app=connect', 'k', 'changeName', [['id', '1'], ['name', 'a+b c&d']])).toBe(
+      `http://h/index.php?app=connect&do=changeName&key=${require('node:crypto').createHash('md5').update('k1').digest('hex')}&id=1&name=a%2Bb%20c%26d&slaveCall=1`,
+    );
+  });
+});

@@ -1,0 +1,26 @@
+import { md5Hex } from '@switchboard/crypto';
+
+/**
+ * IPS's encoding of outgoing parameter values (spec §1.3): everything percent-encoded except
+ * `A-Za-z0-9-._~!$'()*,;=:@/?[]`, so `$ / @ :` in hashes, e-mails and URLs travel literally, and
+ * `+` is always `%2B`.
+ */
+export function ipsEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%(24|2C|2F|3A|3B|3D|3F|40|5B|5D)/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The request a slave receives for a propagated change (spec §2, §8.6–§8.9):
+ * `do=<action>&key=<SK or md5(SK . id)>&<params in protocol order>&slaveCall=1`, appended to the
+ * slave's URL (an existing query string kept).
+ */
+export function slaveRequestUrl(slaveUrl: string, slaveKey: string, action: string, params: [string, string][]): string {
+  const id = params.find(([name]) => name === 'id')?.[1];
+  const key = action === 'register' || id === undefined ? slaveKey : md5Hex(slaveKey, id);
+  const pairs: [string, string][] = [['do', action], ['key', key], ...params, ['slaveCall', '1']];
+  const query = pairs.map(([k, v]) => `${ipsEncode(k)}=${ipsEncode(v)}`).join('&');
+  const hash = slaveUrl.indexOf('#');
+  const base = hash === -1 ? slaveUrl : slaveUrl.slice(0, hash);
+  const sep = base.includes('?') ? (/[?&]$/.test(base) ? '' : '&') : '?';
+  return base + sep + query;
+}
