@@ -138,8 +138,7 @@ suite('IPS Connect conformance (PHP harness, spec §8)', () => {
       IPS_SLAVE_B_CONTROL: join(dir, 'slave-B.jsonl.control'),
       IPS_ADMIN_URL: sys.urls.admin,
       IPS_ADMIN_TOKEN: ADMIN_TOKEN,
-      // Delivery to slaves is issue #4: until it lands, expected deliveries are reported as TODO.
-      IPS_PROPAGATION: process.env['IPS_PROPAGATION'] ?? 'todo',
+      IPS_PROPAGATION: process.env['IPS_PROPAGATION'] ?? 'require',
     });
   }, 120_000);
 

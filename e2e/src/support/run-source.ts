@@ -38,3 +38,16 @@ export function runAppFromSource(
     });
   });
 }
+
+/** Starts an app's `main.ts` from source as a long-running child process (killed by the test). */
+export function spawnAppFromSource(app: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', '-r', 'tsconfig-paths/register', join('apps', app, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: join('apps', app, 'tsconfig.app.json'), TS_NODE_PROJECT: 'tsconfig.base.json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return { child, output: () => output };
+}

@@ -18,6 +18,8 @@ export interface System {
   urls: { gateway: string; auth: string; admin: string; propagator: string };
   apps: Record<'gateway' | 'auth' | 'admin' | 'propagator', NestFastifyApplication>;
   config: SwitchboardConfig;
+  /** The environment the services were configured from (to start another process like them). */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export interface System {
  * The four services composed in one process, each a real Nest app on its own loopback port, against
  * a fresh PostgreSQL database and a private Redis logical database. Every log line is captured.
  */
-export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock; propagatorClock?: Clock } = {}): Promise<System> {
+export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock; propagatorClock?: Clock; withoutPropagator?: boolean } = {}): Promise<System> {
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const logs = new LogCapture();
@@ -62,7 +64,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     env['AUTH_URL'] = urls.auth;
     await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }), gatewayPort);
     await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));
-    await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }));
+    if (!options.withoutPropagator) await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }));
   } catch (err) {
     for (const app of started.reverse()) await app.close().catch(() => undefined);
     await redis.close();
@@ -76,6 +78,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     urls,
     apps,
     config: parseConfig('auth', env) as unknown as SwitchboardConfig,
+    env: env as Record<string, string>,
     stop: async () => {
       for (const app of started.reverse()) await app.close();
       await redis.close();

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -26,6 +26,8 @@ const CALLER_FAILS = 'switchboard:login-fails:';
  */
 @Injectable()
 export class LoginService {
+  private readonly logger = new Logger('Login');
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: IORedis,
@@ -39,16 +41,29 @@ export class LoginService {
     return `${CALLER_FAILS}${caller}:${Math.floor(now.getTime() / 60_000)}`;
   }
 
+  // The per-caller limit and the recent-authentication marks live in Redis. When Redis does not
+  // answer, logins and registrations go on (the per-account lock is in PostgreSQL): availability of
+  // the network's logins matters more than this second limit for the minutes Redis is away.
   private async callerBlocked(caller: string | null, now: Date): Promise<boolean> {
     if (!caller) return false;
-    const count = Number((await this.redis.get(this.callerKey(caller, now))) ?? 0);
-    return count >= this.options.callerLimitPerMinute;
+    try {
+      const count = Number((await this.redis.get(this.callerKey(caller, now))) ?? 0);
+      return count >= this.options.callerLimitPerMinute;
+    } catch (err) {
+      this.logger.warn(`per-caller login limit unavailable: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private async countCallerFailure(caller: string | null, now: Date): Promise<void> {
     if (!caller) return;
     const key = this.callerKey(caller, now);
-    await this.redis.multi().incr(key).expire(key, 120).exec();
+    await this.redis
+      .multi()
+      .incr(key)
+      .expire(key, 120)
+      .exec()
+      .catch((err: Error) => this.logger.warn(`per-caller login limit unavailable: ${err.message}`));
   }
 
   async login(how: IdLookup | null, id: string, password: string, caller: string | null, originSlaveId: number | null): Promise<LoginResult> {
@@ -111,12 +126,14 @@ export class LoginService {
   async markRecentAuth(memberId: number, now = this.clock.now()): Promise<void> {
     if (this.options.recentAuthMs <= 0) return;
     const ttl = Math.ceil(this.options.recentAuthMs / 1000) + 5;
-    await this.redis.set(RECENT_AUTH + memberId, String(now.getTime()), 'EX', ttl);
+    await this.redis
+      .set(RECENT_AUTH + memberId, String(now.getTime()), 'EX', ttl)
+      .catch((err: Error) => this.logger.warn(`recent-authentication mark not stored: ${err.message}`));
   }
 
   async hasRecentAuth(memberId: number): Promise<boolean> {
     if (this.options.recentAuthMs <= 0) return true;
-    const at = Number(await this.redis.get(RECENT_AUTH + memberId));
+    const at = Number(await this.redis.get(RECENT_AUTH + memberId).catch(() => null)); // unknown → no login (D14)
     return at > 0 && this.clock.now().getTime() - at <= this.options.recentAuthMs;
   }
 

@@ -149,11 +149,14 @@ export class DeliveryStore {
     return changed;
   }
 
-  /** Parked deliveries of slaves enabled again (they called verifySettings) go back in line. */
+  /**
+   * Parked deliveries of slaves enabled again (they called verifySettings) go back in line, in a new
+   * job series (the job that found the slave disabled has completed under the old one).
+   */
   async unpark(): Promise<number> {
     const rows = await returning<{ id: string }>(
       this.db,
-      `UPDATE deliveries d SET status = 'waiting', updated_at = $1
+      `UPDATE deliveries d SET status = 'waiting', series = d.series + 1, updated_at = $1
          FROM slaves s WHERE s.id = d.slave_id AND s.enabled AND d.status = 'parked' RETURNING d.id`,
       [this.now()],
     );

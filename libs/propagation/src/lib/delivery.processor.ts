@@ -75,6 +75,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
 
   onApplicationBootstrap() {
     this.worker.concurrency = this.options.concurrency;
+    // A job's lock outlives its longest legitimate run (the HTTP timeout) with room to spare; a worker
+    // that died (kill -9) loses it after this, and the stalled-job check hands the job to another.
+    this.worker.opts.lockDuration = Math.max(10_000, this.options.timeoutMs * 2 + 5_000);
     this.metrics.setDepthSource(() => this.scheduler.queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'));
   }
 
