@@ -38,7 +38,8 @@ describe('propagation survives faults', () => {
 
   async function setUp(withoutPropagator: boolean) {
     redis = await new PrivateRedis().start();
-    sys = await startSystem({ REDIS_URL: redis.url }, { withoutPropagator });
+    // Retries every 2 s for 20 s, so that delayed retry jobs sit in Redis when it restarts.
+    sys = await startSystem({ REDIS_URL: redis.url, PROPAGATION_RETRY_SCHEDULE: '0,2s,2s,2s,2s,2s,2s,2s,2s,2s' }, { withoutPropagator });
     pg = new Client({ connectionString: sys.db.url });
     await pg.connect();
     ips = ipsClient(sys.urls.gateway);
@@ -63,9 +64,12 @@ describe('propagation survives faults', () => {
     afterAll(() => tearDown());
 
     it('delivers everything after Redis comes back (the repair pass re-creates lost jobs)', async () => {
+      slaves[2].mode = 'http500'; // its deliveries wait in Redis as delayed retries
       const members = await registerMany('r', 20);
       await waitFor(() => slaves.some((s) => s.received.length > 3), 10_000, 'deliveries under way');
-      await redis.restart(1000);
+      await waitFor(() => slaves[2].received.length >= 20, 10_000, 'a failed attempt at the third slave');
+      await redis.restart(1000); // every queued, delayed and active job is gone
+      slaves[2].mode = 'ok';
       await waitFor(() => everySlaveGotEveryone(members), 60_000, 'every slave to receive every register');
       await waitFor(() => allDelivered(members), 20_000, 'every delivery marked delivered');
       // Later changes keep flowing on the restarted server.
@@ -90,11 +94,12 @@ describe('propagation survives faults', () => {
       const second = spawnAppFromSource('propagator', env);
       try {
         await waitFor(() => everySlaveGotEveryone(members), 90_000, 'every slave to receive every register');
-        await waitFor(() => allDelivered(members), 30_000, 'every delivery marked delivered');
+        // A job whose worker died mid-delivery returns after its lock expires and the stalled check runs.
+        await waitFor(() => allDelivered(members), 90_000, 'every delivery marked delivered');
       } finally {
         second.child.kill('SIGTERM');
         await new Promise((r) => second.child.once('exit', r));
       }
-    }, 180_000);
+    }, 240_000);
   });
 });

@@ -159,6 +159,16 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     return this.scheduler.queue.getJobCounts('active');
   }
 
+  /**
+   * Worker-level errors (Redis went away, a job's keys vanished with a Redis restart): logged, never
+   * left unhandled (an unhandled 'error' event would end the process). PostgreSQL still holds the
+   * delivery, and the repair pass re-creates its job.
+   */
+  @OnWorkerEvent('error')
+  onError(err: Error) {
+    this.logger.warn(`worker error: ${err.message}`);
+  }
+
   @OnWorkerEvent('failed')
   onFailed(job: Job<DeliverJobData> | undefined, err: Error) {
     if (!(err instanceof DeliveryRetry)) this.logger.error(`delivery ${job?.data.deliveryId} job failed: ${err.message}`);
