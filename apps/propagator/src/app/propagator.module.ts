@@ -16,7 +16,8 @@ export class PropagatorModule {
         ConfigModule.forRoot(config),
         loggingModule({ service: 'propagator', level: config.LOG_LEVEL, stream: options.logStream }),
         MetricsModule.forRoot('propagator'),
-        DbModule.forRoot(config.DATABASE_URL, 'switchboard-propagator'),
+        // Enough connections for the worker's concurrency (each delivery makes a few short queries).
+        DbModule.forRoot(config.DATABASE_URL, 'switchboard-propagator', Math.min(50, Math.max(10, Math.ceil(config.PROPAGATION_CONCURRENCY / 2)))),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-propagator'),
         PropagationWorkerModule.forRoot({
           databaseUrl: config.DATABASE_URL,

@@ -3,7 +3,7 @@ import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 /** The one definition of how Switchboard talks to PostgreSQL. `synchronize` is never on. */
-export function dataSourceOptions(databaseUrl: string, applicationName = 'switchboard'): DataSourceOptions {
+export function dataSourceOptions(databaseUrl: string, applicationName = 'switchboard', poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -14,6 +14,6 @@ export function dataSourceOptions(databaseUrl: string, applicationName = 'switch
     synchronize: false,
     migrationsRun: false,
     applicationName,
-    extra: { max: 10, connectionTimeoutMillis: 5000 },
+    extra: { max: poolSize, connectionTimeoutMillis: 5000 },
   };
 }

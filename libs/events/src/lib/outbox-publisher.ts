@@ -9,6 +9,7 @@ import { EVENT_STREAM, EVENT_STREAM_MAXLEN, OUTBOX_CHANNEL } from './domain-even
 import { eventFromOutbox } from './outbox';
 
 export const OUTBOX_PUBLISHER_OPTIONS = Symbol('OUTBOX_PUBLISHER_OPTIONS');
+const PUBLISH_LOCK = 7_106_362_849;
 export interface OutboxPublisherOptions {
   databaseUrl: string;
   /** Fallback poll interval when no NOTIFY arrives (missed during a reconnect, say). */
@@ -17,8 +18,8 @@ export interface OutboxPublisherOptions {
 }
 
 /**
- * Relays committed outbox events to the Redis event stream, oldest first. Rows are claimed with
- * `FOR UPDATE SKIP LOCKED`, so several publishers can run; a row is marked published only after
+ * Relays committed outbox events to the Redis event stream, oldest first. One publisher works at a
+ * time (advisory lock), so several auth replicas can run; a row is marked published only after
  * Redis accepted it, so a Redis outage delays events and loses none (a crash between XADD and the
  * commit can publish one twice: consumers dedupe on the event id).
  */
@@ -98,14 +99,16 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   /** Publishes one batch; returns how many events it published. */
   async publishBatch(): Promise<number> {
     return this.db.transaction(async (manager) => {
+      // One publisher at a time (an advisory lock, not row locks: the propagator's relay reads the
+      // same rows, and SKIP LOCKED on either side would make the other miss fresh events).
+      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [PUBLISH_LOCK]);
+      if (!locked) return 0;
       const rows: Pick<OutboxEventEntity, 'id' | 'eventId' | 'type' | 'payload'>[] = await manager
         .createQueryBuilder(OutboxEventEntity, 'o')
         .select(['o.id', 'o.eventId', 'o.type', 'o.payload'])
         .where('o.published_at IS NULL')
         .orderBy('o.id', 'ASC')
         .limit(this.options.batchSize)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
         .getMany();
       if (rows.length === 0) return 0;
       const pipeline = this.redis.multi();

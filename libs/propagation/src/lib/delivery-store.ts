@@ -14,6 +14,7 @@ export interface ReadyDelivery {
 }
 
 const PENDING = "('waiting', 'ready', 'parked')";
+const RELAY_LOCK = 7_106_362_848;
 
 /** Rows of an `UPDATE … RETURNING` (TypeORM's postgres driver answers `[rows, count]` for UPDATE). */
 async function returning<T>(runner: { query(sql: string, params?: unknown[]): Promise<unknown> }, sql: string, params: unknown[]): Promise<T[]> {
@@ -43,14 +44,16 @@ export class DeliveryStore {
    */
   async relayBatch(limit = 100): Promise<{ events: number; ready: ReadyDelivery[] }> {
     return this.db.transaction(async (manager) => {
+      // One relay at a time across propagators (an advisory lock, not row locks: the auth service's
+      // publisher locks the same outbox rows briefly, and SKIP LOCKED would make us miss them).
+      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
+      if (!locked) return { events: 0, ready: [] };
       const rows: Pick<OutboxEventEntity, 'id' | 'eventId' | 'payload'>[] = await manager
         .createQueryBuilder(OutboxEventEntity, 'o')
         .select(['o.id', 'o.eventId', 'o.payload'])
         .where('o.relayed_at IS NULL')
         .orderBy('o.id', 'ASC')
         .limit(limit)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
         .getMany();
       if (rows.length === 0) return { events: 0, ready: [] };
       const now = this.now();

@@ -6,7 +6,7 @@ import { SecretBox } from '@switchboard/crypto';
 import { Propagation, SEALED_PARAM_PURPOSE, appendToOutbox, newEvent } from '@switchboard/events';
 import { withTimeout } from '@switchboard/runtime';
 import { DeliveryScheduler, jobIdOf } from './delivery-scheduler';
-import { DeliveryStore } from './delivery-store';
+import { DeliveryStore, ReadyDelivery } from './delivery-store';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVERY_QUEUE, DeliverJobData } from './queue';
@@ -98,7 +98,8 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       await this.store.db.query(`UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE id = $1 AND status = 'ready'`, [d.id, this.store.now()]);
       return;
     }
-    if (await this.store.isSuperseded(this.store.db.manager, { id: d.id, slaveId: d.slave_id, memberId: d.member_id, seq: d.seq, fields: d.fields })) {
+    // Only a retried series can be older than a value delivered since (in-order delivery otherwise).
+    if (d.series > 0 && (await this.store.isSuperseded(this.store.db.manager, { id: d.id, slaveId: d.slave_id, memberId: d.member_id, seq: d.seq, fields: d.fields }))) {
       const next = await this.store.db.transaction((m) => this.store.finish(m, d.id, 'superseded', 'a newer value was already delivered'));
       this.metrics.deliveries.inc({ outcome: 'superseded', slave: String(d.slave_id) });
       await this.scheduler.enqueue(next);
@@ -116,39 +117,57 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const outcome = answer.outcome === 'retry' ? (last ? 'dead' : 'retry') : answer.outcome;
     this.metrics.attempts.inc({ outcome, slave: String(d.slave_id) });
 
-    const next = await this.store.db.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [d.id, attemptedAt, Date.now() - started, answer.httpStatus, answer.ipsStatus, answer.outcome === 'retry' ? answer.error : null, outcome],
-      );
+    const attemptRow = [d.id, attemptedAt, Date.now() - started, answer.httpStatus, answer.ipsStatus, answer.outcome === 'retry' ? answer.error : null, outcome];
+    let next: ReadyDelivery[] | null;
+    if (answer.outcome === 'delivered') {
+      // The common case in one statement: attempt, delivery, slave bookkeeping (the slave row is only
+      // written when its state changes or once a second, so busy slaves do not serialize on it).
       const now = this.store.now();
-      if (answer.outcome === 'delivered') {
-        await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
-        await m.query(`UPDATE slaves SET last_success_at = $2, failing_since = NULL WHERE id = $1`, [d.slave_id, now]);
-        return this.store.finish(m, d.id, 'delivered', null);
-      }
-      if (answer.outcome === 'disabled') {
-        await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
-        await this.store.disableSlave(m, d.slave_id, answer.httpStatus === 410 ? 'slave answered HTTP 410' : 'slave answered DISABLED');
-        return [];
-      }
-      await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, attemptedAt]);
-      if (last) {
-        await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
-        await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action, attempts: attempt, error: answer.error } }, now));
-        return this.store.finish(m, d.id, 'dead', answer.error);
-      }
-      const delay = this.options.schedule[Math.min(attempt, this.options.schedule.length - 1)];
-      await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5 WHERE id = $1`, [
-        d.id,
-        attempt,
-        answer.error,
-        new Date(now.getTime() + delay),
-        now,
-      ]);
-      return null;
-    });
+      const [{ has_next }] = (await this.store.db.query(
+        `WITH attempt AS (
+           INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)),
+         slave AS (
+           UPDATE slaves SET last_success_at = $9, failing_since = NULL
+            WHERE id = $10 AND (failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < $9::timestamptz - interval '1 second')),
+         done AS (
+           UPDATE deliveries SET status = 'delivered', attempts = $8, finished_at = $9, updated_at = $9, next_attempt_at = NULL
+            WHERE id = $1 AND status = 'ready')
+         SELECT EXISTS (SELECT 1 FROM deliveries WHERE slave_id = $10 AND member_id = $11 AND status = 'waiting') AS has_next`,
+        [...attemptRow, attempt, now, d.slave_id, d.member_id],
+      )) as { has_next: boolean }[];
+      // Usually nobody waits behind this one; when someone does, the next of the line goes now.
+      next = has_next ? await this.store.promote(this.store.db.manager, { members: [d.member_id], slaves: [d.slave_id] }) : [];
+    } else {
+      next = await this.store.db.transaction(async (m) => {
+        await m.query(
+          `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          attemptRow,
+        );
+        const now = this.store.now();
+        if (answer.outcome === 'disabled') {
+          await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
+          await this.store.disableSlave(m, d.slave_id, answer.httpStatus === 410 ? 'slave answered HTTP 410' : 'slave answered DISABLED');
+          return [];
+        }
+        await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, attemptedAt]);
+        if (last) {
+          await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
+          await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action, attempts: attempt, error: answer.error } }, now));
+          return this.store.finish(m, d.id, 'dead', answer.error);
+        }
+        const delay = this.options.schedule[Math.min(attempt, this.options.schedule.length - 1)];
+        await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5 WHERE id = $1`, [
+          d.id,
+          attempt,
+          answer.error,
+          new Date(now.getTime() + delay),
+          now,
+        ]);
+        return null;
+      });
+    }
 
     if (next === null) throw new DeliveryRetry((answer as Extract<SlaveAnswer, { outcome: 'retry' }>).error);
     if (answer.outcome !== 'retry' || last) this.metrics.deliveries.inc({ outcome, slave: String(d.slave_id) });
