@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'app-api',
+  preset: '../../jest.preset.js',
+};
