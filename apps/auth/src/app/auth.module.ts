@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AppApiAuthModule } from '@switchboard/app-api';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { OutboxPublisherModule } from '@switchboard/events';
@@ -38,6 +39,7 @@ export class AuthModule {
         }),
         OutboxPublisherModule.forRoot({ databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
         IpsConnectActionsModule,
+        AppApiAuthModule.forRoot({ clientLimitPerMinute: config.API_CLIENT_LIMIT }),
       ],
     };
   }

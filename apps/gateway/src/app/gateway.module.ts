@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AppApiGatewayModule } from '@switchboard/app-api';
 import { AuthClient, AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { IpsConnectGatewayModule } from '@switchboard/ips-connect';
@@ -20,6 +21,7 @@ export class GatewayModule {
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         HealthModule.forRoot([RedisCheck, AuthServiceCheck]),
         IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL }),
+        AppApiGatewayModule.forRoot(AuthClient),
       ],
     };
   }

@@ -3,14 +3,14 @@ import { ADMIN_API_OPTIONS, AdminApiOptions, AdminTokenGuard } from './admin-tok
 import { AdminAuditController, AdminSlavesController } from './admin.controllers';
 import { AuditRecorder } from './audit.recorder';
 import { AdminDeliveriesController } from './admin-deliveries.controller';
-import { AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
+import { AdminAppsController, AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
 
 @Module({})
 export class AdminApiModule {
   static forRoot(options: AdminApiOptions): DynamicModule {
     return {
       module: AdminApiModule,
-      controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController],
+      controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController, AdminAppsController],
       providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder],
     };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
@@ -108,5 +108,51 @@ export class AdminSettingsController {
   @ApiBody({ schema: { type: 'object', required: ['global_master_key'], properties: { global_master_key: { type: 'boolean' } } } })
   update(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin('PUT', '/settings', body ?? {}));
+  }
+}
+
+@ApiTags('apps')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@UseGuards(AdminTokenGuard)
+@Controller('admin/apps')
+export class AdminAppsController {
+  constructor(private readonly auth: AuthClient) {}
+
+  /** Creates an application key: `{title, description, type: "web"|"desktop", callback_url?}` → `{api_key, secret, …}` (the secret is shown only here and on rotation). */
+  @Post()
+  @HttpCode(201)
+  @ApiBody({ schema: { type: 'object', required: ['title', 'type'], properties: { title: { type: 'string' }, description: { type: 'string' }, type: { type: 'string', enum: ['web', 'desktop'] }, callback_url: { type: 'string' } } } })
+  create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('POST', '/apps', body ?? {}));
+  }
+
+  @Get()
+  list(@Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('GET', '/apps'));
+  }
+
+  /** Flags of A4: always_signed, accept_order_a, signature_mode, enabled, allowed_networks, daily_quota, title, description, callback_url. */
+  @Patch(':key')
+  patch(@Param('key') key: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('PATCH', `/apps/${encodeURIComponent(key)}`, body ?? {}));
+  }
+
+  @Post(':key/rotate-secret')
+  @HttpCode(200)
+  rotate(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('POST', `/apps/${encodeURIComponent(key)}/rotate-secret`));
+  }
+
+  @Delete(':key')
+  @HttpCode(204)
+  remove(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('DELETE', `/apps/${encodeURIComponent(key)}`));
+  }
+
+  /** Calls and errors per day (newest first). */
+  @Get(':key/usage')
+  usage(@Param('key') key: string, @Query('days') days: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('GET', `/apps/${encodeURIComponent(key)}/usage${days ? `?days=${encodeURIComponent(days)}` : ''}`));
   }
 }

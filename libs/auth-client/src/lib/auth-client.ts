@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ApiCall, ApiResult } from '@switchboard/app-api';
 import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer } from '@switchboard/ips-connect';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
@@ -34,6 +35,10 @@ export class AuthClient {
     return this.call<IpsAnswer>('POST', '/internal/ipsconnect', request, request.requestId);
   }
 
+  apiCall(call: ApiCall): Promise<ApiResult> {
+    return this.call<ApiResult>('POST', '/internal/api/call', call, null);
+  }
+
   planChain(request: ChainRequest): Promise<ChainPlan> {
     return this.call<ChainPlan>('POST', '/internal/ipsconnect/chain', request, request.requestId);
   }
@@ -42,7 +47,7 @@ export class AuthClient {
    * Admin commands (`/internal/admin/...`): the auth service's answer as it is, 4xx included, so the
    * admin API can relay validation errors and conflicts unchanged.
    */
-  async admin(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, requestId: string | null = null): Promise<{ status: number; body: unknown }> {
+  async admin(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, requestId: string | null = null): Promise<{ status: number; body: unknown }> {
     return this.request(method, `/internal/admin${path}`, body, requestId);
   }
 

@@ -89,6 +89,8 @@ export const ENV_RULES = {
   LOGIN_CALLER_LIMIT: count(300, 1),
   /** crossLogin logs in only after a login/register for that id this recently (D14); 0 = off. */
   CROSSLOGIN_RECENT_AUTH: duration('5m'),
+  /** Application API calls per minute from one client address (113). */
+  API_CLIENT_LIMIT: count(600, 1),
   // Propagation (spec D15).
   /** Delay before each attempt, the first usually 0 (at once); as many attempts as entries. ±20 % jitter. */
   PROPAGATION_RETRY_SCHEDULE: z
@@ -134,6 +136,7 @@ export const SERVICE_KEYS = {
     'LOGIN_LOCK_MAX',
     'LOGIN_CALLER_LIMIT',
     'CROSSLOGIN_RECENT_AUTH',
+    'API_CLIENT_LIMIT',
   ],
   admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE'],
   propagator: [

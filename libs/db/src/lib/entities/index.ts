@@ -1,3 +1,4 @@
+import { AppFrobEntity, AppGrantEntity, AppKeyEntity, AppTokenEntity } from './app.entities';
 import { AuditEventEntity } from './audit-event.entity';
 import { OutboxEventEntity } from './outbox-event.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
@@ -7,7 +8,7 @@ import { SettingEntity } from './setting.entity';
 import { SlaveEntity } from './slave.entity';
 
 export * from './delivery.entity';
-export { AuditEventEntity, DeliveryAttemptEntity, MemberEntity, OutboxEventEntity, SettingEntity, SlaveEntity };
+export { AppFrobEntity, AppGrantEntity, AppKeyEntity, AppTokenEntity, AuditEventEntity, DeliveryAttemptEntity, MemberEntity, OutboxEventEntity, SettingEntity, SlaveEntity };
 
 /** Every entity, listed by class so that a webpack bundle finds them (no glob paths). */
-export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity, DeliveryEntity, DeliveryAttemptEntity];
+export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity, DeliveryEntity, DeliveryAttemptEntity, AppKeyEntity, AppFrobEntity, AppGrantEntity, AppTokenEntity];

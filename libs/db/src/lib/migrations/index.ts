@@ -1,6 +1,7 @@
 import { Initial1795459285568 } from './1795459285568-initial';
 import { Members1795460760548 } from './1795460760548-members';
 import { Deliveries1795462485025 } from './1795462485025-deliveries';
+import { AppApi1795464954276 } from './1795464954276-app-api';
 
 /**
  * Every migration, in order, registered by class so that a webpack bundle runs them.
@@ -8,4 +9,4 @@ import { Deliveries1795462485025 } from './1795462485025-deliveries';
  * (DATABASE_URL set to a migrated scratch database), review it, add it here.
  * Never edit a migration that has landed on main.
  */
-export const MIGRATIONS: Function[] = [Initial1795459285568, Members1795460760548, Deliveries1795462485025];
+export const MIGRATIONS: Function[] = [Initial1795459285568, Members1795460760548, Deliveries1795462485025, AppApi1795464954276];

@@ -1,0 +1,82 @@
+import { All, Controller, Inject, Logger, Param, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiCall, ApiResult } from './api-call.service';
+import { renderError, renderJson, renderXml } from './envelope';
+
+/** Runs an API call where keys live (the auth service); wired to AuthClient by the gateway app. */
+export interface ApiCallRunner {
+  apiCall(call: ApiCall): Promise<ApiResult>;
+}
+export const API_CALL_RUNNER = Symbol('API_CALL_RUNNER');
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a form string; a repeated name keeps its last value (A1). Marks undecodable input. */
+export function decodeForm(raw: string, into: Map<string, string>): boolean {
+  let undecodable = false;
+  for (const piece of raw.split('&')) {
+    if (!piece) continue;
+    const eq = piece.indexOf('=');
+    const dec = (s: string) => {
+      const bytes = Buffer.from(s.replace(/\+/g, ' ').replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      try {
+        return UTF8.decode(bytes);
+      } catch {
+        undecodable = true;
+        return '\ufffd';
+      }
+    };
+    const name = dec(eq === -1 ? piece : piece.slice(0, eq));
+    into.set(name, dec(eq === -1 ? '' : piece.slice(eq + 1)));
+  }
+  return undecodable;
+}
+
+/**
+ * `/api/<method>` and `/api/<method>/<format>` (A1): GET or POST (urlencoded); the answer in the
+ * ipernity envelope with HTTP 200 for API errors (A7). The call runs in the auth service.
+ */
+@ApiExcludeController()
+@Controller('api')
+export class ApiGatewayController {
+  private readonly logger = new Logger('Api');
+
+  constructor(@Inject(API_CALL_RUNNER) private readonly runner: ApiCallRunner) {}
+
+  @All([':method', ':method/:format'])
+  async handle(@Param('method') method: string, @Param('format') format: string | undefined, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fmt = format ?? 'json';
+    if (fmt !== 'json' && fmt !== 'xml') {
+      this.send(reply, 'json', renderError('json', 102, 'The requested format is invalid. Valid formats are : json, xml, php.'));
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      reply.code(405).header('allow', 'GET, POST').send();
+      return;
+    }
+    const params = new Map<string, string>();
+    const raw = req.raw.url ?? '';
+    const q = raw.indexOf('?');
+    let undecodable = decodeForm(q === -1 ? '' : raw.slice(q + 1), params);
+    const form = typeof req.body === 'string' && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+    if (form) undecodable = decodeForm(req.body as string, params) || undecodable;
+    let result: ApiResult;
+    try {
+      result = await this.runner.apiCall({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null });
+    } catch (err) {
+      this.logger.error(`api call ${method} failed: ${(err as Error).message}`);
+      result = { ok: false, code: 503, message: 'Service unavailable.', retryAfter: 5 };
+    }
+    if (!result.ok && result.retryAfter) reply.header('retry-after', String(result.retryAfter));
+    this.send(reply, fmt, result.ok ? (fmt === 'xml' ? renderXml(result.payload) : renderJson(result.payload)) : renderError(fmt, result.code, result.message));
+  }
+
+  private send(reply: FastifyReply, fmt: 'json' | 'xml', body: string) {
+    reply
+      .code(200)
+      .header('content-type', fmt === 'xml' ? 'text/xml; charset=utf-8' : 'application/json; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(body);
+  }
+}

@@ -1,0 +1,31 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { API_OPTIONS, ApiCallService, ApiOptions } from './api-call.service';
+import { ApiInternalController } from './api-auth.controllers';
+import { API_CALL_RUNNER, ApiCallRunner, ApiGatewayController } from './api-gateway.controller';
+import { AppKeysService } from './app-keys.service';
+import { GrantsService } from './grants.service';
+
+/** Auth side: keys, frobs, grants, tokens, and the call pipeline (needs the global IdentityModule). */
+@Module({})
+export class AppApiAuthModule {
+  static forRoot(options: ApiOptions): DynamicModule {
+    return {
+      module: AppApiAuthModule,
+      controllers: [ApiInternalController],
+      providers: [{ provide: API_OPTIONS, useValue: options }, AppKeysService, GrantsService, ApiCallService],
+      exports: [AppKeysService, GrantsService, ApiCallService],
+    };
+  }
+}
+
+/** Gateway side: the public `/api/<method>[/<format>]` routes. */
+@Module({})
+export class AppApiGatewayModule {
+  static forRoot(runner: Type<ApiCallRunner>): DynamicModule {
+    return {
+      module: AppApiGatewayModule,
+      controllers: [ApiGatewayController],
+      providers: [{ provide: API_CALL_RUNNER, useExisting: runner }],
+    };
+  }
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { SecretBox } from '@switchboard/crypto';
+import { AppKeyEntity } from '@switchboard/db';
+
+export const APP_SECRET_PURPOSE = 'app-secret';
+const CACHE_MS = 2000;
+
+const cidr = z.string().refine((v) => /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i.test(v), 'must be an IP address or CIDR range');
+export const createAppSchema = z
+  .object({
+    title: z.string().min(1).max(200),
+    description: z.string().max(2000).default(''),
+    type: z.enum(['web', 'desktop']),
+    callback_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  })
+  .strict()
+  .refine((v) => v.type !== 'web' || v.callback_url !== undefined, { message: 'callback_url: a web application needs a callback URL' });
+export const patchAppSchema = z
+  .object({
+    title: z.string().min(1).max(200).optional(),
+    description: z.string().max(2000).optional(),
+    callback_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+    always_signed: z.boolean().optional(),
+    accept_order_a: z.boolean().optional(),
+    signature_mode: z.enum(['md5', 'hmac-sha256']).optional(),
+    enabled: z.boolean().optional(),
+    allowed_networks: z.array(cidr).max(100).optional(),
+    daily_quota: z.number().int().min(1).nullable().optional(),
+  })
+  .strict();
+
+export interface AppKey extends Omit<AppKeyEntity, 'secretSealed'> {
+  secret: string;
+}
+
+export function appView(k: AppKeyEntity) {
+  return {
+    api_key: k.apiKey,
+    title: k.title,
+    description: k.description,
+    type: k.type,
+    callback_url: k.callbackUrl,
+    always_signed: k.alwaysSigned,
+    accept_order_a: k.acceptOrderA,
+    signature_mode: k.signatureMode,
+    enabled: k.enabled,
+    allowed_networks: k.allowedNetworks,
+    daily_quota: k.dailyQuota,
+    created_at: k.createdAt.toISOString(),
+  };
+}
+
+/** Application keys (A4): owned by the auth service; secrets sealed, shown at creation and rotation only. */
+@Injectable()
+export class AppKeysService {
+  private cache = new Map<string, { key: AppKey | null; at: number }>();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(SecretBox) private readonly box: SecretBox,
+  ) {}
+
+  private newSecret(): string {
+    return randomBytes(16).toString('hex');
+  }
+
+  async create(input: z.infer<typeof createAppSchema>): Promise<{ entity: AppKeyEntity; secret: string }> {
+    const secret = this.newSecret();
+    const entity = this.db.getRepository(AppKeyEntity).create({
+      apiKey: randomBytes(16).toString('hex'),
+      secretSealed: this.box.seal(secret, APP_SECRET_PURPOSE),
+      title: input.title,
+      description: input.description,
+      type: input.type,
+      callbackUrl: input.callback_url ?? null,
+    });
+    await this.db.getRepository(AppKeyEntity).insert(entity);
+    return { entity: (await this.db.getRepository(AppKeyEntity).findOneBy({ apiKey: entity.apiKey }))!, secret };
+  }
+
+  list(): Promise<AppKeyEntity[]> {
+    return this.db.getRepository(AppKeyEntity).find({ order: { createdAt: 'ASC' } });
+  }
+
+  async patch(apiKey: string, input: z.infer<typeof patchAppSchema>): Promise<AppKeyEntity | null> {
+    const repo = this.db.getRepository(AppKeyEntity);
+    const current = await repo.findOneBy({ apiKey });
+    if (!current) return null;
+    await repo.update(
+      { apiKey },
+      {
+        ...(input.title !== undefined && { title: input.title }),
+        ...(input.description !== undefined && { description: input.description }),
+        ...(input.callback_url !== undefined && { callbackUrl: input.callback_url }),
+        ...(input.always_signed !== undefined && { alwaysSigned: input.always_signed }),
+        ...(input.accept_order_a !== undefined && { acceptOrderA: input.accept_order_a }),
+        ...(input.signature_mode !== undefined && { signatureMode: input.signature_mode }),
+        ...(input.enabled !== undefined && { enabled: input.enabled }),
+        ...(input.allowed_networks !== undefined && { allowedNetworks: input.allowed_networks }),
+        ...(input.daily_quota !== undefined && { dailyQuota: input.daily_quota }),
+        updatedAt: new Date(),
+      },
+    );
+    this.cache.delete(apiKey);
+    return repo.findOneBy({ apiKey });
+  }
+
+  async rotate(apiKey: string): Promise<string | null> {
+    const secret = this.newSecret();
+    const result = await this.db.getRepository(AppKeyEntity).update({ apiKey }, { secretSealed: this.box.seal(secret, APP_SECRET_PURPOSE), updatedAt: new Date() });
+    this.cache.delete(apiKey);
+    return result.affected ? secret : null;
+  }
+
+  /** Deletes the key with every grant and token of it. */
+  async remove(apiKey: string): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      await m.query(`DELETE FROM app_tokens WHERE grant_id IN (SELECT id FROM app_grants WHERE api_key = $1)`, [apiKey]);
+      await m.query(`DELETE FROM app_grants WHERE api_key = $1`, [apiKey]);
+      await m.query(`DELETE FROM app_frobs WHERE api_key = $1`, [apiKey]);
+      const r = await m.getRepository(AppKeyEntity).delete({ apiKey });
+      this.cache.delete(apiKey);
+      return !!r.affected;
+    });
+  }
+
+  /** The key with its secret unsealed (cached 2 s), or null. */
+  async get(apiKey: string): Promise<AppKey | null> {
+    if (!/^[0-9a-f]{32}$/.test(apiKey)) return null;
+    const hit = this.cache.get(apiKey);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.key;
+    const entity = await this.db.getRepository(AppKeyEntity).findOneBy({ apiKey });
+    const key = entity ? (({ secretSealed, ...rest }) => ({ ...rest, secret: this.box.open(secretSealed, APP_SECRET_PURPOSE) }))(entity) : null;
+    this.cache.set(apiKey, { key, at: Date.now() });
+    return key;
+  }
+}
