@@ -9,3 +9,5 @@ export * from './lib/api-call.service';
 export * from './lib/api-auth.controllers';
 export * from './lib/api-gateway.controller';
 export * from './lib/app-api.module';
+export * from './lib/authorize.service';
+export * from './lib/consent.controller';

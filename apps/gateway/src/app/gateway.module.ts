@@ -20,8 +20,7 @@ export class GatewayModule {
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         HealthModule.forRoot([RedisCheck, AuthServiceCheck]),
-        IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL }),
-        AppApiGatewayModule.forRoot(AuthClient),
+        AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL })),
       ],
     };
   }

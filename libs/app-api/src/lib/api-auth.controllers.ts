@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { InternalTokenGuard, describeZodError } from '@switchboard/identity';
 import { ApiCall, ApiCallService, ApiResult } from './api-call.service';
 import { AppKeysService, appView, createAppSchema, patchAppSchema } from './app-keys.service';
+import { AuthorizeService } from './authorize.service';
+import { GrantsService } from './grants.service';
 
 const callSchema = z.object({
   method: z.string().max(200),
@@ -12,6 +14,9 @@ const callSchema = z.object({
   undecodable: z.boolean(),
   remoteAddress: z.string().nullable(),
 });
+
+const linkSchema = z.object({ params: z.array(z.tuple([z.string(), z.string()])).max(200) });
+const loginSchema = z.object({ login: z.string().min(1).max(255), password: z.string().min(1).max(4096), remoteAddress: z.string().nullable() });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
@@ -27,12 +32,50 @@ export class ApiInternalController {
   constructor(
     private readonly calls: ApiCallService,
     private readonly keys: AppKeysService,
+    private readonly authorize: AuthorizeService,
+    private readonly grants: GrantsService,
   ) {}
 
   @Post('api/call')
   @HttpCode(200)
   call(@Body() body: unknown): Promise<ApiResult> {
     return this.calls.call(parse(callSchema, body) as ApiCall);
+  }
+
+  @Post('api/authorize/check')
+  @HttpCode(200)
+  check(@Body() body: unknown) {
+    return this.authorize.check(parse(linkSchema, body).params);
+  }
+
+  @Post('api/authorize/login')
+  @HttpCode(200)
+  login(@Body() body: unknown) {
+    const b = parse(loginSchema, body);
+    return this.authorize.login(b.login, b.password, b.remoteAddress);
+  }
+
+  @Post('api/authorize/approve')
+  @HttpCode(200)
+  approve(@Body() body: unknown) {
+    const b = parse(linkSchema.extend({ memberId: z.number().int().positive() }), body);
+    return this.authorize.approve(b.params, b.memberId);
+  }
+
+  @Get('api/grants/:member')
+  async memberGrants(@Param('member') member: string) {
+    const id = Number(member);
+    if (!Number.isInteger(id) || id < 1) throw new NotFoundException('no such member');
+    return (await this.grants.grantsOf(id)).map(({ grant, title }) => ({ id: grant.id, api_key: grant.apiKey, title, permissions: grant.permissions, since: grant.createdAt.toISOString() }));
+  }
+
+  @Post('api/grants/:member/:grant/revoke')
+  @HttpCode(200)
+  async revokeGrant(@Param('member') member: string, @Param('grant') grant: string) {
+    const mine = (await this.grants.grantsOf(Number(member))).find((g) => g.grant.id === Number(grant));
+    if (!mine) throw new NotFoundException('no such grant');
+    await this.grants.revoke(mine.grant.id);
+    return { revoked: mine.grant.id };
   }
 
   @Post('admin/apps')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ApiCall, ApiResult } from '@switchboard/app-api';
+import type { ApiCall, ApiResult, LinkCheck, PasswordLogin } from '@switchboard/app-api';
 import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer } from '@switchboard/ips-connect';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
@@ -37,6 +37,27 @@ export class AuthClient {
 
   apiCall(call: ApiCall): Promise<ApiResult> {
     return this.call<ApiResult>('POST', '/internal/api/call', call, null);
+  }
+
+  checkLink(params: [string, string][]): Promise<LinkCheck> {
+    return this.call<LinkCheck>('POST', '/internal/api/authorize/check', { params }, null);
+  }
+
+  passwordLogin(login: string, password: string, remoteAddress: string | null): Promise<PasswordLogin> {
+    return this.call<PasswordLogin>('POST', '/internal/api/authorize/login', { login, password, remoteAddress }, null);
+  }
+
+  approve(params: [string, string][], memberId: number): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }> {
+    return this.call('POST', '/internal/api/authorize/approve', { params, memberId }, null);
+  }
+
+  memberGrants(memberId: number): Promise<{ id: number; api_key: string; title: string; permissions: Record<string, string>; since: string }[]> {
+    return this.call('GET', `/internal/api/grants/${memberId}`, undefined, null);
+  }
+
+  async revokeGrant(memberId: number, grantId: number): Promise<boolean> {
+    const r = await this.request('POST', `/internal/api/grants/${memberId}/${grantId}/revoke`, undefined, null);
+    return r.status === 200;
   }
 
   planChain(request: ChainRequest): Promise<ChainPlan> {

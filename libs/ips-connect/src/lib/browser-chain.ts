@@ -30,6 +30,8 @@ export interface MasterSession {
   memberId: number;
   epoch: number;
   createdAt: string;
+  /** The member's name, for pages that greet them. */
+  name?: string;
 }
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -92,9 +94,9 @@ export class BrowserChainService {
     return withParams(hop.url, [...hop.params, ['returnTo', this.continueUrl(state.action, token)]]);
   }
 
-  async createSession(memberId: number, epoch: number): Promise<string> {
+  async createSession(memberId: number, epoch: number, extra: { name?: string } = {}): Promise<string> {
     const sid = this.token();
-    const session: MasterSession = { memberId, epoch, createdAt: new Date().toISOString() };
+    const session: MasterSession = { memberId, epoch, createdAt: new Date().toISOString(), ...extra };
     await this.redis.set(SESSION_PREFIX + sid, JSON.stringify(session), 'EX', SESSION_TTL_S);
     return sid;
   }

@@ -16,6 +16,7 @@ export class IpsConnectGatewayModule {
         { provide: CHAIN_OPTIONS, useValue: options },
         BrowserChainService,
       ],
+      exports: [BrowserChainService],
     };
   }
 }
