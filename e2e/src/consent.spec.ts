@@ -97,6 +97,8 @@ describe('consent page (A9)', () => {
     const b = new Browser();
     const url = link(web, { perm_profile: 'read' });
     const login = await b.go(url);
+    const empty = await b.go(url, { method: 'POST', body: Browser.fields(login.html, { action: 'login', login: '', password: '' }) });
+    expect(empty.html).toContain('Enter your name or e-mail address and your password.');
     const wrong = await b.go(url, { method: 'POST', body: Browser.fields(login.html, { action: 'login', login: 'Alice', password: 'nope' }) });
     expect(wrong.html).toContain('Wrong name, e-mail address or password.');
     const consent = await b.go(url, { method: 'POST', body: Browser.fields(wrong.html, { action: 'login', login: 'Alice', password: 'correct horse' }) });

@@ -172,7 +172,12 @@ ${this.hidden(link, csrf)}
       const csrf = this.csrf(req, reply);
       const action = form.get('action');
       if (action === 'login') {
-        const result = await this.runner.passwordLogin(form.get('login') ?? '', form.get('password') ?? '', req.ip ?? null);
+        const login = form.get('login') ?? '';
+        const password = form.get('password') ?? '';
+        if (!login || !password || login.length > 255 || password.length > 4096) {
+          return this.html(reply, 200, this.loginForm(link, csrf, check, 'Enter your name or e-mail address and your password.'));
+        }
+        const result = await this.runner.passwordLogin(login, password, req.ip ?? null);
         if (!result.ok) {
           const message = result.status === 'ACCOUNT_LOCKED' ? 'Too many failed attempts: this account is locked for a while.' : 'Wrong name, e-mail address or password.';
           return this.html(reply, 200, this.loginForm(link, csrf, check, message));
