@@ -91,6 +91,19 @@ describe('application API', () => {
     expect(err(await desktop.call('account.setName', { api_sig: 'bad', auth_token: 'x' }, { sign: 'none', post: true })).code).toBe('105');
   });
 
+  it('accepts multipart/form-data POSTs: fields signed, a file part ignored (A1)', async () => {
+    const params: Record<string, string> = { api_key: desktop.apiKey, echo: 'from multipart é' };
+    params['api_sig'] = desktop.sign('test.echo', params);
+    const form = new FormData();
+    for (const [k, v] of Object.entries(params)) form.append(k, v);
+    form.append('file', new Blob(['binary \u0000 data']), 'photo.jpg');
+    const res = await fetch(`${sys.urls.gateway}/api/test.echo`, { method: 'POST', body: form });
+    expect(await res.json()).toEqual({ api: { status: 'ok' }, echo: 'from multipart é' });
+    const big = new FormData();
+    big.append('echo', 'x'.repeat(70 * 1024));
+    expect((await fetch(`${sys.urls.gateway}/api/test.echo`, { method: 'POST', body: big })).status).toBe(413);
+  });
+
   it('refuses control characters and invalid UTF-8 with 105, never a 500 (A2)', async () => {
     expect(err(await desktop.call('test.echo', { echo: 'a\u0000b' })).code).toBe('105');
     expect(err(await desktop.call('test.echo', { echo: 'line\nbreak' })).code).toBe('105');
@@ -217,6 +230,33 @@ describe('application API: per-client-address limit (113)', () => {
       for (let i = 0; i < 3; i++) expect((await client.call('test.hello')).json().api.status).toBe('ok');
       const limited = await client.call('test.hello');
       expect([limited.json().api.code, limited.headers.get('retry-after')]).toEqual(['113', '60']);
+    } finally {
+      await sys.stop();
+    }
+  });
+});
+
+describe('application API: idle tokens (A5)', () => {
+  it('a token unused for longer than API_TOKEN_IDLE answers 107; use keeps it alive', async () => {
+    const { TestClock } = await import('./support/ips');
+    const clock = new TestClock();
+    clock.sync();
+    const sys = await startSystem({ API_TOKEN_IDLE: '1h' }, { clock });
+    try {
+      const post = (path: string, body: unknown) =>
+        http(sys.urls.admin + path, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' } }).then((r) => r.json());
+      const app = await post('/admin/apps', { title: 'Idle', type: 'desktop' });
+      const member = await post('/admin/members', { name: 'Ida', email: 'ida@example.test', password: 'x', pass_salt: 'a1B2c' });
+      const client = new ApiClient(sys.urls.gateway, app.api_key, app.secret);
+      const frob = (await client.call('auth.getFrob')).json().auth.frob;
+      await sys.apps.auth.get(GrantsService, { strict: false }).approveFrob(app.api_key, frob, member.id, { profile: 'read' }, clock.now());
+      const token = (await client.call('auth.getToken', { frob })).json().auth.token;
+      clock.advance(50 * 60_000);
+      expect((await client.call('account.get', { auth_token: token })).json().api.status).toBe('ok'); // used: alive again
+      clock.advance(50 * 60_000);
+      expect((await client.call('account.get', { auth_token: token })).json().api.status).toBe('ok');
+      clock.advance(61 * 60_000);
+      expect((await client.call('account.get', { auth_token: token })).json().api.code).toBe('107');
     } finally {
       await sys.stop();
     }

@@ -15,6 +15,8 @@ export const API_OPTIONS = Symbol('API_OPTIONS');
 export interface ApiOptions {
   /** Requests per minute from one client address (113). */
   clientLimitPerMinute: number;
+  /** Tokens unused this long stop working; 0 = never (A5). */
+  tokenIdleMs: number;
 }
 
 /** A call as the gateway hands it over: parameters decoded, a repeated name reduced to its last value. */
@@ -171,7 +173,7 @@ export class ApiCallService {
     let auth: TokenInfo | null = null;
     const token = this.param(call, 'auth_token');
     if (token !== undefined) {
-      auth = await this.grants.resolve(key.apiKey, token);
+      auth = await this.grants.resolve(key.apiKey, token, this.options.tokenIdleMs, this.clock.now());
       if (!auth) throw new ApiError(107);
       if (auth.member.banned) throw new ApiError(108);
     } else if (method.token) {
@@ -225,7 +227,7 @@ export class ApiCallService {
         if (frob === undefined) throw new ApiError(1, 'The frob is missing.');
         const result = await this.grants.exchange(key!.apiKey, frob, now);
         if (!result) throw new ApiError(2, 'The passed frob is either invalid or already used.');
-        const resolved = await this.grants.resolve(key!.apiKey, result.token);
+        const resolved = await this.grants.resolve(key!.apiKey, result.token, 0, now);
         return [this.authNode(result.token, resolved!)];
       }
       case 'auth.checkToken':

@@ -59,7 +59,7 @@ export class ApiGatewayController {
     const raw = req.raw.url ?? '';
     const q = raw.indexOf('?');
     let undecodable = decodeForm(q === -1 ? '' : raw.slice(q + 1), params);
-    const form = typeof req.body === 'string' && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+    const form = typeof req.body === 'string' && /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(req.headers['content-type'] ?? '');
     if (form) undecodable = decodeForm(req.body as string, params) || undecodable;
     let result: ApiResult;
     try {

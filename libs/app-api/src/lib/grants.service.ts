@@ -83,13 +83,22 @@ export class GrantsService {
     });
   }
 
-  /** The grant and member behind a token of `apiKey`, or null (unknown, revoked, another key's). */
-  async resolve(apiKey: string, token: string): Promise<TokenInfo | null> {
-    const rows: { grant_id: number }[] = await this.db.query(
-      `SELECT t.grant_id FROM app_tokens t JOIN app_grants g ON g.id = t.grant_id WHERE t.digest = $1 AND g.api_key = $2`,
-      [sha256Hex(token), apiKey],
+  /**
+   * The grant and member behind a token of `apiKey`, or null (unknown, revoked, another key's, or
+   * idle longer than `idleMs` when that is set). Use is recorded at most once a minute.
+   */
+  async resolve(apiKey: string, token: string, idleMs = 0, now = new Date()): Promise<TokenInfo | null> {
+    const digest = sha256Hex(token);
+    const rows: { grant_id: number; used: Date }[] = await this.db.query(
+      `SELECT t.grant_id, coalesce(t.last_used_at, t.created_at) AS used
+         FROM app_tokens t JOIN app_grants g ON g.id = t.grant_id WHERE t.digest = $1 AND g.api_key = $2`,
+      [digest, apiKey],
     );
     if (!rows[0]) return null;
+    if (idleMs > 0 && now.getTime() - new Date(rows[0].used).getTime() > idleMs) return null;
+    if (now.getTime() - new Date(rows[0].used).getTime() > 60_000) {
+      await this.db.query(`UPDATE app_tokens SET last_used_at = $2 WHERE digest = $1`, [digest, now]);
+    }
     const grant = await this.db.getRepository(AppGrantEntity).findOneBy({ id: rows[0].grant_id });
     const member = grant ? await this.db.getRepository(MemberEntity).findOneBy({ id: grant.memberId }) : null;
     return grant && member ? { grant, member } : null;

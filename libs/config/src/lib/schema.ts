@@ -91,6 +91,8 @@ export const ENV_RULES = {
   CROSSLOGIN_RECENT_AUTH: duration('5m'),
   /** Application API calls per minute from one client address (113). */
   API_CLIENT_LIMIT: count(600, 1),
+  /** An auth_token unused this long stops working (0 = never, as ipernity; A5). */
+  API_TOKEN_IDLE: duration('0'),
   // Propagation (spec D15).
   /** Delay before each attempt, the first usually 0 (at once); as many attempts as entries. ±20 % jitter. */
   PROPAGATION_RETRY_SCHEDULE: z
@@ -137,6 +139,7 @@ export const SERVICE_KEYS = {
     'LOGIN_CALLER_LIMIT',
     'CROSSLOGIN_RECENT_AUTH',
     'API_CLIENT_LIMIT',
+    'API_TOKEN_IDLE',
   ],
   admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE'],
   propagator: [

@@ -46,7 +46,7 @@ export class IpsConnectGatewayController {
     const rawUrl = req.raw.url ?? '';
     const q = rawUrl.indexOf('?');
     // Only form bodies are parameters (PHP fills $_POST from them alone); anything else is ignored.
-    const form = typeof req.body === 'string' && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+    const form = typeof req.body === 'string' && /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(req.headers['content-type'] ?? '');
     const params = parseRequestParams(q === -1 ? '' : rawUrl.slice(q + 1), form ? (req.body as string) : undefined);
     const action = stringParam(params, 'do');
 

@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { BootLogger, LoggingOptions, requestId } from './logging';
+import { readMultipartFields } from './multipart';
 import { METRICS, ServiceMetrics } from './metrics';
 
 /** After SIGTERM/SIGINT a service that has not finished closing by then exits anyway. */
@@ -60,7 +61,10 @@ export async function createServiceApp(
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, body),
   );
-  // Any other body (text, multipart, none declared) is read within the limit and ignored, rather
+  fastify.addContentTypeParser('multipart/form-data', (request, _payload, done) => {
+    readMultipartFields(request.raw, BODY_LIMIT).then((form) => done(null, form), (err: Error) => done(err, undefined));
+  });
+  // Any other body (text, JSON-less, none declared) is read within the limit and ignored, rather
   // than refused with 415: protocols that take parameters also read the query string.
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, undefined));
 
