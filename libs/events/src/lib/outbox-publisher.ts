@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { OutboxEventEntity } from '@switchboard/db';
 import { REDIS } from '@switchboard/redis';
-import { EVENT_STREAM, EVENT_STREAM_MAXLEN, OUTBOX_CHANNEL } from './domain-event';
+import { EVENT_STREAM, EVENT_STREAM_MAXLEN } from './domain-event';
+import { OutboxWaker } from './outbox-waker';
 import { eventFromOutbox } from './outbox';
 
 export const OUTBOX_PUBLISHER_OPTIONS = Symbol('OUTBOX_PUBLISHER_OPTIONS');
@@ -26,74 +26,33 @@ export interface OutboxPublisherOptions {
 @Injectable()
 export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxPublisher.name);
-  private listener?: Client;
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private again = false;
-  private stopped = false;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly waker: OutboxWaker;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: IORedis,
     @Inject(OUTBOX_PUBLISHER_OPTIONS) private readonly options: OutboxPublisherOptions,
-  ) {}
+  ) {
+    this.waker = new OutboxWaker({
+      databaseUrl: options.databaseUrl,
+      applicationName: 'switchboard-outbox-publisher',
+      pollMs: options.pollMs,
+      work: async () => (await this.publishBatch()) === this.options.batchSize,
+      logger: this.logger,
+    });
+  }
 
-  async onApplicationBootstrap() {
-    this.timer = setInterval(() => this.kick(), this.options.pollMs);
-    this.timer.unref();
-    void this.listen();
-    this.kick();
+  onApplicationBootstrap() {
+    this.waker.start();
   }
 
   async onApplicationShutdown() {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => undefined);
-    await this.idle;
+    await this.waker.stop();
   }
 
-  private async listen() {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'switchboard-outbox-listener' });
-    client.on('notification', () => this.kick());
-    client.on('error', () => undefined);
-    client.on('end', () => {
-      if (!this.stopped) setTimeout(() => void this.listen(), 1000).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      this.listener = client;
-      this.kick();
-    } catch (err) {
-      this.logger.warn(`outbox LISTEN failed, polling meanwhile: ${(err as Error).message}`);
-      await client.end().catch(() => undefined);
-    }
-  }
-
-  /** Publish now (coalesces overlapping calls). */
+  /** Publish now. */
   kick() {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.idle = (async () => {
-      try {
-        do {
-          this.again = false;
-          while (!this.stopped && (await this.publishBatch()) === this.options.batchSize) {
-            /* keep draining */
-          }
-        } while (this.again && !this.stopped);
-      } catch (err) {
-        this.logger.warn(`outbox publish failed, will retry: ${(err as Error).message}`);
-      } finally {
-        this.running = false;
-      }
-    })();
+    this.waker.kick();
   }
 
   /** Publishes one batch; returns how many events it published. */

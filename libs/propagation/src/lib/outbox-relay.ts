@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
-import { OUTBOX_CHANNEL } from '@switchboard/events';
+import { OutboxWaker } from '@switchboard/events';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { DeliveryStore } from './delivery-store';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
@@ -15,12 +14,9 @@ import { PropagationMetrics } from './propagation-metrics';
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private listener?: Client;
-  private timers: NodeJS.Timeout[] = [];
-  private running = false;
-  private again = false;
+  private readonly waker: OutboxWaker;
+  private repairTimer?: NodeJS.Timeout;
   private stopped = false;
-  private idle: Promise<void> = Promise.resolve();
   private repairing?: Promise<void>;
 
   constructor(
@@ -28,72 +24,37 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly scheduler: DeliveryScheduler,
     private readonly metrics: PropagationMetrics,
     @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
-  ) {}
+  ) {
+    this.waker = new OutboxWaker({
+      databaseUrl: options.databaseUrl,
+      applicationName: 'switchboard-propagator-relay',
+      pollMs: options.relayPollMs ?? 1000,
+      work: async () => {
+        const { events, ready } = await this.store.relayBatch(200);
+        if (events === 0) return false;
+        await this.scheduler.enqueue(ready).catch((err) => this.logger.warn(`enqueue failed, the repair pass will retry: ${(err as Error).message}`));
+        return true;
+      },
+      logger: this.logger,
+    });
+  }
 
   onApplicationBootstrap() {
-    const poll = setInterval(() => this.kick(), this.options.relayPollMs ?? 1000);
-    const repair = setInterval(() => void this.repair(), this.options.repairIntervalMs);
-    poll.unref();
-    repair.unref();
-    this.timers.push(poll, repair);
-    void this.listen();
-    this.kick();
+    this.waker.start();
+    this.repairTimer = setInterval(() => void this.repair(), this.options.repairIntervalMs);
+    this.repairTimer.unref();
     void this.repair();
   }
 
   async onApplicationShutdown() {
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
-    await this.listener?.end().catch(() => undefined);
-    await Promise.all([this.idle, this.repairing]);
+    if (this.repairTimer) clearInterval(this.repairTimer);
+    await Promise.all([this.waker.stop(), this.repairing]);
   }
 
-  private async listen() {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'switchboard-propagator-listener' });
-    client.on('notification', () => this.kick());
-    client.on('error', () => undefined);
-    client.on('end', () => {
-      if (!this.stopped) setTimeout(() => void this.listen(), 1000).unref();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      this.listener = client;
-      this.kick();
-    } catch (err) {
-      this.logger.warn(`outbox LISTEN failed, polling meanwhile: ${(err as Error).message}`);
-      await client.end().catch(() => undefined);
-    }
-  }
-
-  /** Relay now (coalesces overlapping calls). */
+  /** Relay now. */
   kick() {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    this.idle = (async () => {
-      try {
-        do {
-          this.again = false;
-          for (;;) {
-            if (this.stopped) break;
-            const { events, ready } = await this.store.relayBatch(200);
-            if (events === 0) break;
-            await this.scheduler.enqueue(ready).catch((err) =>
-              this.logger.warn(`enqueue failed, the repair pass will retry: ${(err as Error).message}`),
-            );
-          }
-        } while (this.again && !this.stopped);
-      } catch (err) {
-        this.logger.warn(`outbox relay failed, will retry: ${(err as Error).message}`);
-      } finally {
-        this.running = false;
-      }
-    })();
+    this.waker.kick();
   }
 
   /** One repair pass (also run on a timer). */
