@@ -428,6 +428,14 @@ describe('IPS Connect actions', () => {
       expect((await login(BOB_HASH)).json().status).toBe('SUCCESS');
     });
 
+    it('counts concurrent failures: a burst cannot get past the lock', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, () => login(WRONG_HASH)));
+      const statuses = results.map((r) => r.json().status);
+      expect(statuses.filter((s) => s === 'WRONG_AUTH').length).toBeLessThanOrEqual(5);
+      expect(statuses.filter((s) => s === 'ACCOUNT_LOCKED').length).toBeGreaterThanOrEqual(15);
+      expect((await admin('/admin/members/43/unlock', { method: 'POST' })).status).toBe(200);
+    });
+
     it('doubles the next lock, and an admin can unlock', async () => {
       for (let i = 0; i < 5; i++) await login(WRONG_HASH);
       clock.advance(61_000);
@@ -501,6 +509,8 @@ describe('IPS Connect actions', () => {
         { returnTo: 'https://evil.example/' },
         { returnTo: 'javascript:alert(1)' },
         { returnTo: '//evil.example/' },
+        { returnTo: 'http://127.0.0.1:8081/\r\nSet-Cookie: x=1' },
+        { returnTo: 'http://127.0.0.1:8081/✓' },
         { slaveCall: '1' },
       ];
       for (const extra of refused) {

@@ -125,6 +125,7 @@ describe('propagation to slaves', () => {
     await waitFor(() => c.got('register', id).some((r) => r.keyOk), 10_000, 'retried delivery at C');
     await waitFor(async () => (await admin(`/admin/deliveries/${dead.id}`)).json().status === 'delivered', 5000, 'delivered after retry');
     expect((await admin(`/admin/deliveries/${dead.id}/retry`, 'POST')).status).toBe(400);
+    expect((await admin('/admin/slaves/9999999999/retry', 'POST')).status).toBe(404);
     expect((await admin('/admin/deliveries/999999999/retry', 'POST')).status).toBe(404);
     const after = (await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid);
     expect(after).toMatchObject({ dead: 0, failing_since: null, last_success_at: expect.any(String) });
@@ -164,6 +165,21 @@ describe('propagation to slaves', () => {
     await waitFor(async () => (await admin(`/admin/deliveries/${dead.id}`)).json().status === 'superseded', 10_000, 'superseded');
     expect(c.got('changeName', id).length).toBe(sentBefore);
     expect(c.got('changeName', id).at(-1)!.params['name']).toBe(`new${id}`);
+  }, 30_000);
+
+  it('a retried dead letter older than a delivered delete is superseded (the member stays deleted)', async () => {
+    const id = String(await register(a));
+    await waitFor(() => c.got('register', id).length, 10_000, 'register at C');
+    c.mode = 'http500';
+    const key = md5(MK, id);
+    await ips.get({ do: 'ban', key, url: a.url, status: '1', id });
+    const dead = await waitFor(async () => (await admin(`/admin/deliveries?status=dead&member_id=${id}`)).json().items[0], 10_000, 'dead ban');
+    c.mode = 'ok';
+    await ips.get({ do: 'delete', key, url: a.url, id });
+    await waitFor(() => c.got('delete', id).length, 10_000, 'delete at C');
+    await admin(`/admin/deliveries/${dead.id}/retry`, 'POST');
+    await waitFor(async () => (await admin(`/admin/deliveries/${dead.id}`)).json().status === 'superseded', 10_000, 'superseded');
+    expect(c.got('ban', id).filter((r) => r.keyOk && c.received.indexOf(r) > c.received.indexOf(c.got('delete', id)[0]))).toEqual([]);
   }, 30_000);
 
   it('DISABLED (or HTTP 410) disables the slave and parks its deliveries until it calls verifySettings again', async () => {
@@ -210,6 +226,11 @@ describe('propagation to slaves', () => {
     expect(slave.disabled_reason).toMatch(/failed for 5 days/);
     c.mode = 'ok';
     await ips.get({ do: 'verifySettings', key: MK, url: c.url, ourKey: c.key });
+    // Back for good: not disabled again by the next repair passes, and served again.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid)).toMatchObject({ enabled: true, failing_since: null });
+    const later = String(await register(a));
+    await waitFor(() => c.got('register', later).length, 10_000, 'C served after coming back');
   }, 30_000);
 
   it('the originating slave does not wait for the other slaves', async () => {

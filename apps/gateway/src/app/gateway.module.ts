@@ -20,7 +20,7 @@ export class GatewayModule {
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         HealthModule.forRoot([RedisCheck, AuthServiceCheck]),
-        AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL })),
+        AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL, stateSecret: config.INTERNAL_TOKEN })),
       ],
     };
   }

@@ -131,7 +131,7 @@ export class AdminDeliveriesController {
   @Post('slaves/:id/retry')
   @HttpCode(202)
   async retrySlave(@Param('id') id: string) {
-    if (!/^[1-9][0-9]{0,9}$/.test(id)) throw new NotFoundException('no such slave');
+    if (!/^[1-9][0-9]{0,9}$/.test(id) || Number(id) > 2147483647) throw new NotFoundException('no such slave');
     const [slave] = (await this.store.db.query(`SELECT id FROM slaves WHERE id = $1`, [Number(id)])) as { id: number }[];
     if (!slave) throw new NotFoundException('no such slave');
     const { retried, ready } = await this.store.retry({ slaveId: slave.id });

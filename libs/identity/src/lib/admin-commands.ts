@@ -27,7 +27,7 @@ export const createMemberSchema = z
 export type CreateMemberCommand = z.infer<typeof createMemberSchema>;
 
 export const issueSlaveKeySchema = z
-  .object({ url: z.url({ protocol: /^https?$/ }).max(2048) })
+  .object({ url: z.url({ protocol: /^https?$/ }).max(2048).regex(/^[\x21-\x7e]+$/, 'url must be printable ASCII (percent-encode the rest)') })
   .strict();
 export type IssueSlaveKeyCommand = z.infer<typeof issueSlaveKeySchema>;
 

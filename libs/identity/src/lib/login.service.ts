@@ -82,38 +82,44 @@ export class LoginService {
       await this.audit('authn_login_fail', null, { ...source, reason: 'unknown_account' }, now);
       return { status: 'ACCOUNT_NOT_FOUND' };
     }
-    if (isLocked(member, now)) {
-      // Checked before any comparison; failures while locked are not counted (D12).
-      this.members.dummyCompare(password);
-      await this.audit('authn_login_lock', member.id, { ...source, reason: 'locked', locked_until: member.lockedUntil }, now);
-      return { status: 'ACCOUNT_LOCKED' };
-    }
-    const ok = hashMatchesSaltFormat(password, member.passSalt) && this.members.passMatches(member, password);
-    if (ok) {
-      await this.db.transaction(async (manager) => {
-        await manager.update(MemberEntity, { id: member.id }, { ...AFTER_SUCCESS });
-        await appendToOutbox(manager, newEvent('authn_login_success', 'auth', { slaveId: originSlaveId, memberId: member.id, data: { caller } }, now));
-      });
-      await this.markRecentAuth(member.id, now);
-      return { status: 'SUCCESS', member };
-    }
-    await this.countCallerFailure(caller, now);
-    await this.db.transaction(async (manager) => {
+    // The lock check, the comparison and the bookkeeping run under the member's row lock, so that
+    // concurrent attempts cannot all pass the lock check before any failure is counted.
+    type Outcome = { status: 'SUCCESS'; member: MemberEntity } | { status: 'ACCOUNT_LOCKED'; lockedUntil: Date | null } | { status: 'WRONG_AUTH' };
+    const outcome: Outcome = await this.db.transaction(async (manager) => {
       const fresh = await manager
         .getRepository(MemberEntity)
         .createQueryBuilder('m')
         .where('m.id = :id', { id: member.id })
         .setLock('pessimistic_write')
         .getOne();
-      if (!fresh || isLocked(fresh, now)) return;
-      const next = afterFailure(fresh, this.options.lockout, now);
-      const { lockedNow, ...state } = next;
-      await manager.update(MemberEntity, { id: member.id }, state);
-      await appendToOutbox(manager, newEvent('authn_login_fail', 'auth', { slaveId: originSlaveId, memberId: member.id, data: { caller, reason: 'wrong_password' } }, now));
-      if (lockedNow) {
-        await appendToOutbox(manager, newEvent('authn_login_lock', 'auth', { slaveId: originSlaveId, memberId: member.id, data: { caller, reason: 'too_many_failures', locked_until: state.lockedUntil } }, now));
+      if (!fresh) return { status: 'WRONG_AUTH' };
+      if (isLocked(fresh, now)) {
+        // Checked before any comparison; failures while locked are not counted (D12).
+        this.members.dummyCompare(password);
+        return { status: 'ACCOUNT_LOCKED', lockedUntil: fresh.lockedUntil };
       }
+      if (hashMatchesSaltFormat(password, fresh.passSalt) && this.members.passMatches(fresh, password)) {
+        await manager.update(MemberEntity, { id: fresh.id }, { ...AFTER_SUCCESS });
+        await appendToOutbox(manager, newEvent('authn_login_success', 'auth', { slaveId: originSlaveId, memberId: fresh.id, data: { caller } }, now));
+        return { status: 'SUCCESS', member: fresh };
+      }
+      const { lockedNow, ...state } = afterFailure(fresh, this.options.lockout, now);
+      await manager.update(MemberEntity, { id: fresh.id }, state);
+      await appendToOutbox(manager, newEvent('authn_login_fail', 'auth', { slaveId: originSlaveId, memberId: fresh.id, data: { caller, reason: 'wrong_password' } }, now));
+      if (lockedNow) {
+        await appendToOutbox(manager, newEvent('authn_login_lock', 'auth', { slaveId: originSlaveId, memberId: fresh.id, data: { caller, reason: 'too_many_failures', locked_until: state.lockedUntil } }, now));
+      }
+      return { status: 'WRONG_AUTH' };
     });
+    if (outcome.status === 'SUCCESS') {
+      await this.markRecentAuth(outcome.member.id, now);
+      return outcome;
+    }
+    if (outcome.status === 'ACCOUNT_LOCKED') {
+      await this.audit('authn_login_lock', member.id, { ...source, reason: 'locked', locked_until: outcome.lockedUntil }, now);
+      return { status: 'ACCOUNT_LOCKED' };
+    }
+    await this.countCallerFailure(caller, now);
     return { status: 'WRONG_AUTH' };
   }
 

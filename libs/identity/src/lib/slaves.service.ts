@@ -48,7 +48,7 @@ export class SlavesService {
           `INSERT INTO slaves (url, slave_key_sealed, enabled, registered_at, updated_at, last_access_at)
            VALUES ($1, $2, true, $3, $3, $3)
            ON CONFLICT (url) DO UPDATE SET slave_key_sealed = EXCLUDED.slave_key_sealed, enabled = true,
-             disabled_reason = NULL, updated_at = EXCLUDED.updated_at, last_access_at = EXCLUDED.last_access_at
+             disabled_reason = NULL, failing_since = NULL, updated_at = EXCLUDED.updated_at, last_access_at = EXCLUDED.last_access_at
            RETURNING id, (xmax = 0) AS inserted`,
           [url, sealed, now],
         );
@@ -59,7 +59,8 @@ export class SlavesService {
         await manager.update(
           SlaveEntity,
           { id: existing.id },
-          { slaveKeySealed: sealed, enabled: true, disabledReason: null, updatedAt: now, lastAccessAt: now },
+          // A slave coming back starts with a clean record: it is not "failing" until it fails again.
+          { slaveKeySealed: sealed, enabled: true, disabledReason: null, failingSince: null, updatedAt: now, lastAccessAt: now },
         );
         registration = { slaveId: existing.id, created: false, keyChanged, reenabled: !existing.enabled };
       }
@@ -90,7 +91,11 @@ export class SlavesService {
 
   /** Spec D4: a request naming a registered slave updates its last access. */
   async touch(slaveId: number, now: Date): Promise<void> {
-    await this.db.getRepository(SlaveEntity).update({ id: slaveId }, { lastAccessAt: now });
+    // At most once a minute per slave: logins must not all serialize on the slave's row.
+    await this.db.query(
+      `UPDATE slaves SET last_access_at = $2 WHERE id = $1 AND (last_access_at IS NULL OR last_access_at < $2::timestamptz - interval '1 minute')`,
+      [slaveId, now],
+    );
   }
 
   /** `disableSlave` (§2.2): stop propagation and chains to it until it calls verifySettings again. */

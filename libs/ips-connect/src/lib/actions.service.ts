@@ -25,8 +25,13 @@ const MAX_SLAVE_KEY = 255;
 const MAX_NAME = 255;
 const MAX_EMAIL = 150;
 
+/**
+ * An absolute http(s) URL of printable ASCII only: it will stand in `Location` headers (browser
+ * chains) and request lines (propagation), where CR, LF or other bytes must never get through
+ * (`new URL()` would silently drop tabs and newlines and accept what we then echo).
+ */
 export function isHttpUrl(value: string): boolean {
-  if (value.length > MAX_URL) return false;
+  if (value.length > MAX_URL || !/^[\x21-\x7e]+$/.test(value)) return false;
   try {
     const u = new URL(value);
     return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
@@ -119,10 +124,13 @@ export class IpsActionsService {
 
   /** The key check; a refusal is recorded as `authn_key_fail`. */
   private async key(p: Params, action: string, id: string | null, caller: string | null): Promise<KeyMatch | null> {
-    const match = await this.keyring.match(stringParam(p, 'key'), id, stringParam(p, 'url'));
+    const given = stringParam(p, 'key');
+    // Keys are short printable strings: anything else is refused before any hashing.
+    const match = given !== undefined && /^[\x21-\x7e]{1,512}$/.test(given) ? await this.keyring.match(given, id, stringParam(p, 'url')) : null;
     if (!match) {
       const slave = await this.urlSlave(p);
-      await this.events.record('authn_key_fail', { slaveId: slave?.id ?? null, data: { action, caller, url: stringParam(p, 'url') ?? null } }, this.clock.now());
+      const url = stringParam(p, 'url');
+      await this.events.record('authn_key_fail', { slaveId: slave?.id ?? null, data: { action, caller, url: url ? url.slice(0, 300) : null } }, this.clock.now());
     }
     return match;
   }

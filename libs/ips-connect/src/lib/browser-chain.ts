@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type IORedis from 'ioredis';
+import { SecretBox } from '@switchboard/crypto';
 import { REDIS } from '@switchboard/redis';
 import type { BrowserAction, ChainPlan } from './protocol';
 
@@ -8,7 +9,10 @@ export const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');
 export interface ChainOptions {
   /** The gateway's public base URL: continue URLs point there; https makes the cookie Secure. */
   publicUrl: string;
+  /** Seals chain state in Redis: its hops carry per-slave login keys (md5(SK . id)). */
+  stateSecret: string;
 }
+const STATE_PURPOSE = 'chain-state';
 
 /** The master session cookie (spec D14): HttpOnly, SameSite=Lax, Secure under https. */
 export const SESSION_COOKIE = 'sb_session';
@@ -52,10 +56,14 @@ export function withParams(base: string, params: [string, string][]): string {
  */
 @Injectable()
 export class BrowserChainService {
+  private readonly box: SecretBox;
+
   constructor(
     @Inject(REDIS) private readonly redis: IORedis,
     @Inject(CHAIN_OPTIONS) private readonly options: ChainOptions,
-  ) {}
+  ) {
+    this.box = new SecretBox(options.stateSecret);
+  }
 
   private token(): string {
     return randomBytes(32).toString('base64url');
@@ -70,7 +78,7 @@ export class BrowserChainService {
 
   async start(state: ChainState): Promise<string> {
     const token = this.token();
-    await this.redis.set(STATE_PREFIX + token, JSON.stringify(state), 'EX', STATE_TTL_S);
+    await this.redis.set(STATE_PREFIX + token, this.box.seal(JSON.stringify(state), STATE_PURPOSE), 'EX', STATE_TTL_S);
     return token;
   }
 
@@ -79,10 +87,15 @@ export class BrowserChainService {
     if (!TOKEN.test(token)) return null;
     const raw = await this.redis.get(STATE_PREFIX + token);
     if (!raw) return null;
-    const state = JSON.parse(raw) as ChainState;
+    let state: ChainState;
+    try {
+      state = JSON.parse(this.box.open(raw, STATE_PURPOSE)) as ChainState;
+    } catch {
+      return null;
+    }
     state.next += 1;
     if (state.next < state.hops.length) {
-      await this.redis.set(STATE_PREFIX + token, JSON.stringify(state), 'EX', STATE_TTL_S);
+      await this.redis.set(STATE_PREFIX + token, this.box.seal(JSON.stringify(state), STATE_PURPOSE), 'EX', STATE_TTL_S);
     } else {
       await this.redis.del(STATE_PREFIX + token);
     }

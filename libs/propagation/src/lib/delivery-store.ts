@@ -42,12 +42,12 @@ export class DeliveryStore {
    * registered its key, the originator excluded; marks the events relayed. Returns the deliveries
    * that are now at the head of their line.
    */
-  async relayBatch(limit = 100): Promise<{ events: number; ready: ReadyDelivery[] }> {
+  async relayBatch(limit = 100): Promise<{ events: number; ready: ReadyDelivery[]; members: number[] }> {
     return this.db.transaction(async (manager) => {
       // One relay at a time across propagators (an advisory lock, not row locks: the auth service's
       // publisher locks the same outbox rows briefly, and SKIP LOCKED would make us miss them).
       const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [RELAY_LOCK]);
-      if (!locked) return { events: 0, ready: [] };
+      if (!locked) return { events: 0, ready: [], members: [] };
       const rows: Pick<OutboxEventEntity, 'id' | 'eventId' | 'payload'>[] = await manager
         .createQueryBuilder(OutboxEventEntity, 'o')
         .select(['o.id', 'o.eventId', 'o.payload'])
@@ -55,25 +55,28 @@ export class DeliveryStore {
         .orderBy('o.id', 'ASC')
         .limit(limit)
         .getMany();
-      if (rows.length === 0) return { events: 0, ready: [] };
+      if (rows.length === 0) return { events: 0, ready: [], members: [] };
       const now = this.now();
       const members = new Set<number>();
       for (const row of rows) {
         const payload = row.payload as { propagate?: Propagation; memberId?: number | null; slaveId?: number | null };
         if (!payload.propagate || typeof payload.memberId !== 'number') continue;
         members.add(payload.memberId);
+        // A merge also waits for the removed member's line (its pending changes go out first).
+        const removed = payload.propagate.action === 'merge' ? Number(payload.propagate.params.find(([k]) => k === 'remove')?.[1]) : NaN;
+        if (Number.isInteger(removed)) members.add(removed);
         await manager.query(
-          `INSERT INTO deliveries (event_id, seq, slave_id, member_id, action, fields, status, next_attempt_at, created_at, updated_at)
-           SELECT $1, $2, s.id, $3, $4, $5, 'waiting', $6, $6, $6
+          `INSERT INTO deliveries (event_id, seq, slave_id, member_id, blocking_member_id, action, fields, status, next_attempt_at, created_at, updated_at)
+           SELECT $1, $2, s.id, $3, $8, $4, $5, 'waiting', $6, $6, $6
              FROM slaves s
             WHERE s.enabled AND s.slave_key_sealed IS NOT NULL AND s.id IS DISTINCT FROM $7
            ON CONFLICT (event_id, slave_id) DO NOTHING`,
-          [row.eventId, row.id, payload.memberId, payload.propagate.action, ACTION_FIELDS[payload.propagate.action] ?? [], now, payload.slaveId ?? null],
+          [row.eventId, row.id, payload.memberId, payload.propagate.action, ACTION_FIELDS[payload.propagate.action] ?? [], now, payload.slaveId ?? null, Number.isInteger(removed) ? removed : null],
         );
       }
       await manager.query(`UPDATE outbox_events SET relayed_at = $2 WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id), now]);
       const ready = members.size ? await this.promote(manager, { members: [...members] }) : [];
-      return { events: rows.length, ready };
+      return { events: rows.length, ready, members: [...members] };
     });
   }
 
@@ -86,7 +89,7 @@ export class DeliveryStore {
     const params: unknown[] = [this.now()];
     if (scope.members) {
       params.push(scope.members);
-      where.push(`d.member_id = ANY($${params.length}::int[])`);
+      where.push(`(d.member_id = ANY($${params.length}::int[]) OR d.blocking_member_id = ANY($${params.length}::int[]))`);
     }
     if (scope.slaves) {
       params.push(scope.slaves);
@@ -99,9 +102,13 @@ export class DeliveryStore {
         WHERE d.id IN (
           SELECT w.id FROM deliveries w
            WHERE w.status = 'waiting' ${where.length ? 'AND ' + where.join(' AND ').replace(/d\./g, 'w.') : ''}
+             -- nothing earlier pending in its line (nor, for a merge, in the removed member's line)…
              AND NOT EXISTS (SELECT 1 FROM deliveries e
-                              WHERE e.slave_id = w.slave_id AND e.member_id = w.member_id
+                              WHERE e.slave_id = w.slave_id AND e.member_id IN (w.member_id, w.blocking_member_id)
                                 AND e.seq < w.seq AND e.status IN ${PENDING})
+             -- …and nothing of its line in flight (a retried old delivery waits for a newer one)
+             AND NOT EXISTS (SELECT 1 FROM deliveries r
+                              WHERE r.slave_id = w.slave_id AND r.member_id = w.member_id AND r.status = 'ready')
            ORDER BY w.id LIMIT $${params.length})
         RETURNING d.id, d.attempts, d.series`,
       params,
@@ -123,19 +130,41 @@ export class DeliveryStore {
   }
 
   /**
-   * Spec D15: true when every field this delivery sets has a newer value already delivered to the
-   * same slave (so sending it would overwrite newer data).
+   * Spec D15: an older change never overwrites a newer value. True when, at the same slave, a newer
+   * delivered change sets any field this one sets, or a newer delete (or merge away) of the member
+   * was delivered. A superseded `register` leaves the account to be created at that slave by the
+   * member's next login there (IPS slaves create local accounts from a successful `login`).
    */
   async isSuperseded(manager: EntityManager, d: { id: string; slaveId: number; memberId: number; seq: string; fields: string[] }): Promise<boolean> {
-    if (d.fields.length === 0) return false;
     const [{ superseded }] = await manager.query(
-      `SELECT bool_and(EXISTS (SELECT 1 FROM deliveries n
-                                WHERE n.slave_id = $1 AND n.member_id = $2 AND n.seq > $3
-                                  AND n.status = 'delivered' AND f = ANY(n.fields))) AS superseded
-         FROM unnest($4::text[]) AS f`,
+      `SELECT EXISTS (
+         SELECT 1 FROM deliveries n
+          WHERE n.slave_id = $1 AND n.seq > $3 AND n.status = 'delivered'
+            AND ((n.member_id = $2 AND (n.fields && $4::text[] OR n.action = 'delete'))
+                 OR (n.action = 'merge' AND n.blocking_member_id = $2))) AS superseded`,
       [d.slaveId, d.memberId, d.seq, d.fields],
     );
     return superseded === true;
+  }
+
+  /**
+   * D13: a sealed `pass_hash` stays in the outbox only while a delivery may still need it: erased
+   * once every delivery of its event is delivered or superseded (dead letters keep it for a retry).
+   */
+  async eraseDeliveredSecrets(limit = 1000): Promise<number> {
+    const rows = await returning<{ id: string }>(
+      this.db,
+      `UPDATE outbox_events o
+          SET payload = jsonb_set(o.payload, '{propagate}', jsonb_build_object('action', o.payload->'propagate'->'action', 'params', '[]'::jsonb, 'sealed', '[]'::jsonb, 'erased', true))
+        WHERE o.id IN (
+          SELECT x.id FROM outbox_events x
+           WHERE x.relayed_at IS NOT NULL AND jsonb_array_length(coalesce(x.payload->'propagate'->'sealed', '[]'::jsonb)) > 0
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = x.event_id AND d.status NOT IN ('delivered', 'superseded'))
+           ORDER BY x.id LIMIT $1)
+        RETURNING o.id`,
+      [limit],
+    );
+    return rows.length;
   }
 
   /** Disables a slave and parks its pending deliveries (kept, resumed after verifySettings). */
@@ -189,11 +218,13 @@ export class DeliveryStore {
     return rows.map((r) => ({ id: String(r.id), attempts: r.attempts, series: r.series }));
   }
 
-  async bumpSeries(id: string): Promise<ReadyDelivery | null> {
+  /** A new job series for a ready delivery whose job is gone; only if nobody renewed it meanwhile. */
+  async bumpSeries(id: string, expectedSeries: number): Promise<ReadyDelivery | null> {
     const [row] = await returning<{ id: string; attempts: number; series: number }>(
       this.db,
-      `UPDATE deliveries SET series = series + 1, next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND status = 'ready' RETURNING id, attempts, series`,
-      [id, this.now()],
+      `UPDATE deliveries SET series = series + 1, next_attempt_at = $2, updated_at = $2
+        WHERE id = $1 AND status = 'ready' AND series = $3 RETURNING id, attempts, series`,
+      [id, this.now(), expectedSeries],
     );
     return row ? { id: String(row.id), attempts: row.attempts, series: row.series } : null;
   }

@@ -133,7 +133,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
          done AS (
            UPDATE deliveries SET status = 'delivered', attempts = $8, finished_at = $9, updated_at = $9, next_attempt_at = NULL
             WHERE id = $1 AND status = 'ready')
-         SELECT EXISTS (SELECT 1 FROM deliveries WHERE slave_id = $10 AND member_id = $11 AND status = 'waiting') AS has_next`,
+         SELECT EXISTS (SELECT 1 FROM deliveries WHERE slave_id = $10 AND (member_id = $11 OR blocking_member_id = $11) AND status = 'waiting') AS has_next`,
         [...attemptRow, attempt, now, d.slave_id, d.member_id],
       )) as { has_next: boolean }[];
       // Usually nobody waits behind this one; when someone does, the next of the line goes now.

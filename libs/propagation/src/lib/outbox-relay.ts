@@ -30,8 +30,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       applicationName: 'switchboard-propagator-relay',
       pollMs: options.relayPollMs ?? 1000,
       work: async () => {
-        const { events, ready } = await this.store.relayBatch(200);
+        const { events, ready: inTx, members } = await this.store.relayBatch(200);
         if (events === 0) return false;
+        // Again after the commit: a worker finishing a delivery of the same line meanwhile could not
+        // see the new deliveries, and our promote inside the transaction still saw it in flight.
+        const ready = [...inTx, ...(members.length ? await this.store.promote(this.store.db.manager, { members }) : [])];
         await this.scheduler.enqueue(ready).catch((err) => this.logger.warn(`enqueue failed, the repair pass will retry: ${(err as Error).message}`));
         return true;
       },
@@ -62,16 +65,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.repairing || this.stopped) return this.repairing ?? Promise.resolve();
     this.repairing = (async () => {
       try {
+        await this.store.unpark();
         const disabled = await this.store.autoDisable(this.options.autoDisableAfterMs);
         if (disabled.length) this.logger.warn(`auto-disabled slaves ${disabled.join(', ')}: every delivery failed for too long`);
-        await this.store.unpark();
+        await this.store.eraseDeliveredSecrets();
         const heads = await this.store.db.transaction((m) => this.store.promote(m));
         await this.scheduler.enqueue(heads);
         // Ready deliveries whose job should have run by now: re-create the job if Redis lost it.
         const grace = Math.max(10_000, this.options.repairIntervalMs);
         for (const d of await this.store.overdue(grace)) {
           if (await this.scheduler.hasLiveJob(d)) continue;
-          const renewed = await this.store.bumpSeries(d.id);
+          const renewed = await this.store.bumpSeries(d.id, d.series);
           if (renewed) await this.scheduler.enqueue([renewed]);
         }
         await this.metrics.refreshLag(this.store);

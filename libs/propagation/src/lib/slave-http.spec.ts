@@ -33,3 +33,46 @@ describe('classifying a slave answer (spec D15, §8.10)', () => {
     expect(ipsStatusOf('{"status":"SUCCESS"')).toBeNull();
   });
 });
+
+describe('callSlave over HTTP', () => {
+  const http = require('node:http') as typeof import('node:http');
+  const { callSlave } = require('./slave-http') as typeof import('./slave-http');
+  let server: import('node:http').Server;
+  let base = '';
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/trickle')) {
+        // One byte every 300 ms, forever: an idle timeout would never fire.
+        res.writeHead(200);
+        const t = setInterval(() => res.write(' '), 300);
+        res.on('close', () => clearInterval(t));
+        return;
+      }
+      if (req.url?.startsWith('/badredirect')) {
+        res.writeHead(302, { location: 'http://[::1' });
+        res.end();
+        return;
+      }
+      res.end('{"status":"SUCCESS"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('gives up on a slave that trickles its answer, at the deadline of the whole exchange', async () => {
+    const started = Date.now();
+    const answer = await callSlave(`${base}/trickle`, 1000);
+    expect(answer.outcome).toBe('retry');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('treats a malformed redirect as a retryable failure, never an exception', async () => {
+    await expect(callSlave(`${base}/badredirect`, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'redirected to a malformed URL' });
+    await expect(callSlave('not a url', 1000)).resolves.toMatchObject({ outcome: 'retry' });
+    await expect(callSlave(`${base}/ok`, 1000)).resolves.toMatchObject({ outcome: 'delivered' });
+  });
+});

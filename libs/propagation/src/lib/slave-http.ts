@@ -64,7 +64,9 @@ function getOnce(url: URL, timeoutMs: number): Promise<{ status: number; locatio
         res.on('error', reject);
       },
     );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    // A deadline for the whole exchange (a slave trickling bytes never resets it), not an idle timeout.
+    const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', reject);
     req.end();
   });
@@ -73,7 +75,12 @@ function getOnce(url: URL, timeoutMs: number): Promise<{ status: number; locatio
 /** GETs `url` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects) and classifies the answer. */
 export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAnswer> {
   const deadline = Date.now() + timeoutMs;
-  let target = new URL(url);
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
+  }
   for (let hop = 0; ; hop++) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `redirected to a ${target.protocol} URL` };
@@ -86,7 +93,11 @@ export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAn
     }
     if (res.status >= 300 && res.status < 400 && res.location) {
       if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
-      target = new URL(res.location, target);
+      try {
+        target = new URL(res.location, target);
+      } catch {
+        return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'redirected to a malformed URL' };
+      }
       continue;
     }
     return classify(res.status, res.body);

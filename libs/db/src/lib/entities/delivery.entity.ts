@@ -13,6 +13,7 @@ export const PENDING_STATUSES: DeliveryStatus[] = ['waiting', 'ready', 'parked']
 @Unique('uq_deliveries_event_slave', ['eventId', 'slaveId'])
 @Index('ix_deliveries_queue', ['slaveId', 'memberId', 'seq'], { where: "status IN ('waiting', 'ready', 'parked')" })
 @Index('ix_deliveries_status', ['status', 'id'])
+@Index('ix_deliveries_waiting', ['id'], { where: "status = 'waiting'" })
 @Index('ix_deliveries_member', ['memberId'])
 export class DeliveryEntity {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'pk_deliveries' })
@@ -29,6 +30,10 @@ export class DeliveryEntity {
 
   @Column({ name: 'member_id', type: 'integer' })
   memberId!: number;
+
+  /** `merge`: the removed member, whose line must be empty before the merge goes out. */
+  @Column({ name: 'blocking_member_id', type: 'integer', nullable: true })
+  blockingMemberId!: number | null;
 
   /** The IPS action sent (`register`, `changeEmail`, …). */
   @Column({ type: 'text' })
