@@ -10,7 +10,7 @@ import { DeliveryStore, ReadyDelivery } from './delivery-store';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVERY_QUEUE, DeliverJobData } from './queue';
-import { delayBefore } from './schedule';
+import { JITTER, delayBefore } from './schedule';
 import { SlaveAnswer, callSlave } from './slave-http';
 import { slaveRequestUrl } from './slave-request';
 
@@ -157,7 +157,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
           await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action, attempts: attempt, error: answer.error } }, now));
           return this.store.finish(m, d.id, 'dead', answer.error);
         }
-        const delay = this.options.schedule[Math.min(attempt, this.options.schedule.length - 1)];
+        // The latest the next attempt can be due (BullMQ adds up to +20 % jitter): the repair pass
+        // treats the delivery as overdue only after that, so a live delayed job is not mistaken for a lost one.
+        const delay = Math.ceil(this.options.schedule[Math.min(attempt, this.options.schedule.length - 1)] * (1 + JITTER));
         await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5 WHERE id = $1`, [
           d.id,
           attempt,
