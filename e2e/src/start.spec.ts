@@ -42,7 +42,8 @@ describe('npm start', () => {
     await admin.end();
   });
 
-  it('brings all four services to ready, then SIGTERM stops everything within 10 s', async () => {
+  /** What an operator's shell would give `npm start`: free ports, our database and Redis DB. */
+  const startEnv = async () => {
     const ports = { GATEWAY_PORT: await freePort(), AUTH_PORT: await freePort(), ADMIN_PORT: await freePort(), PROPAGATOR_PORT: await freePort() };
     const env: Record<string, string> = {
       PATH: process.env['PATH'] ?? '',
@@ -52,6 +53,11 @@ describe('npm start', () => {
       REDIS_URL: redis.url,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };
+    return { ports, env };
+  };
+
+  it('brings all four services to ready, then SIGTERM stops everything within 10 s', async () => {
+    const { ports, env } = await startEnv();
     // An operator's file without a final newline: generated secrets must land on lines of their own.
     mkdirSync(join(ROOT, 'tmp'), { recursive: true });
     writeFileSync(envFile, `LOG_LEVEL=warn`);
@@ -90,18 +96,11 @@ describe('npm start', () => {
   }, 200_000);
 
   it('SIGTERM while it is still preparing (installing, building) stops it, and nothing starts', async () => {
-    const ports = { GATEWAY_PORT: await freePort(), AUTH_PORT: await freePort(), ADMIN_PORT: await freePort(), PROPAGATOR_PORT: await freePort() };
+    const { ports, env } = await startEnv();
     let out = '';
     const early = spawn('npm', ['start'], {
       cwd: ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        HOME: process.env['HOME'] ?? '/tmp',
-        ENV_FILE: envFile,
-        DATABASE_URL: `${PG_SERVER}/${dbName}`,
-        REDIS_URL: redis.url,
-        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      },
+      env,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

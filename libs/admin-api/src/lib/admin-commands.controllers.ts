@@ -9,7 +9,7 @@ import { memberView, parseMemberId } from '@switchboard/identity';
 import { AdminTokenGuard } from './admin-token.guard';
 
 /** Relays an auth-service answer (validation errors and conflicts included) as the admin answer. */
-async function relay(reply: FastifyReply, call: Promise<{ status: number; body: unknown }>): Promise<unknown> {
+export async function relay(reply: FastifyReply, call: Promise<{ status: number; body: unknown }>): Promise<unknown> {
   const { status, body } = await call;
   reply.status(status);
   return body;

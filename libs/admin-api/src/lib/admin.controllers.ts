@@ -6,6 +6,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
 import { AdminTokenGuard } from './admin-token.guard';
+import { relay } from './admin-commands.controllers';
 
 class SlaveView {
   @ApiProperty() id!: number;
@@ -57,10 +58,8 @@ export class AdminSlavesController {
   @HttpCode(201)
   @ApiBody({ schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', example: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php' } } } })
   @ApiCreatedResponse({ description: '{id, url, master_key}' })
-  async issueKey(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    const { status, body: answer } = await this.auth.admin('POST', '/slaves', body ?? {});
-    reply.status(status);
-    return answer;
+  issueKey(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin('POST', '/slaves', body ?? {}));
   }
 
   /** Every registered slave (never its key). */

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
-import { InternalTokenGuard, describeZodError } from '@switchboard/identity';
+import { InternalTokenGuard, parseOrBadRequest } from '@switchboard/identity';
 import { ApiCall, ApiCallService, ApiResult } from './api-call.service';
 import { AppKeysService, appView, createAppSchema, patchAppSchema } from './app-keys.service';
 import { AuthorizeService } from './authorize.service';
@@ -18,11 +18,7 @@ const callSchema = z.object({
 const linkSchema = z.object({ params: z.array(z.tuple([z.string(), z.string()])).max(200) });
 const loginSchema = z.object({ login: z.string().min(1).max(255), password: z.string().min(1).max(4096), remoteAddress: z.string().nullable() });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new BadRequestException(describeZodError(r.error));
-  return r.data;
-}
+const parse = parseOrBadRequest;
 
 /** The auth service's internal endpoints of the application API (the gateway and admin call them). */
 @ApiExcludeController()

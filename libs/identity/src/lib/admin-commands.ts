@@ -1,3 +1,4 @@
+import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
 
 /**
@@ -33,6 +34,13 @@ export type IssueSlaveKeyCommand = z.infer<typeof issueSlaveKeySchema>;
 
 export const settingsSchema = z.object({ global_master_key: z.boolean() }).strict();
 export type SettingsCommand = z.infer<typeof settingsSchema>;
+
+/** Parses `body` with `schema`, or answers 400 with one message per problem. */
+export function parseOrBadRequest<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (!r.success) throw new BadRequestException(describeZodError(r.error));
+  return r.data;
+}
 
 /** One line per problem, each naming the field. */
 export function describeZodError(error: z.ZodError): string[] {

@@ -2,10 +2,9 @@ import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { SettingEntity } from '@switchboard/db';
 import { CLOCK, Clock } from './clock';
-import { createMemberSchema, describeZodError, issueSlaveKeySchema, settingsSchema } from './admin-commands';
+import { createMemberSchema, issueSlaveKeySchema, parseOrBadRequest, settingsSchema } from './admin-commands';
 import { InternalTokenGuard } from './internal-token.guard';
 import { GLOBAL_KEY_SETTING, KeyringService } from './keyring.service';
 import { LoginService } from './login.service';
@@ -14,11 +13,7 @@ import { generateSalt, hashMatchesSaltFormat, protocolHash } from './passwords';
 import { SecurityEventsService } from './security-events.service';
 import { SlavesService } from './slaves.service';
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (!r.success) throw new BadRequestException(describeZodError(r.error));
-  return r.data;
-}
+const parse = parseOrBadRequest;
 
 export function memberView(m: { id: number; name: string; email: string; validating: boolean; revalidateUrl: string | null; banned: boolean; lockedUntil: Date | null; failedLogins: number; createdAt: Date }) {
   return {
