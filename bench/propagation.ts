@@ -1,18 +1,36 @@
 /**
  * `npm run bench:propagation`: commit → delivered-to-all latency for 10, 100 and 1000 stub slaves and
  * delivery throughput, next to a raw BullMQ + HTTP baseline measured in the same run (same Redis,
- * same stub server, same concurrency), reported as ratios. Loopback only, bounded in time.
+ * same stub server, same HTTP requests, same concurrency), reported as ratios. As in a deployment,
+ * the propagator runs in a process of its own, and so does the baseline's worker; gateway, auth and
+ * admin share this process with the stub slaves. Loopback only, bounded in time.
+ *
+ * BENCH_CPU_PROF_DIR=<dir> writes a CPU profile of both worker processes' throughput rounds there.
  */
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { Client } from 'pg';
+import { freePort, waitFor } from '@switchboard/testing';
+import { DELIVERY_QUEUE } from '@switchboard/propagation';
 import { ipsClient } from '../e2e/src/support/ips';
-import { MASTER_KEY as MK, startSystem } from '../e2e/src/support/system';
+import { spawnAppFromSource, ROOT } from '../e2e/src/support/run-source';
+import { MASTER_KEY as MK, http as request, startSystem } from '../e2e/src/support/system';
 
 const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
 const CONCURRENCY = 64;
+const ROUNDS = 3;
+const BACKLOG_MEMBERS = 50;
+const BACKLOG_SLAVES = 100;
 const DEADLINE = Date.now() + 8 * 60_000;
+const profiling: Record<string, string> = process.env['BENCH_CPU_PROF_DIR']
+  ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.cjs')}`, BENCH_CPU_PROF_DIR: process.env['BENCH_CPU_PROF_DIR'] }
+  : {};
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -24,7 +42,8 @@ class StubSlaves {
   private server = http.createServer((req, res) => this.handle(req, res));
   private waiters = new Map<string, { left: number; resolve: (t: number) => void }>();
   port = 0;
-  received = 0;
+  /** The last request each slave path received (the baseline sends the same bytes). */
+  lastRequest = new Map<string, string>();
 
   async start() {
     this.server.keepAliveTimeout = 60_000;
@@ -39,9 +58,10 @@ class StubSlaves {
     return new Promise((resolve) => this.waiters.set(tag, { left: count, resolve }));
   }
   private handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    this.received += 1;
-    const q = new URL(req.url ?? '/', 'http://x').searchParams;
-    const tag = q.get('id') ?? q.get('tag') ?? '';
+    const url = req.url ?? '/';
+    const q = new URL(url, 'http://x').searchParams;
+    const tag = q.get('tag') ?? q.get('id') ?? '';
+    if (!q.has('tag')) this.lastRequest.set(url.split('?')[0], url);
     res.setHeader('content-type', 'application/json');
     res.end('{"status":"SUCCESS"}');
     const w = this.waiters.get(tag);
@@ -56,59 +76,114 @@ class StubSlaves {
   }
 }
 
-async function baseline(redisUrl: string, stub: StubSlaves, sizes: number[], throughputJobs: number) {
-  const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('bench-baseline', { connection });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const worker = new Worker(
-    'bench-baseline',
-    (job) =>
-      new Promise<void>((resolve, reject) => {
-        http.get(stub.url(job.data.slave) + `?tag=${job.data.tag}`, { agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve());
-        }).on('error', reject);
-      }),
-    { connection: new IORedis(redisUrl, { maxRetriesPerRequest: null }), concurrency: CONCURRENCY },
-  );
-  const latency: Record<number, number> = {};
+/** CPU time (ms) used so far by every process, summed by program name (node, postgres, redis-server). */
+function cpuByProgram(): Map<string, number> {
+  const cpu = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+      const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+      cpu.set(name, (cpu.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS);
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return cpu;
+}
+const CLOCK_TICKS = 100;
+function cpuDiff(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of ['node', 'postgres', 'redis-server']) out[name] = (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  return out;
+}
+
+/** A child process that ends on SIGTERM (so that a CPU profile is written). */
+async function stopChild(child: ReturnType<typeof spawn>) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The raw BullMQ + HTTP baseline: its own queue and worker process, the same requests. */
+async function startBaseline(redisUrl: string, stub: StubSlaves, slaves: number) {
+  const queue = new Queue('bench-baseline', { connection: new IORedis(redisUrl, { maxRetriesPerRequest: null }) });
+  const file = join(mkdtempSync(join(tmpdir(), 'sb-bench-')), 'urls.json');
+  const urls = Array.from({ length: slaves }, (_, i) => {
+    const path = new URL(stub.url(i)).pathname;
+    return `http://127.0.0.1:${stub.port}` + (stub.lastRequest.get(path) ?? `${path}?x=1`);
+  });
+  writeFileSync(file, JSON.stringify(urls));
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join('bench', 'baseline-worker.ts'), redisUrl, 'bench-baseline', file, String(CONCURRENCY)], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: 'tsconfig.base.json', ...profiling },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (d) => String(d).includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`baseline worker exited (${code})`)));
+  });
   let tag = 0;
-  for (const n of sizes) {
-    const times: number[] = [];
-    for (let k = 0; k < 5; k++) {
+  const add = (n: number, t: string) =>
+    queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'd', data: { slave: i % slaves, tag: t }, opts: { removeOnComplete: true } })));
+  return {
+    child,
+    /** addBulk of one job per slave → the last one answered. */
+    async latency(n: number) {
       const t = `b${tag++}`;
       const done = stub.expect(t, n);
       const start = performance.now();
-      await queue.addBulk(Array.from({ length: n }, (_, i) => ({ name: 'd', data: { slave: i, tag: t }, opts: { removeOnComplete: true } })));
-      times.push((await done) - start);
-    }
-    latency[n] = median(times);
-  }
-  const t = `b${tag++}`;
-  const done = stub.expect(t, throughputJobs);
-  const start = performance.now();
-  for (let i = 0; i < throughputJobs; i += 1000) {
-    await queue.addBulk(Array.from({ length: Math.min(1000, throughputJobs - i) }, (_, j) => ({ name: 'd', data: { slave: (i + j) % 100, tag: t }, opts: { removeOnComplete: true } })));
-  }
-  const throughput = throughputJobs / (((await done) - start) / 1000);
-  await worker.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await connection.quit();
-  agent.destroy();
-  return { latency, throughput };
+      await add(n, t);
+      return (await done) - start;
+    },
+    /** A backlog of `n` jobs queued while the queue is paused, then drained. */
+    async drain(n: number) {
+      const t = `b${tag++}`;
+      await queue.pause();
+      for (let i = 0; i < n; i += 1000) await add(Math.min(1000, n - i), t);
+      const done = stub.expect(t, n);
+      const start = performance.now();
+      const cpu0 = cpuByProgram();
+      await queue.resume();
+      const end = await done;
+      return { rate: n / ((end - start) / 1000), cpu: cpuDiff(cpu0, cpuByProgram()) };
+    },
+    async stop() {
+      await stopChild(child);
+      await queue.obliterate({ force: true });
+      await queue.close();
+    },
+  };
 }
 
 async function main() {
   const stub = new StubSlaves();
   await stub.start();
-  const sys = await startSystem({ LOG_LEVEL: 'warn', PROPAGATION_CONCURRENCY: String(CONCURRENCY), PROPAGATION_RETRY_SCHEDULE: '0,1s,5s' });
+  // Production defaults except a short retry schedule (nothing fails here).
+  const sys = await startSystem(
+    { LOG_LEVEL: 'warn', PROPAGATION_CONCURRENCY: String(CONCURRENCY), PROPAGATION_RETRY_SCHEDULE: '0,1s,5s', PROPAGATION_REPAIR_INTERVAL: '30s', PROPAGATION_TIMEOUT: '15s' },
+    { withoutPropagator: true },
+  );
+  const propagatorPort = await freePort();
+  const propagator = spawnAppFromSource('propagator', { ...sys.env, PROPAGATOR_PORT: String(propagatorPort), ...profiling });
+  const db = new Client({ connectionString: sys.env['DATABASE_URL'] });
+  await db.connect();
+  const deliveries = new Queue(DELIVERY_QUEUE, { connection: new IORedis(sys.redis.url, { maxRetriesPerRequest: null }) });
   const ips = ipsClient(sys.urls.gateway);
-  const sizes = [10, 100, 1000];
-  const results: { n: number; median: number; runs: number[] }[] = [];
-  let registered = 0;
+  let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
   let member = 0;
+  const register = async (slaves: number) => {
+    const m = ++member;
+    const res = await ips.get({ do: 'register', key: MK, name: `bench${m}`, email: `bench${m}@example.test`, pass_hash: HASH, pass_salt: '0123456789abcdefghijkl' });
+    // Wrapped: an async function returning the promise itself would wait for the deliveries.
+    return { delivered: stub.expect(String(res.json().connect_id), slaves) };
+  };
   try {
+    await waitFor(async () => (await request(`http://127.0.0.1:${propagatorPort}/health/ready`).catch(() => ({ status: 0 }))).status === 200, 60_000, 'propagator ready');
+    const sizes = [10, 100, 1000];
+    const latency: { n: number; runs: number[] }[] = [];
+    let registered = 0;
     for (const n of sizes) {
       while (registered < n) {
         const i = registered++;
@@ -117,48 +192,87 @@ async function main() {
       }
       const runs: number[] = [];
       for (let k = 0; k < 7 && Date.now() < DEADLINE; k++) {
-        member++;
-        // The master's answer to the originating slave arrives after the commit; deliveries start then.
+        // Measured from the originating slave's call: the master answers after the commit.
         const start = performance.now();
-        const res = await ips.get({ do: 'register', key: MK, name: `bench${member}`, email: `bench${member}@example.test`, pass_hash: HASH, pass_salt: '0123456789abcdefghijkl' });
-        const id = String(res.json().connect_id);
-        const done = stub.expect(id, n);
-        runs.push((await done) - start);
+        const { delivered } = await register(n);
+        runs.push((await delivered) - start);
       }
-      results.push({ n, median: median(runs), runs });
+      latency.push({ n, runs });
+      console.error(`[bench] ${n} slaves: done`);
+    }
+    baseline = await startBaseline(sys.redis.url, stub, 1000);
+    const baseLatency = new Map<number, number[]>();
+    for (const n of sizes) {
+      const runs: number[] = [];
+      for (let k = 0; k < 5; k++) runs.push(await baseline.latency(n));
+      baseLatency.set(n, runs);
     }
 
-    // Throughput: 50 registrations at once to 100 slaves = 5000 deliveries.
-    await Promise.all(
-      Array.from({ length: 900 }, (_, j) =>
-        ips.get({ do: 'disableSlave', key: MK, url: stub.url(100 + j) }),
-      ),
-    );
-    const regs = 50;
-    const start = performance.now();
-    const waits: Promise<number>[] = [];
-    await Promise.all(
-      Array.from({ length: regs }, async () => {
-        const m = ++member;
-        const res = await ips.get({ do: 'register', key: MK, name: `tp${m}`, email: `tp${m}@example.test`, pass_hash: HASH, pass_salt: '0123456789abcdefghijkl' });
-        waits.push(stub.expect(String(res.json().connect_id), 100));
-      }),
-    );
-    const lastAt = Math.max(...(await Promise.all(waits)));
-    const throughput = (regs * 100) / ((lastAt - start) / 1000);
+    // Throughput: a backlog of 50 registrations × 100 slaves = 5000 deliveries, committed, relayed
+    // and queued while the delivery queue is paused, then drained; the baseline drains 5000 jobs
+    // the same way. Rounds alternate so that both see the same machine.
+    await Promise.all(Array.from({ length: 1000 - BACKLOG_SLAVES }, (_, j) => ips.get({ do: 'disableSlave', key: MK, url: stub.url(BACKLOG_SLAVES + j) })));
+    const total = BACKLOG_MEMBERS * BACKLOG_SLAVES;
+    const toggleProfiles = () => {
+      if (!process.env['BENCH_CPU_PROF_DIR']) return;
+      propagator.child.kill('SIGUSR2');
+      baseline?.child.kill('SIGUSR2');
+    };
+    toggleProfiles();
+    const ours: number[] = [];
+    const recorded: number[] = [];
+    const base: number[] = [];
+    const ourCpu: Record<string, number>[] = [];
+    const baseCpu: Record<string, number>[] = [];
+    for (let round = 0; round < ROUNDS && Date.now() < DEADLINE; round++) {
+      await deliveries.pause();
+      const waits = await Promise.all(Array.from({ length: BACKLOG_MEMBERS }, () => register(BACKLOG_SLAVES)));
+      const ready = async () => Number((await db.query(`SELECT count(*) AS n FROM deliveries WHERE status = 'ready'`)).rows[0].n);
+      await waitFor(async () => (await ready()) >= total, 60_000, 'backlog queued');
+      const start = performance.now();
+      const startWall = Date.now();
+      const cpu0 = cpuByProgram();
+      await deliveries.resume();
+      const lastAt = Math.max(...(await Promise.all(waits.map((w) => w.delivered))));
+      ourCpu.push(cpuDiff(cpu0, cpuByProgram()));
+      ours.push(total / ((lastAt - start) / 1000));
+      // When the last of them was recorded as delivered (read afterwards: polling would load PostgreSQL).
+      await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM deliveries WHERE status <> 'delivered'`)).rows[0].n) === 0, 60_000, 'all recorded');
+      const last = (await db.query(`SELECT max(finished_at) AS last FROM deliveries`)).rows[0].last as Date;
+      recorded.push(total / ((last.getTime() - startWall) / 1000));
+      const drained = await baseline.drain(total);
+      base.push(drained.rate);
+      baseCpu.push(drained.cpu);
+      console.error(`[bench] throughput round ${round + 1}: ${ours[round].toFixed(0)} vs ${base[round].toFixed(0)}`);
+    }
 
-    const base = await baseline(sys.redis.url.replace(/\/\d+$/, '/') + (Number(sys.redis.url.split('/').pop()) ), stub, sizes, regs * 100);
+    toggleProfiles();
+    await new Promise((r) => setTimeout(r, 2000));
 
     const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
-    console.log('\nSwitchboard propagation benchmark (loopback, one stub server for all slaves, concurrency ' + CONCURRENCY + ')');
+    console.log(`\nSwitchboard propagation benchmark (loopback, one stub server for all slaves, concurrency ${CONCURRENCY})`);
     console.log('commit → delivered to all slaves (median of 7 registrations; baseline: raw BullMQ addBulk + HTTP GET, median of 5)');
-    for (const r of results) {
-      const b = base.latency[r.n];
-      console.log(`  ${String(r.n).padStart(4)} slaves: ${fmt(r.median).padStart(8)}   baseline ${fmt(b).padStart(8)}   ratio ${(r.median / b).toFixed(2)}×   (runs: ${r.runs.map((x) => x.toFixed(0)).join(', ')} ms)`);
+    for (const r of latency) {
+      const b = median(baseLatency.get(r.n) ?? [NaN]);
+      const m = median(r.runs);
+      console.log(`  ${String(r.n).padStart(4)} slaves: ${fmt(m).padStart(8)}   baseline ${fmt(b).padStart(8)}   ratio ${(m / b).toFixed(2)}×   (runs: ${r.runs.map((x) => x.toFixed(0)).join(', ')} ms)`);
     }
-    console.log(`throughput (5000 deliveries to 100 slaves): ${throughput.toFixed(0)} deliveries/s   baseline ${base.throughput.toFixed(0)} jobs/s   ratio ${(throughput / base.throughput).toFixed(2)}`);
+    const o = median(ours);
+    const b = median(base);
+    console.log(`throughput, backlog of ${total} deliveries to ${BACKLOG_SLAVES} slaves drained (median of ${ours.length} rounds): ${o.toFixed(0)} deliveries/s   baseline ${b.toFixed(0)} jobs/s   ratio ${(o / b).toFixed(2)}`);
+    console.log(`  rounds: ${ours.map((x, i) => `${x.toFixed(0)}/${base[i].toFixed(0)}`).join(', ')}; all recorded as delivered in PostgreSQL: ${median(recorded).toFixed(0)} deliveries/s`);
+    const cpuLine = (runs: Record<string, number>[]) => ['node', 'postgres', 'redis-server'].map((p) => `${p} ${median(runs.map((r) => r[p])).toFixed(0)}`).join(', ');
+    console.log(`  CPU ms per drain (median; the machine has 2 cores): Switchboard ${cpuLine(ourCpu)}; baseline ${cpuLine(baseCpu)}`);
     console.log('targets (not enforced): 100 slaves ≤ 150 ms median, 1000 ≤ 1 s, throughput ≥ 0.8 × baseline');
+  } catch (err) {
+    console.error(`propagator output:\n${propagator.output().slice(-3000)}`);
+    console.error((await db.query(`SELECT status, count(*) FROM deliveries GROUP BY 1`)).rows, (await db.query(`SELECT count(*) FROM outbox_events WHERE relayed_at IS NULL`)).rows);
+    throw err;
   } finally {
+    await baseline?.stop();
+    await stopChild(propagator.child);
+    await deliveries.close();
+    await db.end();
     await sys.stop();
     await stub.stop();
   }

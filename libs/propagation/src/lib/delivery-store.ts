@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -5,13 +6,50 @@ import { OutboxEventEntity } from '@switchboard/db';
 import { Propagation, appendToOutbox, newEvent } from '@switchboard/events';
 import { ACTION_FIELDS } from './member-fields';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
+import { BATCH_SIZE } from './queue';
 
 /** A delivery that became the head of its (slave, member) line and must be enqueued. */
 export interface ReadyDelivery {
   id: string;
   attempts: number;
   series: number;
+  /** The batch job that carries it; null: a job of its own (see DeliveryScheduler). */
+  jobId: string | null;
 }
+
+/** A delivery as the worker needs it: the row, its slave and the change (outbox payload). */
+export interface DeliveryRow {
+  id: string;
+  seq: string;
+  slave_id: number;
+  member_id: number;
+  action: string;
+  fields: string[];
+  status: string;
+  attempts: number;
+  series: number;
+  job_id: string | null;
+  event_id: string;
+  slave_url: string;
+  slave_enabled: boolean;
+  slave_key_sealed: string | null;
+  payload: { propagate?: Propagation };
+}
+
+/** A successful attempt, recorded together with others (see recordDelivered). */
+export interface DeliveredRecord {
+  id: string;
+  attemptedAt: Date;
+  durationMs: number;
+  httpStatus: number;
+  ipsStatus: string;
+  attempt: number;
+  slaveId: number;
+  memberId: number;
+}
+
+type ReadyRow = { id: string; attempts: number; series: number; job_id: string | null };
+const toReady = (r: ReadyRow): ReadyDelivery => ({ id: String(r.id), attempts: r.attempts, series: r.series, jobId: r.job_id });
 
 const PENDING = "('waiting', 'ready', 'parked')";
 const RELAY_LOCK = 7_106_362_848;
@@ -58,6 +96,7 @@ export class DeliveryStore {
       if (rows.length === 0) return { events: 0, ready: [], members: [] };
       const now = this.now();
       const members = new Set<number>();
+      const events: { event_id: string; seq: string; member_id: number; blocking: number | null; action: string; fields: string[]; origin: number | null }[] = [];
       for (const row of rows) {
         const payload = row.payload as { propagate?: Propagation; memberId?: number | null; slaveId?: number | null };
         if (!payload.propagate || typeof payload.memberId !== 'number') continue;
@@ -65,13 +104,26 @@ export class DeliveryStore {
         // A merge also waits for the removed member's line (its pending changes go out first).
         const removed = payload.propagate.action === 'merge' ? Number(payload.propagate.params.find(([k]) => k === 'remove')?.[1]) : NaN;
         if (Number.isInteger(removed)) members.add(removed);
+        events.push({
+          event_id: row.eventId,
+          seq: String(row.id),
+          member_id: payload.memberId,
+          blocking: Number.isInteger(removed) ? removed : null,
+          action: payload.propagate.action,
+          fields: ACTION_FIELDS[payload.propagate.action] ?? [],
+          origin: payload.slaveId ?? null,
+        });
+      }
+      // One statement for the whole batch: every event × every enabled slave with a key, the originator excluded.
+      if (events.length) {
         await manager.query(
           `INSERT INTO deliveries (event_id, seq, slave_id, member_id, blocking_member_id, action, fields, status, next_attempt_at, created_at, updated_at)
-           SELECT $1, $2, s.id, $3, $8, $4, $5, 'waiting', $6, $6, $6
-             FROM slaves s
-            WHERE s.enabled AND s.slave_key_sealed IS NOT NULL AND s.id IS DISTINCT FROM $7
+           SELECT e.event_id, e.seq, s.id, e.member_id, e.blocking, e.action, e.fields, 'waiting', $2, $2, $2
+             FROM jsonb_to_recordset($1::jsonb) AS e(event_id uuid, seq bigint, member_id int, blocking int, action text, fields text[], origin int)
+             JOIN slaves s ON s.enabled AND s.slave_key_sealed IS NOT NULL AND s.id IS DISTINCT FROM e.origin
+            ORDER BY e.seq, s.id
            ON CONFLICT (event_id, slave_id) DO NOTHING`,
-          [row.eventId, row.id, payload.memberId, payload.propagate.action, ACTION_FIELDS[payload.propagate.action] ?? [], now, payload.slaveId ?? null, Number.isInteger(removed) ? removed : null],
+          [JSON.stringify(events), now],
         );
       }
       await manager.query(`UPDATE outbox_events SET relayed_at = $2 WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id), now]);
@@ -96,24 +148,29 @@ export class DeliveryStore {
       where.push(`d.slave_id = ANY($${params.length}::int[])`);
     }
     params.push(limit);
-    const rows = await returning<{ id: string; attempts: number; series: number }>(
+    // The promoted deliveries are cut into batch jobs of BATCH_SIZE, named here (job_id) so that
+    // the worker and the repair pass can tell which job carries a delivery.
+    params.push(`batch-${randomBytes(9).toString('base64url')}-`, BATCH_SIZE);
+    const rows = await returning<ReadyRow>(
       manager,
-      `UPDATE deliveries d SET status = 'ready', updated_at = $1, next_attempt_at = $1
-        WHERE d.id IN (
-          SELECT w.id FROM deliveries w
-           WHERE w.status = 'waiting' ${where.length ? 'AND ' + where.join(' AND ').replace(/d\./g, 'w.') : ''}
-             -- nothing earlier pending in its line (nor, for a merge, in the removed member's line)…
-             AND NOT EXISTS (SELECT 1 FROM deliveries e
-                              WHERE e.slave_id = w.slave_id AND e.member_id IN (w.member_id, w.blocking_member_id)
-                                AND e.seq < w.seq AND e.status IN ${PENDING})
-             -- …and nothing of its line in flight (a retried old delivery waits for a newer one)
-             AND NOT EXISTS (SELECT 1 FROM deliveries r
-                              WHERE r.slave_id = w.slave_id AND r.member_id = w.member_id AND r.status = 'ready')
-           ORDER BY w.id LIMIT $${params.length})
-        RETURNING d.id, d.attempts, d.series`,
+      `UPDATE deliveries d SET status = 'ready', updated_at = $1, next_attempt_at = $1,
+              job_id = $${params.length - 1} || x.chunk
+         FROM (SELECT c.id, (row_number() OVER (ORDER BY c.id) - 1) / $${params.length} AS chunk
+                 FROM (SELECT w.id FROM deliveries w
+                        WHERE w.status = 'waiting' ${where.length ? 'AND ' + where.join(' AND ').replace(/d\./g, 'w.') : ''}
+                          -- nothing earlier pending in its line (nor, for a merge, in the removed member's line)…
+                          AND NOT EXISTS (SELECT 1 FROM deliveries e
+                                           WHERE e.slave_id = w.slave_id AND e.member_id IN (w.member_id, w.blocking_member_id)
+                                             AND e.seq < w.seq AND e.status IN ${PENDING})
+                          -- …and nothing of its line in flight (a retried old delivery waits for a newer one)
+                          AND NOT EXISTS (SELECT 1 FROM deliveries r
+                                           WHERE r.slave_id = w.slave_id AND r.member_id = w.member_id AND r.status = 'ready')
+                        ORDER BY w.id LIMIT $${params.length - 2}) c) x
+        WHERE d.id = x.id AND d.status = 'waiting'
+        RETURNING d.id, d.attempts, d.series, d.job_id`,
       params,
     );
-    return rows.map((r) => ({ id: String(r.id), attempts: r.attempts, series: r.series }));
+    return rows.map(toReady);
   }
 
   /** Ends a delivery and promotes the next one of its line. */
@@ -211,22 +268,76 @@ export class DeliveryStore {
 
   /** Ready deliveries whose time has passed by `graceMs` (their job may be gone: Redis lost it). */
   async overdue(graceMs: number, limit = 1000): Promise<ReadyDelivery[]> {
-    const rows: { id: string; attempts: number; series: number }[] = await this.db.query(
-      `SELECT id, attempts, series FROM deliveries WHERE status = 'ready' AND next_attempt_at < $1 ORDER BY id LIMIT $2`,
+    const rows: ReadyRow[] = await this.db.query(
+      `SELECT id, attempts, series, job_id FROM deliveries WHERE status = 'ready' AND next_attempt_at < $1 ORDER BY id LIMIT $2`,
       [new Date(this.now().getTime() - graceMs), limit],
     );
-    return rows.map((r) => ({ id: String(r.id), attempts: r.attempts, series: r.series }));
+    return rows.map(toReady);
   }
 
-  /** A new job series for a ready delivery whose job is gone; only if nobody renewed it meanwhile. */
+  /** A new job series (a job of its own) for a ready delivery whose job is gone; only if nobody renewed it meanwhile. */
   async bumpSeries(id: string, expectedSeries: number): Promise<ReadyDelivery | null> {
-    const [row] = await returning<{ id: string; attempts: number; series: number }>(
+    const [row] = await returning<ReadyRow>(
       this.db,
-      `UPDATE deliveries SET series = series + 1, next_attempt_at = $2, updated_at = $2
-        WHERE id = $1 AND status = 'ready' AND series = $3 RETURNING id, attempts, series`,
+      `UPDATE deliveries SET series = series + 1, job_id = NULL, next_attempt_at = $2, updated_at = $2
+        WHERE id = $1 AND status = 'ready' AND series = $3 RETURNING id, attempts, series, job_id`,
       [id, this.now(), expectedSeries],
     );
-    return row ? { id: String(row.id), attempts: row.attempts, series: row.series } : null;
+    return row ? toReady(row) : null;
+  }
+
+  /** The deliveries of a job, with their slave and change. */
+  async load(ids: string[]): Promise<DeliveryRow[]> {
+    const rows: DeliveryRow[] = await this.db.query(
+      `SELECT d.id, d.seq, d.slave_id, d.member_id, d.action, d.fields, d.status, d.attempts, d.series, d.job_id, d.event_id,
+              s.url AS slave_url, s.enabled AS slave_enabled, s.slave_key_sealed,
+              -- the change once per event (a batch usually holds one event for many slaves)
+              CASE WHEN row_number() OVER (PARTITION BY d.event_id ORDER BY d.id) = 1 THEN o.payload END AS payload
+         FROM deliveries d
+         JOIN slaves s ON s.id = d.slave_id
+         JOIN outbox_events o ON o.event_id = d.event_id
+        WHERE d.id = ANY($1::bigint[])
+        ORDER BY d.id`,
+      [ids],
+    );
+    const payloads = new Map<string, DeliveryRow['payload']>();
+    for (const r of rows) if (r.payload) payloads.set(r.event_id, r.payload);
+    return rows.map((r) => ({ ...r, id: String(r.id), seq: String(r.seq), payload: payloads.get(r.event_id) ?? {} }));
+  }
+
+  /**
+   * Successful attempts, many in one statement: the attempt rows, the deliveries, the slaves'
+   * bookkeeping (a slave row is only written when its state changes or once a second, so busy
+   * slaves do not serialize on it). Answers, per delivery, whether a change waits behind it.
+   */
+  async recordDelivered(records: DeliveredRecord[]): Promise<Map<string, boolean>> {
+    const now = this.now();
+    const col = <K extends keyof DeliveredRecord>(k: K) => records.map((r) => r[k]);
+    const rows: { id: string; has_next: boolean }[] = await this.db.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[])
+                    AS t(id, attempted_at, duration_ms, http_status, ips_status, attempt, slave_id, member_id)),
+       attempt AS (
+         INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
+         SELECT id, attempted_at, duration_ms, http_status, ips_status, NULL, 'delivered' FROM input),
+       -- Slave rows locked in id order, and skipped when another write holds one (it is recording a
+       -- success of that slave too): concurrent group writes neither deadlock nor wait on each other.
+       slave AS (
+         UPDATE slaves SET last_success_at = $9, failing_since = NULL
+          WHERE id IN (SELECT s.id FROM slaves s
+                        WHERE s.id IN (SELECT slave_id FROM input)
+                          AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < $9::timestamptz - interval '1 second')
+                        ORDER BY s.id FOR UPDATE SKIP LOCKED)),
+       done AS (
+         UPDATE deliveries d SET status = 'delivered', attempts = i.attempt, finished_at = $9, updated_at = $9, next_attempt_at = NULL
+           FROM input i WHERE d.id = i.id AND d.status = 'ready')
+       SELECT i.id, EXISTS (SELECT 1 FROM deliveries w
+                             WHERE w.slave_id = i.slave_id AND (w.member_id = i.member_id OR w.blocking_member_id = i.member_id)
+                               AND w.status = 'waiting') AS has_next
+         FROM input i`,
+      [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('attempt'), col('slaveId'), col('memberId'), now],
+    );
+    return new Map(rows.map((r) => [String(r.id), r.has_next === true]));
   }
 
   /**

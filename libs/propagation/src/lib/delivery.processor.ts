@@ -6,32 +6,16 @@ import { SecretBox } from '@switchboard/crypto';
 import { Propagation, SEALED_PARAM_PURPOSE, appendToOutbox, newEvent } from '@switchboard/events';
 import { withTimeout } from '@switchboard/runtime';
 import { DeliveryScheduler, jobIdOf } from './delivery-scheduler';
-import { DeliveryStore, ReadyDelivery } from './delivery-store';
+import { Coalescer, Slots } from './concurrency';
+import { DeliveredRecord, DeliveryRow, DeliveryStore, ReadyDelivery } from './delivery-store';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
-import { DELIVERY_QUEUE, DeliverJobData } from './queue';
+import { DELIVER_BATCH_JOB, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
 import { JITTER, delayBefore } from './schedule';
 import { SlaveAnswer, callSlave } from './slave-http';
-import { slaveRequestUrl } from './slave-request';
+import { PreparedChange, prepareChange, preparedRequestUrl } from './slave-request';
 
 export const SLAVE_KEY_PURPOSE = 'slave-key';
-
-interface DeliveryRow {
-  id: string;
-  seq: string;
-  slave_id: number;
-  member_id: number;
-  action: string;
-  fields: string[];
-  status: string;
-  attempts: number;
-  series: number;
-  event_id: string;
-  slave_url: string;
-  slave_enabled: boolean;
-  slave_key_sealed: string | null;
-  payload: { propagate?: Propagation };
-}
 
 /** A retryable failure: BullMQ schedules the next attempt with the D15 backoff. */
 export class DeliveryRetry extends Error {}
@@ -48,10 +32,27 @@ export function d15Backoff(attemptsMade: number, _type?: string, _err?: Error, j
   return delayBefore(activeSchedule.delays, done) ?? 0;
 }
 
+/** Deadlocks between two propagators' group writes (slave rows) are retried. */
+async function retryOnDeadlock<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
+      if (i >= tries || (code !== '40P01' && code !== '40001')) throw err;
+    }
+  }
+}
+
 /**
- * The BullMQ worker that delivers one change to one slave (spec D15): the exact IPS request, the
- * answer classified, the attempt recorded; delivered / dead / superseded end the delivery and let
- * the next one of its (slave, member) line go; `DISABLED` parks everything of that slave.
+ * The BullMQ worker that delivers changes to slaves (spec D15): the exact IPS request, the answer
+ * classified, the attempt recorded; delivered / dead / superseded end the delivery and let the next
+ * one of its (slave, member) line go; `DISABLED` parks everything of that slave.
+ *
+ * A batch job carries the next attempt of up to BATCH_SIZE deliveries: one read for all of them,
+ * their slave calls in parallel (bounded by PROPAGATION_CONCURRENCY across the process), successes
+ * written in groups as they come (one statement for many). A delivery whose attempt fails leaves
+ * its batch for a job of its own, which BullMQ retries on the D15 schedule.
  */
 @Processor(DELIVERY_QUEUE, {
   concurrency: 64,
@@ -62,6 +63,10 @@ export function d15Backoff(attemptsMade: number, _type?: string, _err?: Error, j
 })
 export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger('Propagation');
+  private readonly slots: Slots;
+  private readonly delivered: Coalescer<DeliveredRecord, boolean>;
+  /** Opened slave keys by sealed value (opening one per delivery costs more than the rest of it). */
+  private readonly slaveKeys = new Map<string, string>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -71,6 +76,13 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
   ) {
     super();
+    this.slots = new Slots(Math.max(1, options.concurrency));
+    this.delivered = new Coalescer(async (records) => {
+      const t0 = performance.now();
+      const hasNext = await retryOnDeadlock(() => this.store.recordDelivered(records));
+      if (process.env['DEBUG_FLUSH']) console.error('flush', records.length, (performance.now() - t0).toFixed(1));
+      return records.map((r) => hasNext.get(r.id) ?? false);
+    }, { parallel: 3 });
   }
 
   onApplicationBootstrap() {
@@ -81,19 +93,26 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     this.metrics.setDepthSource(() => this.scheduler.queue.getJobCounts('waiting', 'delayed', 'active', 'failed', 'completed'));
   }
 
-  async process(job: Job<DeliverJobData>): Promise<void> {
-    const rows: DeliveryRow[] = await this.store.db.query(
-      `SELECT d.id, d.seq, d.slave_id, d.member_id, d.action, d.fields, d.status, d.attempts, d.series, d.event_id,
-              s.url AS slave_url, s.enabled AS slave_enabled, s.slave_key_sealed, o.payload
-         FROM deliveries d
-         JOIN slaves s ON s.id = d.slave_id
-         JOIN outbox_events o ON o.event_id = d.event_id
-        WHERE d.id = $1`,
-      [job.data.deliveryId],
-    );
-    const d = rows[0];
+  async process(job: Job<DeliverJobData | DeliverBatchJobData>): Promise<void> {
+    if (job.name === DELIVER_BATCH_JOB) {
+      const rows = await this.store.load((job.data as DeliverBatchJobData).deliveryIds);
+      // Only the deliveries this batch still carries (not finished, not moved to a job of their own).
+      const mine = rows.filter((d) => d.status === 'ready' && d.job_id === job.id);
+      const changes = new Map<string, PreparedChange>();
+      const results = await Promise.allSettled(mine.map((d) => this.attempt(d, 'batch', changes)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      // The batch runs again; what was recorded meanwhile is skipped then.
+      if (failed) throw failed.reason;
+      return;
+    }
+    const [d] = await this.store.load([(job.data as DeliverJobData).deliveryId]);
     // A job of an older series, or for a delivery already final: nothing to do (idempotent).
-    if (!d || d.status !== 'ready' || jobIdOf({ id: d.id, series: d.series }) !== job.id) return;
+    if (!d || d.status !== 'ready' || jobIdOf({ id: d.id, series: d.series, jobId: d.job_id }) !== job.id) return;
+    await this.attempt(d, 'single', new Map());
+  }
+
+  /** One attempt of one delivery; in a single job a retryable failure throws DeliveryRetry (BullMQ backoff). */
+  private async attempt(d: DeliveryRow, mode: 'batch' | 'single', changes: Map<string, PreparedChange>): Promise<void> {
     if (!d.slave_enabled || !d.slave_key_sealed || !d.payload.propagate) {
       await this.store.db.query(`UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE id = $1 AND status = 'ready'`, [d.id, this.store.now()]);
       return;
@@ -106,39 +125,41 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       return;
     }
 
-    const { action, params, sealed } = d.payload.propagate;
-    const clear = params.map(([name, value]): [string, string] => [name, sealed.includes(name) ? this.box.open(value, SEALED_PARAM_PURPOSE) : value]);
-    const url = slaveRequestUrl(d.slave_url, this.box.open(d.slave_key_sealed, SLAVE_KEY_PURPOSE), action, clear);
-    const started = Date.now();
-    const attemptedAt = this.store.now();
-    const answer = await callSlave(url, this.options.timeoutMs);
+    const { action } = d.payload.propagate;
+    let change = changes.get(d.event_id);
+    if (!change) {
+      const { params, sealed } = d.payload.propagate;
+      change = prepareChange(action, params.map(([name, value]): [string, string] => [name, sealed.includes(name) ? this.box.open(value, SEALED_PARAM_PURPOSE) : value]));
+      changes.set(d.event_id, change);
+    }
+    const url = preparedRequestUrl(d.slave_url, this.slaveKey(d.slave_key_sealed), change);
+    const { answer, attemptedAt, durationMs } = await this.slots.run(async () => {
+      const started = Date.now();
+      const at = this.store.now();
+      const result = await callSlave(url, this.options.timeoutMs);
+      return { answer: result, attemptedAt: at, durationMs: Date.now() - started };
+    });
     const attempt = d.attempts + 1;
     const last = attempt >= this.options.schedule.length;
     const outcome = answer.outcome === 'retry' ? (last ? 'dead' : 'retry') : answer.outcome;
     this.metrics.attempts.inc({ outcome, slave: String(d.slave_id) });
 
-    const attemptRow = [d.id, attemptedAt, Date.now() - started, answer.httpStatus, answer.ipsStatus, answer.outcome === 'retry' ? answer.error : null, outcome];
     let next: ReadyDelivery[] | null;
     if (answer.outcome === 'delivered') {
-      // The common case in one statement: attempt, delivery, slave bookkeeping (the slave row is only
-      // written when its state changes or once a second, so busy slaves do not serialize on it).
-      const now = this.store.now();
-      const [{ has_next }] = (await this.store.db.query(
-        `WITH attempt AS (
-           INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)),
-         slave AS (
-           UPDATE slaves SET last_success_at = $9, failing_since = NULL
-            WHERE id = $10 AND (failing_since IS NOT NULL OR last_success_at IS NULL OR last_success_at < $9::timestamptz - interval '1 second')),
-         done AS (
-           UPDATE deliveries SET status = 'delivered', attempts = $8, finished_at = $9, updated_at = $9, next_attempt_at = NULL
-            WHERE id = $1 AND status = 'ready')
-         SELECT EXISTS (SELECT 1 FROM deliveries WHERE slave_id = $10 AND (member_id = $11 OR blocking_member_id = $11) AND status = 'waiting') AS has_next`,
-        [...attemptRow, attempt, now, d.slave_id, d.member_id],
-      )) as { has_next: boolean }[];
+      const hasNext = await this.delivered.submit({
+        id: d.id,
+        attemptedAt,
+        durationMs,
+        httpStatus: answer.httpStatus,
+        ipsStatus: answer.ipsStatus,
+        attempt,
+        slaveId: d.slave_id,
+        memberId: d.member_id,
+      });
       // Usually nobody waits behind this one; when someone does, the next of the line goes now.
-      next = has_next ? await this.store.promote(this.store.db.manager, { members: [d.member_id], slaves: [d.slave_id] }) : [];
+      next = hasNext ? await this.store.promote(this.store.db.manager, { members: [d.member_id], slaves: [d.slave_id] }) : [];
     } else {
+      const attemptRow = [d.id, attemptedAt, durationMs, answer.httpStatus, answer.ipsStatus, answer.outcome === 'retry' ? answer.error : null, outcome];
       next = await this.store.db.transaction(async (m) => {
         await m.query(
           `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
@@ -158,9 +179,10 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
           return this.store.finish(m, d.id, 'dead', answer.error);
         }
         // The latest the next attempt can be due (BullMQ adds up to +20 % jitter): the repair pass
-        // treats the delivery as overdue only after that, so a live delayed job is not mistaken for a lost one.
+        // treats the delivery as overdue only after that, so a live delayed job is not mistaken for a
+        // lost one. The delivery leaves its batch (job_id) for a job of its own.
         const delay = Math.ceil(this.options.schedule[Math.min(attempt, this.options.schedule.length - 1)] * (1 + JITTER));
-        await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5 WHERE id = $1`, [
+        await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5, job_id = NULL WHERE id = $1`, [
           d.id,
           attempt,
           answer.error,
@@ -171,9 +193,25 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       });
     }
 
-    if (next === null) throw new DeliveryRetry((answer as Extract<SlaveAnswer, { outcome: 'retry' }>).error);
+    if (next === null) {
+      const error = (answer as Extract<SlaveAnswer, { outcome: 'retry' }>).error;
+      if (mode === 'single') throw new DeliveryRetry(error);
+      // Out of the batch: its own job, due after the schedule's next delay (jittered), then BullMQ's backoff.
+      await this.scheduler.enqueue([{ id: d.id, attempts: attempt, series: d.series, jobId: null }], delayBefore(this.options.schedule, attempt) ?? 0);
+      return;
+    }
     if (answer.outcome !== 'retry' || last) this.metrics.deliveries.inc({ outcome, slave: String(d.slave_id) });
     await this.scheduler.enqueue(next);
+  }
+
+  private slaveKey(sealed: string): string {
+    let key = this.slaveKeys.get(sealed);
+    if (key === undefined) {
+      if (this.slaveKeys.size >= 10_000) this.slaveKeys.clear();
+      key = this.box.open(sealed, SLAVE_KEY_PURPOSE);
+      this.slaveKeys.set(sealed, key);
+    }
+    return key;
   }
 
   queueCounts() {
@@ -191,8 +229,10 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   @OnWorkerEvent('failed')
-  onFailed(job: Job<DeliverJobData> | undefined, err: Error) {
-    if (!(err instanceof DeliveryRetry)) this.logger.error(`delivery ${job?.data.deliveryId} job failed: ${err.message}`);
+  onFailed(job: Job<DeliverJobData | DeliverBatchJobData> | undefined, err: Error) {
+    if (err instanceof DeliveryRetry) return;
+    const what = job?.name === DELIVER_BATCH_JOB ? `batch ${job.id}` : `delivery ${(job?.data as DeliverJobData | undefined)?.deliveryId}`;
+    this.logger.error(`${what} job failed: ${err.message}`);
   }
 }
 

@@ -1,4 +1,5 @@
-import { slaveRequestUrl } from './slave-request';
+import fc from 'fast-check';
+import { prepareChange, preparedRequestUrl, slaveRequestUrl } from './slave-request';
 
 const SB = 'http://127.0.0.1:8082/ipsconnect.php';
 const SKB = '00112233445566778899aabbccddeeff';
@@ -29,6 +30,29 @@ describe('the request a slave receives (spec §8.6–§8.9)', () => {
   it('keeps a query string already on the slave URL and encodes + and spaces', () => {
     expect(slaveRequestUrl('http://h/index.php?app=connect', 'k', 'changeName', [['id', '1'], ['name', 'a+b c&d']])).toBe(
       `http://h/index.php?app=connect&do=changeName&key=${require('node:crypto').createHash('md5').update('k1').digest('hex')}&id=1&name=a%2Bb%20c%26d&slaveCall=1`,
+    );
+  });
+
+  it('a change prepared once gives every slave exactly its parameters back (PHP-style decoding), whatever the values', () => {
+    const name = fc.constantFrom('id', 'name', 'email', 'pass_hash', 'pass_salt', 'revalidateUrl');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, fc.string({ unit: 'grapheme' })), { maxLength: 6 }), fc.array(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 3 }), (params, keys) => {
+        const change = prepareChange('changeName', params);
+        for (const key of keys) {
+          const url = preparedRequestUrl(SB, key, change);
+          const pairs = url
+            .slice(SB.length + 1)
+            .split('&')
+            .map((pair) => {
+              const eq = pair.indexOf('=');
+              return [decodeURIComponent(pair.slice(0, eq)), decodeURIComponent(pair.slice(eq + 1))];
+            });
+          expect(pairs[0]).toEqual(['do', 'changeName']);
+          expect(pairs.slice(2, -1)).toEqual(params);
+          expect(pairs.at(-1)).toEqual(['slaveCall', '1']);
+          expect(url).toBe(slaveRequestUrl(SB, key, 'changeName', params));
+        }
+      }),
     );
   });
 });

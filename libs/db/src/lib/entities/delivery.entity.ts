@@ -53,6 +53,13 @@ export class DeliveryEntity {
   @Column({ type: 'integer', default: 0 })
   series!: number;
 
+  /**
+   * The batch job that carries this delivery's first attempt of a series (set when it becomes
+   * `ready`); null once it is carried by its own retry job, named after `series`.
+   */
+  @Column({ name: 'job_id', type: 'text', nullable: true })
+  jobId!: string | null;
+
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt!: Date | null;
 
