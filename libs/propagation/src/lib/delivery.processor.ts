@@ -78,9 +78,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     super();
     this.slots = new Slots(Math.max(1, options.concurrency));
     this.delivered = new Coalescer(async (records) => {
-      const t0 = performance.now();
       const hasNext = await retryOnDeadlock(() => this.store.recordDelivered(records));
-      if (process.env['DEBUG_FLUSH']) console.error('flush', records.length, (performance.now() - t0).toFixed(1));
       return records.map((r) => hasNext.get(r.id) ?? false);
     }, { parallel: 3 });
   }
