@@ -331,9 +331,13 @@ export class DeliveryStore {
        done AS (
          UPDATE deliveries d SET status = 'delivered', attempts = i.attempt, finished_at = $9, updated_at = $9, next_attempt_at = NULL
            FROM input i WHERE d.id = i.id AND d.status = 'ready')
-       SELECT i.id, EXISTS (SELECT 1 FROM deliveries w
-                             WHERE w.slave_id = i.slave_id AND (w.member_id = i.member_id OR w.blocking_member_id = i.member_id)
-                               AND w.status = 'waiting') AS has_next
+       -- Two probes, each on a narrow index (the member's line; merges blocked on the member): a
+       -- probe by status alone would walk every dead 'waiting' version until the table is vacuumed.
+       SELECT i.id, (EXISTS (SELECT 1 FROM deliveries w
+                              WHERE w.slave_id = i.slave_id AND w.member_id = i.member_id AND w.status = 'waiting')
+                     OR EXISTS (SELECT 1 FROM deliveries b
+                                 WHERE b.slave_id = i.slave_id AND b.blocking_member_id IS NOT NULL
+                                   AND b.blocking_member_id = i.member_id AND b.status = 'waiting')) AS has_next
          FROM input i`,
       [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('attempt'), col('slaveId'), col('memberId'), now],
     );

@@ -15,6 +15,7 @@ export const PENDING_STATUSES: DeliveryStatus[] = ['waiting', 'ready', 'parked']
 @Index('ix_deliveries_status', ['status', 'id'])
 @Index('ix_deliveries_waiting', ['id'], { where: "status = 'waiting'" })
 @Index('ix_deliveries_member', ['memberId'])
+@Index('ix_deliveries_blocking', ['blockingMemberId', 'slaveId'], { where: 'blocking_member_id IS NOT NULL' })
 export class DeliveryEntity {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'pk_deliveries' })
   id!: string;
