@@ -20,11 +20,8 @@ export interface ReadyDelivery {
 /** A delivery as the worker needs it: the row, its slave and the change (outbox payload). */
 export interface DeliveryRow {
   id: string;
-  seq: string;
   slave_id: number;
   member_id: number;
-  action: string;
-  fields: string[];
   status: string;
   attempts: number;
   series: number;
@@ -192,17 +189,18 @@ export class DeliveryStore {
    * was delivered. A superseded `register` leaves the account to be created at that slave by the
    * member's next login there (IPS slaves create local accounts from a successful `login`).
    */
-  async isSuperseded(manager: EntityManager, d: { id: string; slaveId: number; memberId: number; seq: string; fields: string[] }): Promise<boolean> {
+  async isSuperseded(manager: EntityManager, deliveryId: string): Promise<boolean> {
     const [{ superseded }] = await manager.query(
       `SELECT EXISTS (
-         SELECT 1 FROM deliveries n
-          WHERE n.slave_id = $1 AND n.seq > $3 AND n.status = 'delivered'
-            AND ((n.member_id = $2 AND (n.fields && $4::text[] OR n.action = 'delete'))
-                 OR (n.action = 'merge' AND n.blocking_member_id = $2))) AS superseded`,
-      [d.slaveId, d.memberId, d.seq, d.fields],
+         SELECT 1 FROM deliveries d JOIN deliveries n ON n.slave_id = d.slave_id AND n.seq > d.seq
+          WHERE d.id = $1 AND n.status = 'delivered'
+            AND ((n.member_id = d.member_id AND (n.fields && d.fields OR n.action = 'delete'))
+                 OR (n.action = 'merge' AND n.blocking_member_id = d.member_id))) AS superseded`,
+      [deliveryId],
     );
     return superseded === true;
   }
+
 
   /**
    * D13: a sealed `pass_hash` stays in the outbox only while a delivery may still need it: erased
@@ -289,7 +287,7 @@ export class DeliveryStore {
   /** The deliveries of a job, with their slave and change. */
   async load(ids: string[]): Promise<DeliveryRow[]> {
     const rows: DeliveryRow[] = await this.db.query(
-      `SELECT d.id, d.seq, d.slave_id, d.member_id, d.action, d.fields, d.status, d.attempts, d.series, d.job_id, d.event_id,
+      `SELECT d.id, d.slave_id, d.member_id, d.status, d.attempts, d.series, d.job_id, d.event_id,
               s.url AS slave_url, s.enabled AS slave_enabled, s.slave_key_sealed,
               -- the change once per event (a batch usually holds one event for many slaves)
               CASE WHEN row_number() OVER (PARTITION BY d.event_id ORDER BY d.id) = 1 THEN o.payload END AS payload
@@ -302,7 +300,7 @@ export class DeliveryStore {
     );
     const payloads = new Map<string, DeliveryRow['payload']>();
     for (const r of rows) if (r.payload) payloads.set(r.event_id, r.payload);
-    return rows.map((r) => ({ ...r, id: String(r.id), seq: String(r.seq), payload: payloads.get(r.event_id) ?? {} }));
+    return rows.map((r) => ({ ...r, id: String(r.id), payload: payloads.get(r.event_id) ?? {} }));
   }
 
   /**

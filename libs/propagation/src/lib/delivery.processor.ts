@@ -116,9 +116,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       return;
     }
     // Only a retried series can be older than a value delivered since (in-order delivery otherwise).
-    if (d.series > 0 && (await this.store.isSuperseded(this.store.db.manager, { id: d.id, slaveId: d.slave_id, memberId: d.member_id, seq: d.seq, fields: d.fields }))) {
+    if (d.series > 0 && (await this.store.isSuperseded(this.store.db.manager, d.id))) {
       const next = await this.store.db.transaction((m) => this.store.finish(m, d.id, 'superseded', 'a newer value was already delivered'));
-      this.metrics.deliveries.inc({ outcome: 'superseded', slave: String(d.slave_id) });
+      this.metrics.countDelivery('superseded', d.slave_id);
       await this.scheduler.enqueue(next);
       return;
     }
@@ -140,7 +140,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const attempt = d.attempts + 1;
     const last = attempt >= this.options.schedule.length;
     const outcome = answer.outcome === 'retry' ? (last ? 'dead' : 'retry') : answer.outcome;
-    this.metrics.attempts.inc({ outcome, slave: String(d.slave_id) });
+    this.metrics.countAttempt(outcome, d.slave_id);
 
     let next: ReadyDelivery[] | null;
     if (answer.outcome === 'delivered') {
@@ -198,7 +198,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       await this.scheduler.enqueue([{ id: d.id, attempts: attempt, series: d.series, jobId: null }], delayBefore(this.options.schedule, attempt) ?? 0);
       return;
     }
-    if (answer.outcome !== 'retry' || last) this.metrics.deliveries.inc({ outcome, slave: String(d.slave_id) });
+    if (answer.outcome !== 'retry' || last) this.metrics.countDelivery(outcome, d.slave_id);
     await this.scheduler.enqueue(next);
   }
 

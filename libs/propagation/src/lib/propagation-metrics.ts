@@ -30,6 +30,27 @@ export class PropagationMetrics {
     });
   }
 
+  private readonly children = new Map<string, { inc(): void }>();
+
+  /** Counters by (outcome, slave), with the labelled child kept (no label lookup per delivery). */
+  countAttempt(outcome: string, slaveId: number) {
+    this.child(this.attempts, 'a', outcome, slaveId).inc();
+  }
+
+  countDelivery(outcome: string, slaveId: number) {
+    this.child(this.deliveries, 'd', outcome, slaveId).inc();
+  }
+
+  private child(counter: Counter<'outcome' | 'slave'>, kind: string, outcome: string, slaveId: number) {
+    const key = `${kind}|${outcome}|${slaveId}`;
+    let child = this.children.get(key);
+    if (!child) {
+      child = counter.labels({ outcome, slave: String(slaveId) });
+      this.children.set(key, child);
+    }
+    return child;
+  }
+
   setDepthSource(source: () => Promise<Record<string, number>>) {
     this.depthSource = source;
   }
