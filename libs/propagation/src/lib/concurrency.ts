@@ -22,10 +22,6 @@ export class Slots {
       else this.active -= 1;
     }
   }
-
-  get waiting(): number {
-    return this.queue.length;
-  }
 }
 
 /**

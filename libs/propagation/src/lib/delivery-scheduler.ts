@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
-import { D15_BACKOFF, DELIVER_BATCH_JOB, DELIVER_JOB, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
+import { D15_BACKOFF, DELIVER_BATCH_JOB, DELIVER_JOB, DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
 import type { ReadyDelivery } from './delivery-store';
 
 /** The live job of a delivery: its batch, or its own job of the current series. */
@@ -59,7 +59,7 @@ export class DeliveryScheduler {
         opts: { jobId, attempts: BATCH_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, delay: Math.max(delayMs, this.options.schedule[0]) },
       });
     }
-    await this.queue.addBulk(jobs.map((j) => ({ ...j, opts: { ...j.opts, removeOnComplete: 1000, removeOnFail: 5000 } })));
+    await this.queue.addBulk(jobs.map((j) => ({ ...j, opts: { ...DELIVERY_JOB_OPTIONS, ...j.opts } })));
   }
 
   /** Whether the delivery's current job is still queued, delayed or running. */

@@ -49,6 +49,18 @@ type ReadyRow = { id: string; attempts: number; series: number; job_id: string |
 const toReady = (r: ReadyRow): ReadyDelivery => ({ id: String(r.id), attempts: r.attempts, series: r.series, jobId: r.job_id });
 
 const PENDING = "('waiting', 'ready', 'parked')";
+
+/** Runs `fn` again (up to `tries` times in all) when PostgreSQL aborted it for a deadlock or serialization failure. */
+async function retryOnDeadlock<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
+      if (i >= tries || (code !== '40P01' && code !== '40001')) throw err;
+    }
+  }
+}
 const RELAY_LOCK = 7_106_362_848;
 
 /** Rows of an `UPDATE … RETURNING` (TypeORM's postgres driver answers `[rows, count]` for UPDATE). */
@@ -201,7 +213,6 @@ export class DeliveryStore {
     return superseded === true;
   }
 
-
   /**
    * D13: a sealed `pass_hash` stays in the outbox only while a delivery may still need it: erased
    * once every delivery of its event is delivered or superseded (dead letters keep it for a retry).
@@ -306,12 +317,13 @@ export class DeliveryStore {
   /**
    * Successful attempts, many in one statement: the attempt rows, the deliveries, the slaves'
    * bookkeeping (a slave row is only written when its state changes or once a second, so busy
-   * slaves do not serialize on it). Answers, per delivery, whether a change waits behind it.
+   * slaves do not serialize on it). Answers, per delivery, whether a change waits behind it. A
+   * deadlock with another propagator's write is retried.
    */
   async recordDelivered(records: DeliveredRecord[]): Promise<Map<string, boolean>> {
     const now = this.now();
     const col = <K extends keyof DeliveredRecord>(k: K) => records.map((r) => r[k]);
-    const rows: { id: string; has_next: boolean }[] = await this.db.query(
+    const rows: { id: string; has_next: boolean }[] = await retryOnDeadlock(() => this.db.query(
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[])
                     AS t(id, attempted_at, duration_ms, http_status, ips_status, attempt, slave_id, member_id)),
@@ -338,7 +350,7 @@ export class DeliveryStore {
                                    AND b.blocking_member_id = i.member_id AND b.status = 'waiting')) AS has_next
          FROM input i`,
       [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('attempt'), col('slaveId'), col('memberId'), now],
-    );
+    ));
     return new Map(rows.map((r) => [String(r.id), r.has_next === true]));
   }
 

@@ -32,18 +32,6 @@ export function d15Backoff(attemptsMade: number, _type?: string, _err?: Error, j
   return delayBefore(activeSchedule.delays, done) ?? 0;
 }
 
-/** Deadlocks between two propagators' group writes (slave rows) are retried. */
-async function retryOnDeadlock<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (err as { code?: string }).code;
-      if (i >= tries || (code !== '40P01' && code !== '40001')) throw err;
-    }
-  }
-}
-
 /**
  * The BullMQ worker that delivers changes to slaves (spec D15): the exact IPS request, the answer
  * classified, the attempt recorded; delivered / dead / superseded end the delivery and let the next
@@ -78,7 +66,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     super();
     this.slots = new Slots(Math.max(1, options.concurrency));
     this.delivered = new Coalescer(async (records) => {
-      const hasNext = await retryOnDeadlock(() => this.store.recordDelivered(records));
+      const hasNext = await this.store.recordDelivered(records);
       return records.map((r) => hasNext.get(r.id) ?? false);
     }, { parallel: 3 });
   }

@@ -30,25 +30,12 @@ export class PropagationMetrics {
     });
   }
 
-  private readonly children = new Map<string, { inc(): void }>();
-
-  /** Counters by (outcome, slave), with the labelled child kept (no label lookup per delivery). */
   countAttempt(outcome: string, slaveId: number) {
-    this.child(this.attempts, 'a', outcome, slaveId).inc();
+    this.attempts.inc({ outcome, slave: String(slaveId) });
   }
 
   countDelivery(outcome: string, slaveId: number) {
-    this.child(this.deliveries, 'd', outcome, slaveId).inc();
-  }
-
-  private child(counter: Counter<'outcome' | 'slave'>, kind: string, outcome: string, slaveId: number) {
-    const key = `${kind}|${outcome}|${slaveId}`;
-    let child = this.children.get(key);
-    if (!child) {
-      child = counter.labels({ outcome, slave: String(slaveId) });
-      this.children.set(key, child);
-    }
-    return child;
+    this.deliveries.inc({ outcome, slave: String(slaveId) });
   }
 
   setDepthSource(source: () => Promise<Record<string, number>>) {
