@@ -14,7 +14,8 @@ export class PropagatorModule {
       module: PropagatorModule,
       imports: [
         ConfigModule.forRoot(config),
-        loggingModule({ service: 'propagator', level: config.LOG_LEVEL, stream: options.logStream }),
+        // Only /health and /metrics are served, and never logged: no per-request context (see httpRequests).
+        loggingModule({ service: 'propagator', level: config.LOG_LEVEL, stream: options.logStream, httpRequests: false }),
         MetricsModule.forRoot('propagator'),
         // Enough connections for the worker's concurrency (each delivery makes a few short queries).
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-propagator', Math.min(50, Math.max(10, Math.ceil(config.PROPAGATION_CONCURRENCY / 2)))),

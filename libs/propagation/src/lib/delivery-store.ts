@@ -297,15 +297,18 @@ export class DeliveryStore {
 
   /** The deliveries of a job, with their slave and change. */
   async load(ids: string[]): Promise<DeliveryRow[]> {
+    // Slaves and changes are fetched by key (ANY of the ids the deliveries name): joined directly,
+    // PostgreSQL may scan both tables whole for a batch of 50.
     const rows: DeliveryRow[] = await this.db.query(
-      `SELECT d.id, d.slave_id, d.member_id, d.status, d.attempts, d.series, d.job_id, d.event_id,
+      `WITH d AS MATERIALIZED (
+         SELECT id, slave_id, member_id, status, attempts, series, job_id, event_id FROM deliveries WHERE id = ANY($1::bigint[])),
+       s AS (SELECT id, url, enabled, slave_key_sealed FROM slaves WHERE id = ANY(ARRAY(SELECT DISTINCT slave_id FROM d))),
+       o AS (SELECT event_id, payload FROM outbox_events WHERE event_id = ANY(ARRAY(SELECT DISTINCT event_id FROM d)))
+       SELECT d.id, d.slave_id, d.member_id, d.status, d.attempts, d.series, d.job_id, d.event_id,
               s.url AS slave_url, s.enabled AS slave_enabled, s.slave_key_sealed,
               -- the change once per event (a batch usually holds one event for many slaves)
               CASE WHEN row_number() OVER (PARTITION BY d.event_id ORDER BY d.id) = 1 THEN o.payload END AS payload
-         FROM deliveries d
-         JOIN slaves s ON s.id = d.slave_id
-         JOIN outbox_events o ON o.event_id = d.event_id
-        WHERE d.id = ANY($1::bigint[])
+         FROM d JOIN s ON s.id = d.slave_id JOIN o ON o.event_id = d.event_id
         ORDER BY d.id`,
       [ids],
     );
@@ -334,22 +337,25 @@ export class DeliveryStore {
        -- success of that slave too): concurrent group writes neither deadlock nor wait on each other.
        slave AS (
          UPDATE slaves SET last_success_at = $9, failing_since = NULL
-          WHERE id IN (SELECT s.id FROM slaves s
-                        WHERE s.id IN (SELECT slave_id FROM input)
-                          AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < $9::timestamptz - interval '1 second')
-                        ORDER BY s.id FOR UPDATE SKIP LOCKED)),
+          WHERE id = ANY(ARRAY(SELECT s.id FROM slaves s
+                                WHERE s.id = ANY($10::int[])
+                                  AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < $9::timestamptz - interval '1 second')
+                                ORDER BY s.id FOR UPDATE SKIP LOCKED))),
+       -- Each delivery found by its id (ANY: by the primary key; the join alone may scan the table,
+       -- and "d.status = 'ready'" alone may walk ix_deliveries_status, dead 'ready' versions and all).
        done AS (
          UPDATE deliveries d SET status = 'delivered', attempts = i.attempt, finished_at = $9, updated_at = $9, next_attempt_at = NULL
-           FROM input i WHERE d.id = i.id AND d.status = 'ready')
-       -- Two probes, each on a narrow index (the member's line; merges blocked on the member): a
-       -- probe by status alone would walk every dead 'waiting' version until the table is vacuumed.
+           FROM input i WHERE d.id = ANY($1::bigint[]) AND d.id = i.id AND (d.status = 'ready') IS TRUE)
+       -- Two probes per delivery, each on a narrow index (the member's line; merges blocked on the
+       -- member). OFFSET 0 keeps each a probe: PostgreSQL would otherwise hash every 'waiting' row
+       -- once per statement, walking every dead 'waiting' version until the table is vacuumed.
        SELECT i.id, (EXISTS (SELECT 1 FROM deliveries w
-                              WHERE w.slave_id = i.slave_id AND w.member_id = i.member_id AND w.status = 'waiting')
+                              WHERE w.slave_id = i.slave_id AND w.member_id = i.member_id AND w.status = 'waiting' OFFSET 0)
                      OR EXISTS (SELECT 1 FROM deliveries b
                                  WHERE b.slave_id = i.slave_id AND b.blocking_member_id IS NOT NULL
-                                   AND b.blocking_member_id = i.member_id AND b.status = 'waiting')) AS has_next
+                                   AND b.blocking_member_id = i.member_id AND b.status = 'waiting' OFFSET 0)) AS has_next
          FROM input i`,
-      [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('attempt'), col('slaveId'), col('memberId'), now],
+      [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('attempt'), col('slaveId'), col('memberId'), now, [...new Set(col('slaveId'))]],
     ));
     return new Map(rows.map((r) => [String(r.id), r.has_next === true]));
   }

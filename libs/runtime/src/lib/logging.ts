@@ -12,6 +12,12 @@ export interface LoggingOptions {
   level: Level | 'silent';
   /** Where log lines go; stdout when absent. Tests pass a stream to read what was logged. */
   stream?: DestinationStream;
+  /**
+   * false: no per-request logging context (a service serving only /health and /metrics). That
+   * context lives in an AsyncLocalStorage, and on Node 20 the first request that enters one turns
+   * on promise hooks for the rest of the process: every promise after it pays for them.
+   */
+  httpRequests?: boolean;
 }
 
 /** Accepts a sane incoming `x-request-id` (set by a proxy or a calling service), else makes one. */
@@ -122,5 +128,6 @@ export function loggingModule(options: LoggingOptions): DynamicModule {
       },
       options.stream ?? process.stdout,
     ],
+    ...(options.httpRequests === false ? { forRoutes: [] } : {}),
   });
 }
