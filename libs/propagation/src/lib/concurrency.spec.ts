@@ -73,6 +73,25 @@ describe('Coalescer', () => {
     expect(sizes.length).toBeLessThan(30);
   });
 
+  it('with lingerMs, waits that long for company before writing', async () => {
+    const calls: number[][] = [];
+    const c = new Coalescer<number, number>(
+      async (items) => {
+        calls.push(items);
+        return items;
+      },
+      { lingerMs: 30 },
+    );
+    const first = c.submit(1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toEqual([]);
+    const second = c.submit(2);
+    await new Promise((r) => setTimeout(r, 5));
+    const third = c.submit(3);
+    expect(await Promise.all([first, second, third])).toEqual([1, 2, 3]);
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
   it('rejects every caller of a failed write, and later writes go on', async () => {
     let fail = true;
     const c = new Coalescer<string, string>(async (items) => {

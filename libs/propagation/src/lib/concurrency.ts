@@ -25,7 +25,7 @@ export class Slots {
 }
 
 /**
- * Group commit: items submitted while a write is running (or within the same turn of the event loop)
+ * Group commit: items submitted while a write is running, or within `lingerMs` of the first one,
  * are written together by one call of `write`, which answers one result per item, in order. Each
  * caller gets its own item's result, or the error of the write that carried it.
  */
@@ -33,10 +33,15 @@ export class Coalescer<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running = 0;
 
-  /** `parallel`: how many writes may run at once (each takes what is pending when it starts). */
+  /**
+   * `parallel`: how many writes may run at once (each takes what is pending when it starts);
+   * `maxItems`: the most one write carries; `lingerMs`: how long a write waits for company once
+   * something is pending (0: the next turn of the event loop). Lingering trades that much latency
+   * for fewer, larger writes.
+   */
   constructor(
     private readonly write: (items: T[]) => Promise<R[]>,
-    private readonly options: { maxItems?: number; parallel?: number } = {},
+    private readonly options: { maxItems?: number; parallel?: number; lingerMs?: number } = {},
   ) {}
 
   submit(item: T): Promise<R> {
@@ -44,7 +49,9 @@ export class Coalescer<T, R> {
       this.pending.push({ item, resolve, reject });
       if (this.running < (this.options.parallel ?? 1)) {
         this.running += 1;
-        setImmediate(() => void this.drain());
+        const linger = this.options.lingerMs ?? 0;
+        if (linger > 0) setTimeout(() => void this.drain(), linger);
+        else setImmediate(() => void this.drain());
       }
     });
   }

@@ -40,7 +40,6 @@ export interface DeliveredRecord {
   durationMs: number;
   httpStatus: number;
   ipsStatus: string;
-  attempt: number;
   slaveId: number;
   memberId: number;
 }
@@ -328,24 +327,26 @@ export class DeliveryStore {
     const col = <K extends keyof DeliveredRecord>(k: K) => records.map((r) => r[k]);
     const rows: { id: string; has_next: boolean }[] = await retryOnDeadlock(() => this.db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::int[], $7::int[], $8::int[])
-                    AS t(id, attempted_at, duration_ms, http_status, ips_status, attempt, slave_id, member_id)),
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::int[], $7::int[])
+                    AS t(id, attempted_at, duration_ms, http_status, ips_status, slave_id, member_id)),
        attempt AS (
          INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
          SELECT id, attempted_at, duration_ms, http_status, ips_status, NULL, 'delivered' FROM input),
        -- Slave rows locked in id order, and skipped when another write holds one (it is recording a
        -- success of that slave too): concurrent group writes neither deadlock nor wait on each other.
        slave AS (
-         UPDATE slaves SET last_success_at = $9, failing_since = NULL
+         UPDATE slaves SET last_success_at = $8, failing_since = NULL
           WHERE id = ANY(ARRAY(SELECT s.id FROM slaves s
-                                WHERE s.id = ANY($10::int[])
-                                  AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < $9::timestamptz - interval '1 second')
+                                WHERE s.id = ANY($9::int[])
+                                  AND (s.failing_since IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at < $8::timestamptz - interval '1 second')
                                 ORDER BY s.id FOR UPDATE SKIP LOCKED))),
-       -- Each delivery found by its id (ANY: by the primary key; the join alone may scan the table,
-       -- and "d.status = 'ready'" alone may walk ix_deliveries_status, dead 'ready' versions and all).
+       -- Each delivery found by its primary key, nothing joined: joined with the input, PostgreSQL
+       -- may rescan the whole input for every row, and "d.status = 'ready'" as an index condition
+       -- may walk ix_deliveries_status, dead 'ready' versions and all. (Only the job that carries a
+       -- delivery records its attempts, so counting this one here is its attempt number.)
        done AS (
-         UPDATE deliveries d SET status = 'delivered', attempts = i.attempt, finished_at = $9, updated_at = $9, next_attempt_at = NULL
-           FROM input i WHERE d.id = ANY($1::bigint[]) AND d.id = i.id AND (d.status = 'ready') IS TRUE)
+         UPDATE deliveries d SET status = 'delivered', attempts = d.attempts + 1, finished_at = $8, updated_at = $8, next_attempt_at = NULL
+          WHERE d.id = ANY($1::bigint[]) AND (d.status = 'ready') IS TRUE)
        -- Two probes per delivery, each on a narrow index (the member's line; merges blocked on the
        -- member). OFFSET 0 keeps each a probe: PostgreSQL would otherwise hash every 'waiting' row
        -- once per statement, walking every dead 'waiting' version until the table is vacuumed.
@@ -355,7 +356,7 @@ export class DeliveryStore {
                                  WHERE b.slave_id = i.slave_id AND b.blocking_member_id IS NOT NULL
                                    AND b.blocking_member_id = i.member_id AND b.status = 'waiting' OFFSET 0)) AS has_next
          FROM input i`,
-      [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('attempt'), col('slaveId'), col('memberId'), now, [...new Set(col('slaveId'))]],
+      [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('slaveId'), col('memberId'), now, [...new Set(col('slaveId'))]],
     ));
     return new Map(rows.map((r) => [String(r.id), r.has_next === true]));
   }

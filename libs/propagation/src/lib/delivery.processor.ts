@@ -68,7 +68,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     this.delivered = new Coalescer(async (records) => {
       const hasNext = await this.store.recordDelivered(records);
       return records.map((r) => hasNext.get(r.id) ?? false);
-    }, { parallel: 3 });
+      // One write at a time, gathering what came in over 20 ms or during the previous write: per
+      // row, PostgreSQL pays several times less in statements of hundreds than in statements of ten.
+    }, { parallel: 1, lingerMs: 20, maxItems: 1000 });
   }
 
   onApplicationBootstrap() {
@@ -138,7 +140,6 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         durationMs,
         httpStatus: answer.httpStatus,
         ipsStatus: answer.ipsStatus,
-        attempt,
         slaveId: d.slave_id,
         memberId: d.member_id,
       });
