@@ -24,7 +24,7 @@ import { MASTER_KEY as MK, http as request, startSystem } from '../e2e/src/suppo
 
 const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
 const CONCURRENCY = 64;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const BACKLOG_MEMBERS = 50;
 const BACKLOG_SLAVES = 100;
 const DEADLINE = Date.now() + 8 * 60_000;
