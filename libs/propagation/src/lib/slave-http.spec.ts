@@ -39,8 +39,16 @@ describe('callSlave over HTTP', () => {
   const { callSlave } = require('./slave-http') as typeof import('./slave-http');
   let server: import('node:http').Server;
   let base = '';
+  const seen: string[] = [];
   beforeAll(async () => {
     server = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url?.startsWith('/hop/')) {
+        const left = Number(req.url.split('/')[2].split('?')[0]);
+        res.writeHead(302, { location: left > 0 ? `/hop/${left - 1}?from=${left}` : '/ok?arrived=1' });
+        res.end();
+        return;
+      }
       if (req.url?.startsWith('/trickle')) {
         // One byte every 300 ms, forever: an idle timeout would never fire.
         res.writeHead(200);
@@ -74,5 +82,19 @@ describe('callSlave over HTTP', () => {
     await expect(callSlave(`${base}/badredirect`, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'redirected to a malformed URL' });
     await expect(callSlave('not a url', 1000)).resolves.toMatchObject({ outcome: 'retry' });
     await expect(callSlave(`${base}/ok`, 1000)).resolves.toMatchObject({ outcome: 'delivered' });
+  });
+
+  it("sends the slave URL's path and the query exactly as built (IPS's encoding, ' and $ / @ : literal)", async () => {
+    seen.length = 0;
+    const query = "do=changeEmail&key=k&id=3&email=o'brien%2Bx@example.test&url=http://a.test/x?y=1&slaveCall=1";
+    await expect(callSlave(`${base}/a/../ipsconnect.php?existing=1&${query}#ignored`, 1000)).resolves.toMatchObject({ outcome: 'delivered' });
+    expect(seen).toEqual([`/ipsconnect.php?existing=1&${query}`]);
+  });
+
+  it('follows up to 5 redirects, relative ones included, and no more', async () => {
+    seen.length = 0;
+    await expect(callSlave(`${base}/hop/4?q=1`, 2000)).resolves.toMatchObject({ outcome: 'delivered' });
+    expect(seen).toEqual(['/hop/4?q=1', '/hop/3?from=4', '/hop/2?from=3', '/hop/1?from=2', '/hop/0?from=1', '/ok?arrived=1']);
+    await expect(callSlave(`${base}/hop/5`, 2000)).resolves.toMatchObject({ outcome: 'retry', error: 'more than 5 redirects' });
   });
 });

@@ -41,12 +41,70 @@ export function classify(httpStatus: number, body: string): SlaveAnswer {
   return { outcome: 'retry', httpStatus, ipsStatus, error };
 }
 
-function getOnce(url: URL, timeoutMs: number): Promise<{ status: number; location?: string; body: string }> {
+/** Where one request goes: what `http.request` needs, and the URL to resolve a redirect against. */
+interface Target {
+  protocol: string;
+  hostname: string;
+  port: string;
+  auth?: string;
+  /** Path and query as sent on the request line. */
+  path: string;
+  href: string;
+}
+
+function targetOfUrl(url: URL): Target {
+  return {
+    protocol: url.protocol,
+    // `[::1]` in a URL, `::1` for the socket.
+    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port,
+    auth: url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+    path: url.pathname + url.search,
+    href: url.href,
+  };
+}
+
+/** Parsed `scheme://host/path` parts of slave URLs, which every delivery to that slave shares. */
+const heads = new Map<string, Target | null>();
+
+/**
+ * The first request of a delivery. The slave URL part (before `?`) is parsed once per slave and the
+ * query goes as it is: parsing the whole URL for every delivery cost more than building it, and the
+ * query is already IPS-encoded (spec §1.3; WHATWG URL would re-encode `'` as `%27`, which IPS does not).
+ */
+function targetOf(url: string): Target | null {
+  const hash = url.indexOf('#');
+  const bare = hash === -1 ? url : url.slice(0, hash);
+  const q = bare.indexOf('?');
+  const head = q === -1 ? bare : bare.slice(0, q);
+  let parsed = heads.get(head);
+  if (parsed === undefined) {
+    try {
+      parsed = targetOfUrl(new URL(head));
+    } catch {
+      parsed = null;
+    }
+    if (heads.size >= 10_000) heads.clear();
+    heads.set(head, parsed);
+  }
+  if (!parsed) return null;
+  return { ...parsed, path: parsed.path + (q === -1 ? '' : bare.slice(q)), href: bare };
+}
+
+function getOnce(target: Target, timeoutMs: number): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const lib = url.protocol === 'https:' ? https : http;
+    const lib = target.protocol === 'https:' ? https : http;
     const req = lib.request(
-      url,
-      { method: 'GET', agent: agents[url.protocol as 'http:' | 'https:'], headers: { 'user-agent': 'Switchboard IPS Connect master', accept: 'application/json' } },
+      {
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        auth: target.auth,
+        path: target.path,
+        method: 'GET',
+        agent: agents[target.protocol as 'http:' | 'https:'],
+        headers: { 'user-agent': 'Switchboard IPS Connect master', accept: 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -58,9 +116,12 @@ function getOnce(url: URL, timeoutMs: number): Promise<{ status: number; locatio
           }
           chunks.push(chunk);
         });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          // Headers are only read for a redirect (Node builds the headers object on first access).
+          const location = status >= 300 && status < 400 ? res.headers.location : undefined;
+          resolve({ status, location, body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8') });
+        });
         res.on('error', reject);
       },
     );
@@ -75,12 +136,8 @@ function getOnce(url: URL, timeoutMs: number): Promise<{ status: number; locatio
 /** GETs `url` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects) and classifies the answer. */
 export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAnswer> {
   const deadline = Date.now() + timeoutMs;
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch {
-    return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
-  }
+  let target = targetOf(url);
+  if (!target) return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
   for (let hop = 0; ; hop++) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `redirected to a ${target.protocol} URL` };
@@ -94,7 +151,7 @@ export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAn
     if (res.status >= 300 && res.status < 400 && res.location) {
       if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
       try {
-        target = new URL(res.location, target);
+        target = targetOfUrl(new URL(res.location, target.href));
       } catch {
         return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'redirected to a malformed URL' };
       }
