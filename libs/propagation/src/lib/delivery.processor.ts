@@ -12,8 +12,8 @@ import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVER_BATCH_JOB, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
 import { JITTER, delayBefore } from './schedule';
-import { SlaveAnswer, callSlave } from './slave-http';
-import { PreparedChange, prepareChange, preparedRequestUrl } from './slave-request';
+import { RequestTarget, SlaveAnswer, callSlave, slaveTarget, withQuery } from './slave-http';
+import { PreparedChange, prepareChange, preparedQuery } from './slave-request';
 
 export const SLAVE_KEY_PURPOSE = 'slave-key';
 
@@ -55,6 +55,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   private readonly delivered: Coalescer<DeliveredRecord, boolean>;
   /** Opened slave keys by sealed value (opening one per delivery costs more than the rest of it). */
   private readonly slaveKeys = new Map<string, string>();
+  private readonly slaveTargets = new Map<string, RequestTarget | null>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -120,11 +121,12 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       change = prepareChange(action, params.map(([name, value]): [string, string] => [name, sealed.includes(name) ? this.box.open(value, SEALED_PARAM_PURPOSE) : value]));
       changes.set(d.event_id, change);
     }
-    const url = preparedRequestUrl(d.slave_url, this.slaveKey(d.slave_key_sealed), change);
+    const base = this.slaveTarget(d.slave_url);
+    const target = base && withQuery(base, preparedQuery(this.slaveKey(d.slave_key_sealed), change));
     const { answer, attemptedAt, durationMs } = await this.slots.run(async () => {
       const started = Date.now();
       const at = this.store.now();
-      const result = await callSlave(url, this.options.timeoutMs);
+      const result = await callSlave(target, this.options.timeoutMs);
       return { answer: result, attemptedAt: at, durationMs: Date.now() - started };
     });
     const attempt = d.attempts + 1;
@@ -189,6 +191,17 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     }
     if (answer.outcome !== 'retry' || last) this.metrics.countDelivery(outcome, d.slave_id);
     await this.scheduler.enqueue(next);
+  }
+
+  /** Slave URLs parsed once (see slaveTarget), by URL. */
+  private slaveTarget(url: string): RequestTarget | null {
+    let target = this.slaveTargets.get(url);
+    if (target === undefined) {
+      if (this.slaveTargets.size >= 10_000) this.slaveTargets.clear();
+      target = slaveTarget(url);
+      this.slaveTargets.set(url, target);
+    }
+    return target;
   }
 
   private slaveKey(sealed: string): string {

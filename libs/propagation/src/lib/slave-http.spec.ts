@@ -85,10 +85,25 @@ describe('callSlave over HTTP', () => {
   });
 
   it("sends the slave URL's path and the query exactly as built (IPS's encoding, ' and $ / @ : literal)", async () => {
-    seen.length = 0;
-    const query = "do=changeEmail&key=k&id=3&email=o'brien%2Bx@example.test&url=http://a.test/x?y=1&slaveCall=1";
-    await expect(callSlave(`${base}/a/../ipsconnect.php?existing=1&${query}#ignored`, 1000)).resolves.toMatchObject({ outcome: 'delivered' });
-    expect(seen).toEqual([`/ipsconnect.php?existing=1&${query}`]);
+    const { slaveTarget, withQuery } = require('./slave-http') as typeof import('./slave-http');
+    const { prepareChange, preparedQuery } = require('./slave-request') as typeof import('./slave-request');
+    const query = preparedQuery('k', prepareChange('changeEmail', [['id', '3'], ['email', "o'brien+x@example.test"], ['url', 'http://a.test/x?y=1']]));
+    expect(query).toBe(`do=changeEmail&key=${require('node:crypto').createHash('md5').update('k3').digest('hex')}&id=3&email=o'brien%2Bx@example.test&url=http://a.test/x?y=1&slaveCall=1`);
+    for (const [slaveUrl, path] of [
+      [`${base}/a/../ipsconnect.php#ignored`, '/ipsconnect.php?'],
+      [`${base}/ipsconnect.php?`, '/ipsconnect.php?'],
+      [`${base}/index.php?app=connect`, '/index.php?app=connect&'],
+      [`${base}/index.php?app=connect&`, '/index.php?app=connect&'],
+      [base, '/?'],
+    ]) {
+      seen.length = 0;
+      const target = slaveTarget(slaveUrl);
+      expect(target).not.toBeNull();
+      await expect(callSlave(withQuery(target!, query), 1000)).resolves.toMatchObject({ outcome: 'delivered' });
+      expect(seen).toEqual([path + query]);
+    }
+    expect(slaveTarget('not a url')).toBeNull();
+    await expect(callSlave(null, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'the slave URL is malformed' });
   });
 
   it('follows up to 5 redirects, relative ones included, and no more', async () => {

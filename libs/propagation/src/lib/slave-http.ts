@@ -41,57 +41,53 @@ export function classify(httpStatus: number, body: string): SlaveAnswer {
   return { outcome: 'retry', httpStatus, ipsStatus, error };
 }
 
-/** Where one request goes: what `http.request` needs, and the URL to resolve a redirect against. */
-interface Target {
+/** Where one request goes: what `http.request` needs, and what a redirect is resolved against. */
+export interface RequestTarget {
   protocol: string;
+  /** As in a URL (`[::1]:8080`), to resolve redirects against. */
+  host: string;
   hostname: string;
   port: string;
   auth?: string;
   /** Path and query as sent on the request line. */
   path: string;
-  href: string;
 }
 
-function targetOfUrl(url: URL): Target {
+function targetOfUrl(url: URL, path = url.pathname + url.search): RequestTarget {
   return {
     protocol: url.protocol,
+    host: url.host,
     // `[::1]` in a URL, `::1` for the socket.
     hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
     port: url.port,
     auth: url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
-    path: url.pathname + url.search,
-    href: url.href,
+    path,
   };
 }
 
-/** Parsed `scheme://host/path` parts of slave URLs, which every delivery to that slave shares. */
-const heads = new Map<string, Target | null>();
-
 /**
- * The first request of a delivery. The slave URL part (before `?`) is parsed once per slave and the
- * query goes as it is: parsing the whole URL for every delivery cost more than building it, and the
- * query is already IPS-encoded (spec §1.3; WHATWG URL would re-encode `'` as `%27`, which IPS does not).
+ * A slave URL parsed once, for every delivery to that slave: its `path` ends where the query we
+ * append begins (`?`, or `&` after a query of its own; the fragment dropped). null: not a URL.
  */
-function targetOf(url: string): Target | null {
-  const hash = url.indexOf('#');
-  const bare = hash === -1 ? url : url.slice(0, hash);
-  const q = bare.indexOf('?');
-  const head = q === -1 ? bare : bare.slice(0, q);
-  let parsed = heads.get(head);
-  if (parsed === undefined) {
-    try {
-      parsed = targetOfUrl(new URL(head));
-    } catch {
-      parsed = null;
-    }
-    if (heads.size >= 10_000) heads.clear();
-    heads.set(head, parsed);
+export function slaveTarget(slaveUrl: string): RequestTarget | null {
+  try {
+    const url = new URL(slaveUrl);
+    return targetOfUrl(url, url.pathname + (url.search ? url.search + (/[?&]$/.test(url.search) ? '' : '&') : '?'));
+  } catch {
+    return null;
   }
-  if (!parsed) return null;
-  return { ...parsed, path: parsed.path + (q === -1 ? '' : bare.slice(q)), href: bare };
 }
 
-function getOnce(target: Target, timeoutMs: number): Promise<{ status: number; location?: string; body: string }> {
+/**
+ * A slave's target with a query appended as it is: the query is already IPS-encoded (spec §1.3),
+ * and parsing the whole URL again for every delivery would cost more than building it (WHATWG URL
+ * would also re-encode `'` as `%27`, which IPS does not).
+ */
+export function withQuery(base: RequestTarget, query: string): RequestTarget {
+  return { ...base, path: base.path + query };
+}
+
+function getOnce(target: RequestTarget, timeoutMs: number): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
     const lib = target.protocol === 'https:' ? https : http;
     const req = lib.request(
@@ -133,11 +129,19 @@ function getOnce(target: Target, timeoutMs: number): Promise<{ status: number; l
   });
 }
 
-/** GETs `url` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects) and classifies the answer. */
-export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAnswer> {
+/**
+ * GETs `to` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects) and classifies the
+ * answer. A string is parsed as a whole URL; null stands for a slave URL that is not one.
+ */
+export async function callSlave(to: string | RequestTarget | null, timeoutMs: number): Promise<SlaveAnswer> {
   const deadline = Date.now() + timeoutMs;
-  let target = targetOf(url);
-  if (!target) return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
+  let target: RequestTarget;
+  try {
+    if (to === null) throw new Error('malformed');
+    target = typeof to === 'string' ? targetOfUrl(new URL(to)) : to;
+  } catch {
+    return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
+  }
   for (let hop = 0; ; hop++) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `redirected to a ${target.protocol} URL` };
@@ -151,7 +155,8 @@ export async function callSlave(url: string, timeoutMs: number): Promise<SlaveAn
     if (res.status >= 300 && res.status < 400 && res.location) {
       if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
       try {
-        target = targetOfUrl(new URL(res.location, target.href));
+        const auth = target.auth ? `${target.auth.split(':').map(encodeURIComponent).join(':')}@` : '';
+        target = targetOfUrl(new URL(res.location, `${target.protocol}//${auth}${target.host}${target.path}`));
       } catch {
         return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'redirected to a malformed URL' };
       }

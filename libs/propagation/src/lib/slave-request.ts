@@ -36,10 +36,14 @@ export function slaveRequestUrl(slaveUrl: string, slaveKey: string, action: stri
 }
 
 export function preparedRequestUrl(slaveUrl: string, slaveKey: string, change: PreparedChange): string {
-  const key = change.action === 'register' || change.id === undefined ? slaveKey : md5Hex(slaveKey, change.id);
-  const query = `do=${ipsEncode(change.action)}&key=${ipsEncode(key)}${change.query ? '&' + change.query : ''}&slaveCall=1`;
   const hash = slaveUrl.indexOf('#');
   const base = hash === -1 ? slaveUrl : slaveUrl.slice(0, hash);
   const sep = base.includes('?') ? (/[?&]$/.test(base) ? '' : '&') : '?';
-  return base + sep + query;
+  return base + sep + preparedQuery(slaveKey, change);
+}
+
+/** The query a slave receives for a prepared change: `do=…&key=…&<params>&slaveCall=1`. */
+export function preparedQuery(slaveKey: string, change: PreparedChange): string {
+  const key = change.action === 'register' || change.id === undefined ? slaveKey : md5Hex(slaveKey, change.id);
+  return `do=${ipsEncode(change.action)}&key=${ipsEncode(key)}${change.query ? '&' + change.query : ''}&slaveCall=1`;
 }
