@@ -217,6 +217,9 @@ async function main() {
     // and queued while the delivery queue is paused, then drained; the baseline drains 5000 jobs
     // the same way. Rounds alternate so that both see the same machine.
     await Promise.all(Array.from({ length: 1000 - BACKLOG_SLAVES }, (_, j) => ips.get({ do: 'disableSlave', key: MK, url: stub.url(BACKLOG_SLAVES + j) })));
+    // The rounds start on a quiet system: the events of those 900 calls published and relayed.
+    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL OR relayed_at IS NULL`)).rows[0].n) === 0, 60_000, 'outbox drained');
+    await new Promise((r) => setTimeout(r, 1000));
     const total = BACKLOG_MEMBERS * BACKLOG_SLAVES;
     const ours: number[] = [];
     const recorded: number[] = [];
