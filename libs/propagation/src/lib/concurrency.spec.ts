@@ -80,13 +80,13 @@ describe('Coalescer', () => {
         calls.push(items);
         return items;
       },
-      { lingerMs: 30 },
+      { lingerMs: 400 },
     );
     const first = c.submit(1);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 10));
     expect(calls).toEqual([]);
     const second = c.submit(2);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 10));
     const third = c.submit(3);
     expect(await Promise.all([first, second, third])).toEqual([1, 2, 3]);
     expect(calls).toEqual([[1, 2, 3]]);

@@ -342,8 +342,8 @@ export class DeliveryStore {
                                 ORDER BY s.id FOR UPDATE SKIP LOCKED))),
        -- Each delivery found by its primary key, nothing joined: joined with the input, PostgreSQL
        -- may rescan the whole input for every row, and "d.status = 'ready'" as an index condition
-       -- may walk ix_deliveries_status, dead 'ready' versions and all. (Only the job that carries a
-       -- delivery records its attempts, so counting this one here is its attempt number.)
+       -- may walk ix_deliveries_status, dead 'ready' versions and all. (attempts + 1: every recorded
+       -- attempt counts once, whichever run of a job made it.)
        done AS (
          UPDATE deliveries d SET status = 'delivered', attempts = d.attempts + 1, finished_at = $8, updated_at = $8, next_attempt_at = NULL
           WHERE d.id = ANY($1::bigint[]) AND (d.status = 'ready') IS TRUE)

@@ -1,4 +1,5 @@
 import { md5Hex } from '@switchboard/crypto';
+import { slaveTarget, withQuery } from './slave-http';
 
 /**
  * IPS's encoding of outgoing parameter values (spec §1.3): everything percent-encoded except
@@ -35,11 +36,12 @@ export function slaveRequestUrl(slaveUrl: string, slaveKey: string, action: stri
   return preparedRequestUrl(slaveUrl, slaveKey, prepareChange(action, params));
 }
 
+/** The whole URL, as the propagator sends it: the slave's request target plus the prepared query. */
 export function preparedRequestUrl(slaveUrl: string, slaveKey: string, change: PreparedChange): string {
-  const hash = slaveUrl.indexOf('#');
-  const base = hash === -1 ? slaveUrl : slaveUrl.slice(0, hash);
-  const sep = base.includes('?') ? (/[?&]$/.test(base) ? '' : '&') : '?';
-  return base + sep + preparedQuery(slaveKey, change);
+  const base = slaveTarget(slaveUrl);
+  if (!base) throw new TypeError('not a slave URL');
+  const target = withQuery(base, preparedQuery(slaveKey, change));
+  return `${target.protocol}//${target.host}${target.path}`;
 }
 
 /** The query a slave receives for a prepared change: `do=…&key=…&<params>&slaveCall=1`. */
