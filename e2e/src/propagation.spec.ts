@@ -131,6 +131,25 @@ describe('propagation to slaves', () => {
     expect(after).toMatchObject({ dead: 0, failing_since: null, last_success_at: expect.any(String) });
   }, 30_000);
 
+  it('a failed attempt of a delivery that another run finished meanwhile is only logged (a stalled job run twice)', async () => {
+    c.mode = 'http500';
+    const id = String(await register(a));
+    const row = async () => (await pg.query(`SELECT d.id, d.status, d.attempts FROM deliveries d JOIN slaves s ON s.id = d.slave_id WHERE s.url = $1 AND d.member_id = $2`, [c.url, id])).rows[0];
+    // Three failed attempts; the last one (of four) is held at the slave while "another run" records a success.
+    await waitFor(async () => (await row())?.attempts >= 3, 10_000, 'three failed attempts');
+    c.delayMs = 1500;
+    await waitFor(() => c.got('register', id).length >= 4, 10_000, 'the last attempt in flight');
+    const { id: deliveryId } = await row();
+    await pg.query(`UPDATE deliveries SET status = 'delivered', attempts = 4, finished_at = now() WHERE id = $1`, [deliveryId]);
+    await waitFor(async () => Number((await pg.query('SELECT count(*) AS n FROM delivery_attempts WHERE delivery_id = $1', [deliveryId])).rows[0].n) >= 4, 10_000, 'the failed attempt logged');
+    c.delayMs = 0;
+    c.mode = 'ok';
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await row()).toMatchObject({ status: 'delivered', attempts: 4 });
+    expect((await admin(`/admin/deliveries?status=dead&member_id=${id}`)).json().items).toEqual([]);
+    expect(c.got('register', id)).toHaveLength(4);
+  }, 30_000);
+
   it('keeps order per (slave, member): e-mail A→B→C while a slave is down ends at C, never B after C', async () => {
     const id = String(await register(a));
     await waitFor(() => c.got('register', id).length, 10_000, 'register at C');

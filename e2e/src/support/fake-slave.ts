@@ -38,43 +38,42 @@ export class FakeSlave {
       const params = Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
       const expected = params['do'] === 'register' ? this.key : md5(this.key + (params['id'] ?? ''));
       if (this.mode !== 'hang') this.received.push({ at: Date.now(), params, keyOk: params['key'] === expected });
-      if (this.delayMs > 0 && this.mode === 'ok') {
-        setTimeout(() => {
-          res.setHeader('content-type', 'application/json');
-          res.end(params['key'] === expected ? '{"status":"SUCCESS"}' : '{"status":"BAD_KEY"}');
-        }, this.delayMs);
-        return;
-      }
-      switch (this.mode) {
-        case 'ok':
-          res.setHeader('content-type', 'application/json');
-          res.end(params['key'] === expected ? '{"status":"SUCCESS"}' : '{"status":"BAD_KEY"}');
-          return;
-        case 'http500':
-          res.statusCode = 500;
-          res.end('<html><body>Fatal error: something</body></html>');
-          return;
-        case 'garbage':
-          res.end('this is not json');
-          return;
-        case 'BAD_KEY':
-          res.end('{"status":"BAD_KEY"}');
-          return;
-        case 'DISABLED':
-          res.end('{"status":"DISABLED"}');
-          return;
-        case 'http410':
-          res.statusCode = 410;
-          res.end('gone');
-          return;
-        case 'hang':
-          return; // never answers
-      }
+      const mode = this.mode;
+      if (this.delayMs > 0 && mode !== 'hang') setTimeout(() => this.answer(res, mode, params['key'] === expected), this.delayMs);
+      else this.answer(res, mode, params['key'] === expected);
     });
     this.server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
+  }
+
+  private answer(res: http.ServerResponse, mode: SlaveMode, keyOk: boolean) {
+    switch (mode) {
+      case 'ok':
+        res.setHeader('content-type', 'application/json');
+        res.end(keyOk ? '{"status":"SUCCESS"}' : '{"status":"BAD_KEY"}');
+        return;
+      case 'http500':
+        res.statusCode = 500;
+        res.end('<html><body>Fatal error: something</body></html>');
+        return;
+      case 'garbage':
+        res.end('this is not json');
+        return;
+      case 'BAD_KEY':
+        res.end('{"status":"BAD_KEY"}');
+        return;
+      case 'DISABLED':
+        res.end('{"status":"DISABLED"}');
+        return;
+      case 'http410':
+        res.statusCode = 410;
+        res.end('gone');
+        return;
+      case 'hang':
+        return; // never answers
+    }
   }
 
   async stop(): Promise<void> {

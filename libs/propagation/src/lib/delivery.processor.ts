@@ -135,6 +135,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     this.metrics.countAttempt(outcome, d.slave_id);
 
     let next: ReadyDelivery[] | null;
+    let stale = false;
     if (answer.outcome === 'delivered') {
       const hasNext = await this.delivered.submit({
         id: d.id,
@@ -155,13 +156,19 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
           attemptRow,
         );
+        // The delivery as it is now, locked. Another run may have ended it or taken it over meanwhile
+        // (a stalled job run twice, a job re-created by the repair pass): its outcome stands, and
+        // this failed attempt is only logged (and still counts against the slave).
+        const [row] = (await m.query(`SELECT status, series FROM deliveries WHERE id = $1 FOR UPDATE`, [d.id])) as { status: string; series: number }[];
+        stale = row?.status !== 'ready' || row.series !== d.series;
         const now = this.store.now();
         if (answer.outcome === 'disabled') {
-          await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
+          if (!stale) await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
           await this.store.disableSlave(m, d.slave_id, answer.httpStatus === 410 ? 'slave answered HTTP 410' : 'slave answered DISABLED');
           return [];
         }
         await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, attemptedAt]);
+        if (stale) return [];
         if (last) {
           await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
           await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action, attempts: attempt, error: answer.error } }, now));
@@ -189,7 +196,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       await this.scheduler.enqueue([{ id: d.id, attempts: attempt, series: d.series, jobId: null }], delayBefore(this.options.schedule, attempt) ?? 0);
       return;
     }
-    if (answer.outcome !== 'retry' || last) this.metrics.countDelivery(outcome, d.slave_id);
+    if (!stale && (answer.outcome !== 'retry' || last)) this.metrics.countDelivery(outcome, d.slave_id);
     await this.scheduler.enqueue(next);
   }
 
