@@ -158,7 +158,8 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         );
         // The delivery as it is now, locked. Another run may have ended it or taken it over meanwhile
         // (a stalled job run twice, a job re-created by the repair pass): its outcome stands, and
-        // this failed attempt is only logged (and still counts against the slave).
+        // this failed attempt is only logged. (It does not mark the slave failing either: no retry
+        // of this delivery would follow to clear that mark. DISABLED still disables the slave.)
         const [row] = (await m.query(`SELECT status, series FROM deliveries WHERE id = $1 FOR UPDATE`, [d.id])) as { status: string; series: number }[];
         stale = row?.status !== 'ready' || row.series !== d.series;
         const now = this.store.now();
@@ -167,8 +168,8 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
           await this.store.disableSlave(m, d.slave_id, answer.httpStatus === 410 ? 'slave answered HTTP 410' : 'slave answered DISABLED');
           return [];
         }
-        await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, attemptedAt]);
         if (stale) return [];
+        await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, attemptedAt]);
         if (last) {
           await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
           await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action, attempts: attempt, error: answer.error } }, now));
