@@ -2,30 +2,17 @@
  * `npm run bench:delivery-writes`: what PostgreSQL pays to record deliveries as the deliveries table
  * grows. Each round fans out 50 changes to 100 slaves (5000 deliveries), promotes them and records
  * them as delivered in group writes of 200, one at a time (about what the propagator gathers in its
- * 20 ms at 10 000 deliveries/s). A flat line is
- * the expectation; a growing one means a query walks dead row versions (see docs/propagation.md).
+ * 20 ms at 10 000 deliveries/s). A flat line is the expectation; a growing one means a query walks
+ * dead row versions (see docs/propagation.md).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { createTestDatabase } from '@switchboard/testing';
 import { dataSourceOptions } from '@switchboard/db';
 import { DeliveredRecord, DeliveryStore } from '@switchboard/propagation';
+import { cpuByProgram } from './proc-cpu';
 
 /** CPU time (ms) used so far by every PostgreSQL process of the machine. */
-function postgresCpu(): number {
-  let ms = 0;
-  for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!raw.includes('(postgres)')) continue;
-      const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      ms += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      /* the process ended meanwhile */
-    }
-  }
-  return ms;
-}
+const postgresCpu = () => cpuByProgram().get('postgres') ?? 0;
 
 async function main() {
   const db = await createTestDatabase({ migrate: true });

@@ -9,7 +9,7 @@
  */
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +20,7 @@ import { freePort, waitFor } from '@switchboard/testing';
 import { DELIVERY_QUEUE } from '@switchboard/propagation';
 import { ipsClient } from '../e2e/src/support/ips';
 import { spawnAppFromSource, ROOT } from '../e2e/src/support/run-source';
+import { cpuByProgram } from './proc-cpu';
 import { MASTER_KEY as MK, http as request, startSystem } from '../e2e/src/support/system';
 
 const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
@@ -76,27 +77,6 @@ class StubSlaves {
   }
 }
 
-/**
- * CPU time (ms) used so far by every process, summed by program name (node, postgres, redis-server),
- * and by the worker process `workerPid` alone (the propagator, or the baseline's worker).
- */
-function cpuByProgram(workerPid?: number): Map<string, number> {
-  const cpu = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
-      const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-      cpu.set(name, (cpu.get(name) ?? 0) + ms);
-      if (Number(pid) === workerPid) cpu.set('worker', ms);
-    } catch {
-      /* the process ended meanwhile */
-    }
-  }
-  return cpu;
-}
-const CLOCK_TICKS = 100;
 function cpuDiff(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name of ['worker', 'node', 'postgres', 'redis-server']) out[name] = (after.get(name) ?? 0) - (before.get(name) ?? 0);

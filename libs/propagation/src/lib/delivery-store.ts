@@ -7,6 +7,8 @@ import { Propagation, appendToOutbox, newEvent } from '@switchboard/events';
 import { ACTION_FIELDS } from './member-fields';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { BATCH_SIZE } from './queue';
+import { JITTER } from './schedule';
+import type { SlaveAnswer } from './slave-http';
 
 /** A delivery that became the head of its (slave, member) line and must be enqueued. */
 export interface ReadyDelivery {
@@ -42,6 +44,20 @@ export interface DeliveredRecord {
   ipsStatus: string;
   slaveId: number;
   memberId: number;
+}
+
+/** A failed attempt (or a DISABLED answer), recorded alone (see recordFailure). */
+export interface FailedAttempt {
+  delivery: Pick<DeliveryRow, 'id' | 'slave_id' | 'member_id' | 'series'>;
+  action: string;
+  /** This attempt's number, and whether the schedule has no attempt after it. */
+  attempt: number;
+  last: boolean;
+  attemptedAt: Date;
+  durationMs: number;
+  answer: Exclude<SlaveAnswer, { outcome: 'delivered' }>;
+  /** 'retry', 'dead' (a retryable failure on the last attempt) or 'disabled'. */
+  outcome: string;
 }
 
 type ReadyRow = { id: string; attempts: number; series: number; job_id: string | null };
@@ -359,6 +375,62 @@ export class DeliveryStore {
       [col('id'), col('attemptedAt'), col('durationMs'), col('httpStatus'), col('ipsStatus'), col('slaveId'), col('memberId'), now, [...new Set(col('slaveId'))]],
     ));
     return new Map(rows.map((r) => [String(r.id), r.has_next === true]));
+  }
+
+  /** A delivery found unsendable (its slave disabled, no key, no change): kept, resumed later. */
+  async park(deliveryId: string): Promise<void> {
+    await this.db.query(`UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE id = $1 AND status = 'ready'`, [deliveryId, this.now()]);
+  }
+
+  /**
+   * A failed attempt: logged; the slave disabled (DISABLED / 410), or the delivery dead after its
+   * last attempt, or due again later (`next: null`: the caller schedules the retry). `stale`: another
+   * run ended or took over the delivery meanwhile, and this attempt was only logged.
+   */
+  async recordFailure(f: FailedAttempt): Promise<{ next: ReadyDelivery[] | null; stale: boolean }> {
+    const { delivery: d, answer, attempt } = f;
+    const error = answer.outcome === 'retry' ? answer.error : null;
+    let stale = false;
+    const next = await this.db.transaction(async (m): Promise<ReadyDelivery[] | null> => {
+      await m.query(
+        `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [d.id, f.attemptedAt, f.durationMs, answer.httpStatus, answer.ipsStatus, error, f.outcome],
+      );
+      // The delivery as it is now, locked. Another run may have ended it or taken it over meanwhile
+      // (a stalled job run twice, a job re-created by the repair pass): its outcome stands, and
+      // this failed attempt is only logged. (It does not mark the slave failing either: no retry
+      // of this delivery would follow to clear that mark. DISABLED still disables the slave.)
+      const [row] = (await m.query(`SELECT status, series FROM deliveries WHERE id = $1 FOR UPDATE`, [d.id])) as { status: string; series: number }[];
+      stale = row?.status !== 'ready' || row.series !== d.series;
+      const now = this.now();
+      if (answer.outcome === 'disabled') {
+        if (!stale) await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
+        await this.disableSlave(m, d.slave_id, answer.httpStatus === 410 ? 'slave answered HTTP 410' : 'slave answered DISABLED');
+        return [];
+      }
+      if (stale) return [];
+      await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, f.attemptedAt]);
+      if (f.last) {
+        await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
+        await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action: f.action, attempts: attempt, error } }, now));
+        return this.finish(m, d.id, 'dead', error);
+      }
+      // The latest the next attempt can be due (BullMQ adds up to +20 % jitter): the repair pass
+      // treats the delivery as overdue only after that, so a live delayed job is not mistaken for a
+      // lost one. The delivery leaves its batch (job_id) for a job of its own.
+      const schedule = this.options.schedule;
+      const delay = Math.ceil(schedule[Math.min(attempt, schedule.length - 1)] * (1 + JITTER));
+      await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5, job_id = NULL WHERE id = $1`, [
+        d.id,
+        attempt,
+        error,
+        new Date(now.getTime() + delay),
+        now,
+      ]);
+      return null;
+    });
+    return { next, stale };
   }
 
   /**

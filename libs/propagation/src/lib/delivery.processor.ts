@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/comm
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Job, MinimalJob } from 'bullmq';
 import { SecretBox } from '@switchboard/crypto';
-import { Propagation, SEALED_PARAM_PURPOSE, appendToOutbox, newEvent } from '@switchboard/events';
+import { SEALED_PARAM_PURPOSE } from '@switchboard/events';
 import { withTimeout } from '@switchboard/runtime';
 import { DeliveryScheduler, jobIdOf } from './delivery-scheduler';
 import { Coalescer, Slots } from './concurrency';
@@ -11,11 +11,21 @@ import { DeliveredRecord, DeliveryRow, DeliveryStore, ReadyDelivery } from './de
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVER_BATCH_JOB, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
-import { JITTER, delayBefore } from './schedule';
+import { delayBefore } from './schedule';
 import { RequestTarget, SlaveAnswer, callSlave, slaveTarget, withQuery } from './slave-http';
 import { PreparedChange, prepareChange, preparedQuery } from './slave-request';
 
 export const SLAVE_KEY_PURPOSE = 'slave-key';
+
+/** `make(key)`, computed once per key; the map is emptied when it reaches 10 000 entries. */
+function remember<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
+  const hit = map.get(key);
+  if (hit !== undefined || map.has(key)) return hit as V;
+  if (map.size >= 10_000) map.clear();
+  const value = make(key);
+  map.set(key, value);
+  return value;
+}
 
 /** A retryable failure: BullMQ schedules the next attempt with the D15 backoff. */
 export class DeliveryRetry extends Error {}
@@ -66,11 +76,11 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   ) {
     super();
     this.slots = new Slots(Math.max(1, options.concurrency));
+    // One write at a time, gathering what came in over 20 ms or during the previous write: per
+    // row, PostgreSQL pays several times less in statements of hundreds than in statements of ten.
     this.delivered = new Coalescer(async (records) => {
       const hasNext = await this.store.recordDelivered(records);
       return records.map((r) => hasNext.get(r.id) ?? false);
-      // One write at a time, gathering what came in over 20 ms or during the previous write: per
-      // row, PostgreSQL pays several times less in statements of hundreds than in statements of ten.
     }, { parallel: 1, lingerMs: 20, maxItems: 1000 });
   }
 
@@ -103,7 +113,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   /** One attempt of one delivery; in a single job a retryable failure throws DeliveryRetry (BullMQ backoff). */
   private async attempt(d: DeliveryRow, mode: 'batch' | 'single', changes: Map<string, PreparedChange>): Promise<void> {
     if (!d.slave_enabled || !d.slave_key_sealed || !d.payload.propagate) {
-      await this.store.db.query(`UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE id = $1 AND status = 'ready'`, [d.id, this.store.now()]);
+      await this.store.park(d.id);
       return;
     }
     // Only a retried series can be older than a value delivered since (in-order delivery otherwise).
@@ -149,45 +159,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       // Usually nobody waits behind this one; when someone does, the next of the line goes now.
       next = hasNext ? await this.store.promote(this.store.db.manager, { members: [d.member_id], slaves: [d.slave_id] }) : [];
     } else {
-      const attemptRow = [d.id, attemptedAt, durationMs, answer.httpStatus, answer.ipsStatus, answer.outcome === 'retry' ? answer.error : null, outcome];
-      next = await this.store.db.transaction(async (m) => {
-        await m.query(
-          `INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, http_status, ips_status, error, outcome)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          attemptRow,
-        );
-        // The delivery as it is now, locked. Another run may have ended it or taken it over meanwhile
-        // (a stalled job run twice, a job re-created by the repair pass): its outcome stands, and
-        // this failed attempt is only logged. (It does not mark the slave failing either: no retry
-        // of this delivery would follow to clear that mark. DISABLED still disables the slave.)
-        const [row] = (await m.query(`SELECT status, series FROM deliveries WHERE id = $1 FOR UPDATE`, [d.id])) as { status: string; series: number }[];
-        stale = row?.status !== 'ready' || row.series !== d.series;
-        const now = this.store.now();
-        if (answer.outcome === 'disabled') {
-          if (!stale) await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
-          await this.store.disableSlave(m, d.slave_id, answer.httpStatus === 410 ? 'slave answered HTTP 410' : 'slave answered DISABLED');
-          return [];
-        }
-        if (stale) return [];
-        await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, attemptedAt]);
-        if (last) {
-          await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
-          await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action, attempts: attempt, error: answer.error } }, now));
-          return this.store.finish(m, d.id, 'dead', answer.error);
-        }
-        // The latest the next attempt can be due (BullMQ adds up to +20 % jitter): the repair pass
-        // treats the delivery as overdue only after that, so a live delayed job is not mistaken for a
-        // lost one. The delivery leaves its batch (job_id) for a job of its own.
-        const delay = Math.ceil(this.options.schedule[Math.min(attempt, this.options.schedule.length - 1)] * (1 + JITTER));
-        await m.query(`UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = $5, job_id = NULL WHERE id = $1`, [
-          d.id,
-          attempt,
-          answer.error,
-          new Date(now.getTime() + delay),
-          now,
-        ]);
-        return null;
-      });
+      ({ next, stale } = await this.store.recordFailure({ delivery: d, action, attempt, last, attemptedAt, durationMs, answer, outcome }));
     }
 
     if (next === null) {
@@ -203,23 +175,11 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
 
   /** Slave URLs parsed once (see slaveTarget), by URL. */
   private slaveTarget(url: string): RequestTarget | null {
-    let target = this.slaveTargets.get(url);
-    if (target === undefined) {
-      if (this.slaveTargets.size >= 10_000) this.slaveTargets.clear();
-      target = slaveTarget(url);
-      this.slaveTargets.set(url, target);
-    }
-    return target;
+    return remember(this.slaveTargets, url, slaveTarget);
   }
 
   private slaveKey(sealed: string): string {
-    let key = this.slaveKeys.get(sealed);
-    if (key === undefined) {
-      if (this.slaveKeys.size >= 10_000) this.slaveKeys.clear();
-      key = this.box.open(sealed, SLAVE_KEY_PURPOSE);
-      this.slaveKeys.set(sealed, key);
-    }
-    return key;
+    return remember(this.slaveKeys, sealed, (s) => this.box.open(s, SLAVE_KEY_PURPOSE));
   }
 
   queueCounts() {

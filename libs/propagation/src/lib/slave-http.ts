@@ -48,21 +48,39 @@ export interface RequestTarget {
   host: string;
   hostname: string;
   port: string;
+  /** `user:password@` as written in the URL (percent-encoded), or ''. */
+  userinfo: string;
+  /** The same, decoded, for Basic authentication. */
   auth?: string;
   /** Path and query as sent on the request line. */
   path: string;
 }
 
 function targetOfUrl(url: URL, path = url.pathname + url.search): RequestTarget {
+  const credentials = url.username || url.password;
   return {
     protocol: url.protocol,
     host: url.host,
     // `[::1]` in a URL, `::1` for the socket.
     hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
     port: url.port,
-    auth: url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+    userinfo: credentials ? `${url.username}${url.password ? ':' + url.password : ''}@` : '',
+    auth: credentials ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
     path,
   };
+}
+
+/** The target as a whole URL (what a redirect is resolved against). */
+export function hrefOf(target: RequestTarget): string {
+  return `${target.protocol}//${target.userinfo}${target.host}${target.path}`;
+}
+
+function parseTarget(url: string): RequestTarget | null {
+  try {
+    return targetOfUrl(new URL(url));
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -135,13 +153,9 @@ function getOnce(target: RequestTarget, timeoutMs: number): Promise<{ status: nu
  */
 export async function callSlave(to: string | RequestTarget | null, timeoutMs: number): Promise<SlaveAnswer> {
   const deadline = Date.now() + timeoutMs;
-  let target: RequestTarget;
-  try {
-    if (to === null) throw new Error('malformed');
-    target = typeof to === 'string' ? targetOfUrl(new URL(to)) : to;
-  } catch {
-    return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
-  }
+  const first = typeof to === 'string' ? parseTarget(to) : to;
+  if (!first) return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
+  let target = first;
   for (let hop = 0; ; hop++) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `redirected to a ${target.protocol} URL` };
@@ -154,12 +168,13 @@ export async function callSlave(to: string | RequestTarget | null, timeoutMs: nu
     }
     if (res.status >= 300 && res.status < 400 && res.location) {
       if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
+      let next: URL;
       try {
-        const auth = target.auth ? `${target.auth.split(':').map(encodeURIComponent).join(':')}@` : '';
-        target = targetOfUrl(new URL(res.location, `${target.protocol}//${auth}${target.host}${target.path}`));
+        next = new URL(res.location, hrefOf(target));
       } catch {
         return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'redirected to a malformed URL' };
       }
+      target = targetOfUrl(next);
       continue;
     }
     return classify(res.status, res.body);

@@ -1,5 +1,5 @@
 import { md5Hex } from '@switchboard/crypto';
-import { slaveTarget, withQuery } from './slave-http';
+import { hrefOf, slaveTarget, withQuery } from './slave-http';
 
 /**
  * IPS's encoding of outgoing parameter values (spec §1.3): everything percent-encoded except
@@ -40,8 +40,7 @@ export function slaveRequestUrl(slaveUrl: string, slaveKey: string, action: stri
 export function preparedRequestUrl(slaveUrl: string, slaveKey: string, change: PreparedChange): string {
   const base = slaveTarget(slaveUrl);
   if (!base) throw new TypeError('not a slave URL');
-  const target = withQuery(base, preparedQuery(slaveKey, change));
-  return `${target.protocol}//${target.host}${target.path}`;
+  return hrefOf(withQuery(base, preparedQuery(slaveKey, change)));
 }
 
 /** The query a slave receives for a prepared change: `do=…&key=…&<params>&slaveCall=1`. */
