@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestRedis, freePort, TestRedis, waitFor } from '@switchboard/testing';
@@ -17,13 +18,52 @@ function processGroupAlive(pgid: number): boolean {
   }
 }
 
+/** The environment a process was started with (Linux /proc): what a service really received. */
+function environOf(pid: number): Record<string, string> {
+  const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+}
+
+/** Status of GET /health/ready, or the error's message when nothing answers. */
+async function readiness(port: number): Promise<number | string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(15_000) });
+    await res.body?.cancel();
+    return res.status;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const count = (text: string, needle: string) => text.split(needle).length - 1;
+
+/** The PIDs of a service's processes (`dist/apps/<name>/main.js`) in process group `pgid` (Linux /proc). */
+function servicePids(pgid: number, name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (group === pgid && cmdline.includes(`dist/apps/${name}/main.js`)) pids.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
 /**
  * `npm start` as an operator runs it: generates secrets, builds, creates and migrates the database,
- * starts the four services, and stops them all on SIGTERM within 10 s.
+ * starts the four services, supervises them (a dead one is restarted, one that keeps dying is given
+ * up alone, a configuration error is not retried), and stops them all on SIGTERM within 10 s.
  */
 describe('npm start', () => {
   const dbName = `switchboard_start_${randomBytes(4).toString('hex')}`;
   const envFile = join(ROOT, 'tmp', `start-${dbName}.env`);
+  const otherEnvFiles = [join(ROOT, 'tmp', `start-${dbName}-kill.env`), join(ROOT, 'tmp', `start-${dbName}-giveup.env`)];
+  const running: ChildProcess[] = [];
   let child: ChildProcess | undefined;
   let output = '';
   let redis: TestRedis;
@@ -34,7 +74,8 @@ describe('npm start', () => {
 
   afterAll(async () => {
     if (child?.pid && processGroupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
-    rmSync(envFile, { force: true });
+    for (const c of running) if (c.pid && processGroupAlive(c.pid)) process.kill(-c.pid, 'SIGKILL');
+    for (const file of [envFile, ...otherEnvFiles]) rmSync(file, { force: true });
     await redis?.close();
     const admin = new Client({ connectionString: `${PG_SERVER}/postgres` });
     await admin.connect();
@@ -120,4 +161,114 @@ describe('npm start', () => {
       if (processGroupAlive(early.pid!)) process.kill(-early.pid!, 'SIGKILL');
     }
   }, 90_000);
+  /** Starts `npm start` in a process group of its own; `out()` is everything it printed so far. */
+  const startNpm = (env: Record<string, string>) => {
+    let out = '';
+    const npm = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(npm);
+    npm.stdout?.on('data', (d) => (out += d));
+    npm.stderr?.on('data', (d) => (out += d));
+    return { npm, out: () => out };
+  };
+
+  /** SIGTERM to `npm start`: every process of it is gone within 10 s. */
+  const stopWithin10s = async (npm: ChildProcess) => {
+    const stopAt = Date.now();
+    process.kill(npm.pid!, 'SIGTERM');
+    await waitFor(() => !processGroupAlive(npm.pid!), 10_000, 'every process of npm start to exit');
+    expect(Date.now() - stopAt).toBeLessThan(10_000);
+  };
+
+  it('kill -9 of the propagator: gateway, auth and admin keep answering, the propagator is restarted and ready again', async () => {
+    const { ports, env } = await startEnv();
+    env['ENV_FILE'] = otherEnvFiles[0];
+    const { npm, out } = startNpm(env);
+    await waitFor(() => out().includes('Switchboard is up') || npm.exitCode !== null, 200_000, 'npm start to report the system up');
+    expect(out()).toContain('Switchboard is up:');
+    const [first] = servicePids(npm.pid!, 'propagator');
+    expect(first).toBeGreaterThan(0);
+
+    process.kill(first, 'SIGKILL');
+    // Until the propagator is back, the other three answer ready every time they are asked.
+    const others = [ports.GATEWAY_PORT, ports.AUTH_PORT, ports.ADMIN_PORT];
+    const failures: string[] = [];
+    let rounds = 0;
+    await waitFor(
+      async () => {
+        const statuses = await Promise.all(others.map(readiness));
+        rounds += 1;
+        statuses.forEach((status, i) => status !== 200 && failures.push(`port ${others[i]}: ${status}`));
+        return out().includes('[switchboard] propagator is ready again') || npm.exitCode !== null;
+      },
+      200_000,
+      'the propagator to be restarted and ready again',
+    );
+    expect({ failures, exited: npm.exitCode }).toEqual({ failures: [], exited: null });
+    expect(rounds).toBeGreaterThan(0);
+    expect(out()).toMatch(new RegExp(`\\[switchboard\\] propagator \\(pid ${first}\\) died \\(SIGKILL\\) after [\\d.]+ s: restarting it in 1\\.0 s`));
+    const second = Number(/\[switchboard\] propagator is ready again \(pid (\d+)\)/.exec(out())?.[1]);
+    expect(servicePids(npm.pid!, 'propagator')).toEqual([second]);
+    expect(second).not.toBe(first);
+
+    // Local development: slaves on private addresses allowed, said once, and passed to every run.
+    expect(count(out(), '[switchboard] SLAVE_URL_ALLOW_PRIVATE=true (local development')).toBe(1);
+    expect(environOf(second)['SLAVE_URL_ALLOW_PRIVATE']).toBe('true');
+    expect(environOf(servicePids(npm.pid!, 'gateway')[0])['SLAVE_URL_ALLOW_PRIVATE']).toBe('true');
+    for (const port of Object.values(ports)) expect(await readiness(port)).toBe(200);
+
+    await stopWithin10s(npm);
+    for (const port of Object.values(ports)) {
+      await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+    }
+  }, 420_000);
+
+  it('a configuration error (exit 78) is not restarted; a service that keeps dying is given up after 5 deaths; the others keep serving', async () => {
+    const { ports, env } = await startEnv();
+    env['ENV_FILE'] = otherEnvFiles[1];
+    // The operator's file decides SLAVE_URL_ALLOW_PRIVATE: npm start keeps it and says nothing.
+    writeFileSync(otherEnvFiles[1], 'LOG_LEVEL=warn\nSLAVE_URL_ALLOW_PRIVATE=false\n');
+    // A setting only admin reads is invalid: admin exits 78 with its one line.
+    env['ADMIN_TOKEN'] = 'too-short';
+    // Another program holds the propagator's port: it dies on every start (exit 1, EADDRINUSE).
+    const blocker: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => blocker.listen(ports.PROPAGATOR_PORT, '127.0.0.1', r));
+    try {
+      const { npm, out } = startNpm(env);
+      await waitFor(
+        () => (out().includes('Switchboard is up') && out().includes('GIVING UP')) || npm.exitCode !== null,
+        450_000,
+        'npm start to report the rest up and give up on the propagator',
+      );
+      const text = out();
+      expect(text).toContain('[switchboard] Switchboard is up WITHOUT admin');
+      expect(npm.exitCode).toBeNull();
+
+      // admin: its reason once, the supervisor's notice once, never restarted.
+      expect(count(text, 'switchboard admin: configuration error: ADMIN_TOKEN must be at least 32 characters')).toBe(1);
+      expect(count(text, '[switchboard] !!! admin stopped on a configuration error (exit 78')).toBe(1);
+      expect(count(text, '[switchboard] admin restarted')).toBe(0);
+      // propagator: restarted after 1, 2, 4 and 8 s, then given up on its 5th death.
+      const delays = [...text.matchAll(/\[switchboard\] propagator \(pid \d+\) died \(exit 1\) after [\d.]+ s: restarting it in ([\d.]+) s/g)].map((m) => m[1]);
+      expect(delays).toEqual(['1.0', '2.0', '4.0', '8.0']);
+      expect(count(text, '[switchboard] propagator restarted (pid')).toBe(4);
+      expect(count(text, '[switchboard] !!! propagator died 5 times in a row without staying ready for 60 s (last: exit 1): GIVING UP on it')).toBe(1);
+      expect(text).not.toContain('[switchboard] SLAVE_URL_ALLOW_PRIVATE=true');
+      expect(environOf(servicePids(npm.pid!, 'auth')[0])['SLAVE_URL_ALLOW_PRIVATE']).toBe('false');
+      expect(servicePids(npm.pid!, 'admin')).toEqual([]);
+      expect(servicePids(npm.pid!, 'propagator')).toEqual([]);
+
+      // gateway and auth serve on; admin is down.
+      expect(await readiness(ports.GATEWAY_PORT)).toBe(200);
+      expect(await readiness(ports.AUTH_PORT)).toBe(200);
+      expect(await readiness(ports.ADMIN_PORT)).not.toBe(200);
+
+      await stopWithin10s(npm);
+      expect(count(out(), '[switchboard] propagator restarted (pid')).toBe(4);
+      for (const port of [ports.GATEWAY_PORT, ports.AUTH_PORT]) {
+        await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+      }
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  }, 600_000);
 });
