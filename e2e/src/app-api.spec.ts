@@ -37,10 +37,10 @@ describe('application API', () => {
     web = new ApiClient(sys.urls.gateway, w.json().api_key, w.json().secret);
     const m = await admin('/admin/members', 'POST', { name: 'Alice', email: 'alice@example.test', password: 'correct horse', pass_salt: 'a1B2c' });
     memberId = m.json().id;
-  });
+  }, 120_000);
   afterAll(async () => {
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('admin: keys are 32 hex with a secret shown once; a web key needs a callback; bad input is 400', async () => {
     expect(desktop.apiKey).toMatch(/^[0-9a-f]{32}$/);
@@ -51,7 +51,7 @@ describe('application API', () => {
     expect((await admin('/admin/apps', 'POST', { title: 'x', type: 'web' })).status).toBe(400);
     expect((await admin('/admin/apps', 'POST', { title: 'x', type: 'mobile' })).status).toBe(400);
     expect((await admin(`/admin/apps/${'0'.repeat(32)}`, 'PATCH', { enabled: false })).status).toBe(404);
-  });
+  }, 60_000);
 
   it('test.hello and test.echo in JSON and XML, signed or not (§5)', async () => {
     expect((await desktop.call('test.hello', {}, { sign: 'none' })).text).toBe('{"api":{"status":"ok"},"hello":"hello world!"}');
@@ -61,7 +61,7 @@ describe('application API', () => {
     expect((await desktop.call('test.echo', { echo: 'Grüße & co=1+2' })).json().echo).toBe('Grüße & co=1+2');
     expect((await desktop.call('test.echo', { echo: 'Hallo Echo!' }, { sign: 'A' })).json().echo).toBe('Hallo Echo!');
     expect(err(await desktop.call('test.echo', {}))).toEqual({ status: 'error', code: '1', message: 'Nothing to echo: the echo parameter was empty or not sent.' });
-  });
+  }, 60_000);
 
   it('answers every generic error code in the envelope with HTTP 200 (§4.4, A7)', async () => {
     const cases: [Promise<{ status: number; json: () => any }>, string][] = [
@@ -82,14 +82,14 @@ describe('application API', () => {
     }
     const xml = await desktop.call('no.such.method', {}, { format: 'xml' });
     expect(xml.text).toContain('<api status="error" code="103" message="The requested method is invalid or missing."></api>');
-  });
+  }, 60_000);
 
   it('precedence: method before key, key before POST, POST before signature, signature before token (A7)', async () => {
     expect(err(await desktop.call('no.such', {}, { key: null })).code).toBe('103');
     expect(err(await desktop.call('account.setName', {}, { key: 'f'.repeat(32), sign: 'none' })).code).toBe('101');
     expect(err(await desktop.call('account.setName', { api_sig: 'bad' }, { sign: 'none' })).code).toBe('120');
     expect(err(await desktop.call('account.setName', { api_sig: 'bad', auth_token: 'x' }, { sign: 'none', post: true })).code).toBe('105');
-  });
+  }, 60_000);
 
   it('accepts multipart/form-data POSTs: fields signed, a file part ignored (A1)', async () => {
     const params: Record<string, string> = { api_key: desktop.apiKey, echo: 'from multipart é' };
@@ -102,14 +102,14 @@ describe('application API', () => {
     const big = new FormData();
     big.append('echo', 'x'.repeat(70 * 1024));
     expect((await fetch(`${sys.urls.gateway}/api/test.echo`, { method: 'POST', body: big })).status).toBe(413);
-  });
+  }, 60_000);
 
   it('refuses control characters and invalid UTF-8 with 105, never a 500 (A2)', async () => {
     expect(err(await desktop.call('test.echo', { echo: 'a\u0000b' })).code).toBe('105');
     expect(err(await desktop.call('test.echo', { echo: 'line\nbreak' })).code).toBe('105');
     const raw = await http(`${sys.urls.gateway}/api/test.echo?api_key=${desktop.apiKey}&echo=%FF%FE`);
     expect([raw.status, raw.json().api.code]).toEqual([200, '105']);
-  });
+  }, 60_000);
 
   it('desktop flow: getFrob → (approval) → getToken → checkToken → account.get, frob single use (§2.4–§2.7)', async () => {
     const frob = (await desktop.call('auth.getFrob')).json().auth.frob as string;
@@ -133,7 +133,7 @@ describe('application API', () => {
     expect((await desktop.call('account.get', { auth_token: token })).json().user).toMatchObject({ user_id: String(memberId), email: 'alice@example.test', banned: '0' });
     expect(err(await web.call('auth.checkToken', { auth_token: token })).code).toBe('107'); // bound to its key
     expect(err(await desktop.call('auth.checkToken', { auth_token: token }, { sign: 'none' })).code).toBe('104'); // tokens need signatures
-  });
+  }, 60_000);
 
   it('permissions: 110 below the required level; a new consent replaces the grant, the token follows (A5)', async () => {
     const token = await tokenFor(desktop, { network: 'read' });
@@ -142,7 +142,7 @@ describe('application API', () => {
     const again = await tokenFor(desktop, { profile: 'read' });
     expect((await desktop.call('account.get', { auth_token: token })).json().api.status).toBe('ok');
     expect(err(await desktop.call('network.sites.getList', { auth_token: again })).code).toBe('110');
-  });
+  }, 60_000);
 
   it('account.setEmail changes the member through the IPS Connect path: uniqueness, outbox, propagation', async () => {
     await http(`${sys.urls.admin}/admin/members`, { method: 'POST', body: JSON.stringify({ name: 'Bob', email: 'bob@example.test', password: 'x', pass_salt: 'a1B2c' }), headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' } });
@@ -160,7 +160,7 @@ describe('application API', () => {
     await pg.end();
     expect(rows[0].payload).toMatchObject({ source: 'api', memberId, propagate: { action: 'changeEmail', params: [['id', String(memberId)], ['email', 'alice.new@example.test']] } });
     expect((await desktop.call('account.setName', { auth_token: token, name: 'Alicia' }, { post: true })).json().user.username).toBe('Alicia');
-  });
+  }, 60_000);
 
   it('revoked tokens answer 107 and banned members 108 (A5)', async () => {
     const token = await tokenFor(desktop, { profile: 'read' });
@@ -172,7 +172,7 @@ describe('application API', () => {
     await ips.get({ do: 'ban', key, id: String(memberId), status: '0' });
     expect((await desktop.call('auth.revokeToken', { auth_token: token }, { post: true })).json().api.status).toBe('ok');
     expect(err(await desktop.call('account.get', { auth_token: token })).code).toBe('107');
-  });
+  }, 60_000);
 
   it('per-key flags: always_signed, order A off, hmac-sha256 with single-use nonces (A2–A4)', async () => {
     await admin(`/admin/apps/${web.apiKey}`, 'PATCH', { always_signed: true, accept_order_a: false });
@@ -187,7 +187,7 @@ describe('application API', () => {
     expect((await web.call('test.echo', { echo: 'x', ts, nonce: 'nonce-0002' }, { sign: 'hmac' })).json().echo).toBe('x');
     expect(err(await web.call('test.echo', { echo: 'x', ts, nonce: 'nonce-0002' }, { sign: 'hmac' })).code).toBe('105'); // reused
     expect(err(await web.call('test.echo', { echo: 'x', ts: String(Number(ts) - 1000), nonce: 'nonce-0003' }, { sign: 'hmac' })).code).toBe('105'); // stale
-  });
+  }, 60_000);
 
   it('allowed client networks (111), daily quota (112) with Retry-After; usage counted per key per day (A4, A10)', async () => {
     const q = await admin('/admin/apps', 'POST', { title: 'Quota', type: 'desktop' });
@@ -205,7 +205,7 @@ describe('application API', () => {
     expect(usage.days[0]).toMatchObject({ calls: 4, errors: 2 });
     expect((await admin(`/admin/apps/${client.apiKey}`, 'DELETE')).status).toBe(204);
     expect(err(await client.call('test.hello')).code).toBe('101');
-  });
+  }, 60_000);
 
   it('api.methods.getList / api.methods.get describe the table, even without a key', async () => {
     const list = (await desktop.call('api.methods.getList', {}, { key: null, sign: 'none' })).json();
@@ -214,7 +214,7 @@ describe('application API', () => {
     const one = (await desktop.call('api.methods.get', { method: 'account.setEmail' })).json();
     expect(one.method.authentication).toEqual({ post: '1', sign: '1', token: '1' });
     expect(one.method.permissions).toEqual({ profile: 'write' });
-  });
+  }, 60_000);
 });
 
 describe('application API: per-client-address limit (113)', () => {
@@ -233,7 +233,7 @@ describe('application API: per-client-address limit (113)', () => {
     } finally {
       await sys.stop();
     }
-  });
+  }, 60_000);
 });
 
 describe('application API: idle tokens (A5)', () => {
@@ -260,5 +260,5 @@ describe('application API: idle tokens (A5)', () => {
     } finally {
       await sys.stop();
     }
-  });
+  }, 60_000);
 });

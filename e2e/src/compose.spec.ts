@@ -142,7 +142,7 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
     const r = await compose(['config', '-q'], REQUIRED);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-  });
+  }, 60_000);
 
   it.each(Object.keys(REQUIRED))('refuses to start without %s, saying to set it', async (name) => {
     const unset = await compose(['config', '-q'], { ...REQUIRED, [name]: undefined });
@@ -152,7 +152,7 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
     const empty = await compose(['config', '-q'], { ...REQUIRED, [name]: '' });
     expect(empty.status).not.toBe(0);
     expect(empty.stderr).toContain(`set ${name} in .env`);
-  });
+  }, 60_000);
 
   describe('resolved configuration', () => {
     let services: Record<string, string>;
@@ -161,7 +161,7 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       const r = await compose(['config'], REQUIRED);
       expect(r.status).toBe(0);
       services = serviceBlocks(r.stdout);
-    });
+    }, 120_000);
 
     it('has the stores, the one-shot migration and the four services', () => {
       expect(Object.keys(services).sort()).toEqual(['admin', 'auth', 'gateway', 'migrate', 'postgres', 'propagator', 'redis']);
@@ -247,7 +247,7 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       const r = await compose(['config'], { ...REQUIRED, PUBLIC_URL: 'https://sso.example.org' });
       expect(r.status).toBe(0);
       expect(environment(serviceBlocks(r.stdout)['gateway'])['PUBLIC_URL']).toBe('https://sso.example.org');
-    });
+    }, 60_000);
   });
 });
 
@@ -266,11 +266,11 @@ describe('docker/healthcheck.js', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
-  });
+  }, 120_000);
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
-  });
+  }, 120_000);
 
   const check = (env: Record<string, string>) =>
     run(process.execPath, [HEALTHCHECK], { PATH: process.env['PATH'], HEALTH_TIMEOUT_MS: '500', ...env });
@@ -278,14 +278,14 @@ describe('docker/healthcheck.js', () => {
   it('exits 0 when /health/ready answers 200', async () => {
     ready = 200;
     expect((await check({ HEALTH_PORT: String(port) })).status).toBe(0);
-  });
+  }, 60_000);
 
   it('exits 1 when /health/ready answers 503', async () => {
     ready = 503;
     const r = await check({ HEALTH_PORT: String(port) });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('503');
-  });
+  }, 60_000);
 
   it('exits 1 within its timeout when the service does not answer', async () => {
     ready = 'hang';
@@ -294,7 +294,7 @@ describe('docker/healthcheck.js', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('no answer within 500 ms');
     expect(Date.now() - started).toBeLessThan(5000);
-  });
+  }, 60_000);
 
   it('exits 1 when nothing listens on the port', async () => {
     const closed = createServer();
@@ -302,7 +302,7 @@ describe('docker/healthcheck.js', () => {
     const freePort = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
     expect((await check({ HEALTH_PORT: String(freePort) })).status).toBe(1);
-  });
+  }, 60_000);
 
   it("finds the port from SERVICE and that service's port variable", async () => {
     ready = 200;
@@ -310,7 +310,7 @@ describe('docker/healthcheck.js', () => {
     expect((await check({ SERVICE: 'propagator', PROPAGATOR_PORT: String(port) })).status).toBe(0);
     // HEALTH_PORT wins over SERVICE.
     expect((await check({ SERVICE: 'gateway', GATEWAY_PORT: '1', HEALTH_PORT: String(port) })).status).toBe(0);
-  });
+  }, 60_000);
 
   it('fails clearly without a port to probe', async () => {
     const none = await check({});
@@ -320,5 +320,5 @@ describe('docker/healthcheck.js', () => {
     expect(migrator.status).toBe(1);
     expect(migrator.stderr).toContain('SERVICE=migrator serves no health endpoint');
     expect((await check({ HEALTH_PORT: 'http' })).status).toBe(1);
-  });
+  }, 60_000);
 });

@@ -51,7 +51,7 @@ suite('consent page in Chromium', () => {
     await browser?.close();
     await sys?.stop();
     await new Promise((r) => callback?.close(r));
-  });
+  }, 120_000);
 
   const link = () => {
     const params = { api_key: web.apiKey, perm_profile: 'write', perm_network: 'read' };

@@ -56,7 +56,7 @@ describe('consent page (A9)', () => {
   }, 30_000);
   afterAll(async () => {
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('web flow: sign in, see the app and the permissions in words, approve, land on the callback with a frob', async () => {
     const b = new Browser();

@@ -64,7 +64,7 @@ describe('IPS Connect actions', () => {
   afterAll(async () => {
     await pg?.end();
     await sys?.stop();
-  });
+  }, 120_000);
 
   describe('§8.6 register and the outbox, D9, D11', () => {
     it('registers Bob as 43 and writes the exact parameters slave B will receive, pass_hash sealed', async () => {
@@ -92,7 +92,7 @@ describe('IPS Connect actions', () => {
         status: 'SUCCESS',
         connect_id: 43,
       });
-    });
+    }, 60_000);
 
     it('D9: a retried identical register answers the same id and records nothing; clashes are refused', async () => {
       const before = await lastOutboxId();
@@ -102,7 +102,7 @@ describe('IPS Connect actions', () => {
       expect((await register('Robert', 'bob@example.test')).text).toBe('{"status":"EMAIL_IN_USE"}');
       expect((await register('bob', 'other@example.test')).text).toBe('{"status":"USERNAME_IN_USE"}');
       expect(await propagated(before)).toHaveLength(0);
-    });
+    }, 60_000);
 
     it('asks for every required value and for hashes of the right format', async () => {
       const base = { do: 'register', key: MK, name: 'Dora', email: 'dora@example.test', pass_hash: BOB_HASH, pass_salt: '0123456789abcdefghijkl' };
@@ -124,7 +124,7 @@ describe('IPS Connect actions', () => {
         'REQUEST_MISSING_DATA',
       );
       expect(await propagated(before)).toHaveLength(0);
-    });
+    }, 60_000);
 
     it('D11: a slave-registered account with a revalidate URL logs in as VALIDATING until validated', async () => {
       const reg = await register('Carol', 'carol@example.test', { revalidateUrl: 'http://127.0.0.1:8081/' });
@@ -141,7 +141,7 @@ describe('IPS Connect actions', () => {
       expect((await ips.get(danLogin)).json()).toMatchObject({ connect_status: 'VALIDATING', connect_revalidate_url: null });
       await ips.get({ do: 'validate', key: md5(MK, String(dan.id)), id: String(dan.id) });
       expect((await ips.get(danLogin)).json().connect_status).toBe('SUCCESS');
-    });
+    }, 60_000);
   });
 
   describe('§8.2 fetchSalt, §8.4 fetchId, §8.5 checkEmail / checkName, D7, D8', () => {
@@ -159,7 +159,7 @@ describe('IPS Connect actions', () => {
       expect((await ips.get({ do: 'fetchSalt', key: 'a6f74b02ac80d8417e3775c38f44a322', id: 'alice@example.test' })).text).toBe(
         '{"status":"REQUEST_MISSING_DATA"}',
       );
-    });
+    }, 60_000);
 
     it('D7: accepts idType 1/name/username, 2/email, 3 and finds nothing for any other value (no column names)', async () => {
       const find = async (idType: string, id: string) => (await ips.get({ do: 'fetchSalt', key: md5(MK, id), idType, id })).json().status;
@@ -170,7 +170,7 @@ describe('IPS Connect actions', () => {
         '{"status":"SUCCESS","connect_id":42}',
       );
       expect((await ips.get({ do: 'fetchId', key: md5(MK, 'Alice'), id: 'Alice', idType: 'email' })).text).toBe('{"status":"ACCOUNT_NOT_FOUND"}');
-    });
+    }, 60_000);
 
     it('D8: matches names and e-mails case-insensitively (Unicode), keys over the id as typed', async () => {
       expect((await ips.get({ do: 'fetchSalt', key: md5(MK, 'ALICE@Example.TEST'), idType: '2', id: 'ALICE@Example.TEST' })).json().status).toBe('SUCCESS');
@@ -183,7 +183,7 @@ describe('IPS Connect actions', () => {
       expect((await ips.get({ do: 'checkName', key: MK, name: 'éLODIE' })).json().used).toBe(1);
       expect((await ips.get({ do: 'checkEmail', key: MK, email: 'élodie@EXAMPLE.test' })).json().used).toBe(1);
       expect((await ips.get({ do: 'checkName', key: MK, name: 'Elodie' })).json().used).toBe(0); // no accent folding
-    });
+    }, 60_000);
   });
 
   describe('§8.3 login, D11, D13', () => {
@@ -199,7 +199,7 @@ describe('IPS Connect actions', () => {
       expect((await ips.get({ do: 'login', key: 'ef7d05c70b4fddc71bb6d4449bfdd60e', idType: '2', id: 'alice@example.test', password: ALICE_HASH })).text).toBe(
         '{"status":"BAD_KEY"}',
       );
-    });
+    }, 60_000);
 
     it('logs in legacy accounts (5-character salt, md5 scheme) and UTF-8 passwords', async () => {
       await createMember({ name: 'Legacy', email: 'legacy@example.test', password: 'p@ss<word>&"!', pass_salt: 'a1B2c' });
@@ -220,7 +220,7 @@ describe('IPS Connect actions', () => {
         expect(members).not.toContain(hash);
         expect(events).not.toContain(hash);
       }
-    });
+    }, 60_000);
   });
 
   describe('§8.7–§8.9 changes, D6, D10', () => {
@@ -242,7 +242,7 @@ describe('IPS Connect actions', () => {
       expect((await ips.get({ do: 'changePassword', key: key(42), pass_hash: 'abc', pass_salt: 'ABCDEFGHIJKLMNOPQRSTUV', id: '42' })).json().status).toBe(
         'REQUEST_MISSING_DATA',
       );
-    });
+    }, 60_000);
 
     it('§8.8 changeEmail / changeName, with D10 (own value → SUCCESS, nothing propagated)', async () => {
       let before = await lastOutboxId();
@@ -262,7 +262,7 @@ describe('IPS Connect actions', () => {
       expect(name.payload.propagate).toMatchObject({ action: 'changeName', params: [['id', '42'], ['name', 'Alicia']] });
       expect((await ips.get({ do: 'changeEmail', key: key(999), email: 'x@example.test', id: '999' })).text).toBe('{"status":"SUCCESS"}');
       expect((await ips.get({ do: 'changeName', key: key(42), url: SA, name: 'Alice', id: '42' })).json().status).toBe('SUCCESS');
-    });
+    }, 60_000);
 
     it('§8.9 validate, ban, merge, delete propagate; unknown ids answer SUCCESS and propagate nothing', async () => {
       const a = (await register('Eve', 'eve@example.test')).json().connect_id as number;
@@ -295,14 +295,14 @@ describe('IPS Connect actions', () => {
         expect((await ips.get(q)).text).toBe('{"status":"SUCCESS"}');
       }
       expect(await propagated(after)).toHaveLength(0);
-    });
+    }, 60_000);
 
     it('merge accepts remote= for remove= (a known client bug) when remove is absent', async () => {
       const a = (await register('Gus', 'gus@example.test')).json().connect_id as number;
       const b = (await register('Hal', 'hal@example.test')).json().connect_id as number;
       expect((await ips.get({ do: 'merge', key: key(a), remote: String(b), id: String(a) })).text).toBe('{"status":"SUCCESS"}');
       expect((await pg.query('SELECT id FROM members WHERE id = $1', [b])).rowCount).toBe(0);
-    });
+    }, 60_000);
 
     it('D6: a missing or malformed member id is REQUEST_MISSING_DATA, never the raw-MK fallback', async () => {
       const before = await lastOutboxId();
@@ -316,7 +316,7 @@ describe('IPS Connect actions', () => {
       }
       expect(await propagated(before)).toHaveLength(0);
       expect((await ips.get({ do: 'validate', key: md5(MK, '2147483647'), id: '2147483647' })).text).toBe('{"status":"SUCCESS"}');
-    });
+    }, 60_000);
   });
 
   describe('§8.10, D1, D2, D3: dispatch and transport', () => {
@@ -332,11 +332,11 @@ describe('IPS Connect actions', () => {
       for (const bad of ['dispatch', '_construct', 'checkReturnTo', 'VERIFYSETTINGS', 'constructor', 'toString', '__proto__']) {
         expect((await ips.get({ do: bad, key: MK })).text).toBe('{"status":"INVALID_ACTION"}');
       }
-    });
+    }, 60_000);
 
     it('D1: act= without do= (IPB 3.4) answers INVALID_ACTION', async () => {
       expect((await ips.get({ act: 'login', key: MK, id: 'Alice' })).text).toBe('{"status":"INVALID_ACTION"}');
-    });
+    }, 60_000);
 
     it('D2: last occurrence wins, POST overrides GET, NUL and U+202E are stripped before the key check', async () => {
       expect((await ips.raw(`do=checkName&key=wrong&key=${MK}&name=Bob`)).text).toBe('{"status":"SUCCESS","used":1}');
@@ -344,7 +344,7 @@ describe('IPS Connect actions', () => {
       expect(res.text).toBe('{"status":"SUCCESS","used":1}');
       expect((await ips.raw(`do=checkName&key=${MK.slice(0, 10)}%00${MK.slice(10)}%E2%80%AE&name=Bob`)).text).toBe('{"status":"SUCCESS","used":1}');
       expect((await ips.raw(`do=fetchSalt&key=${md5(MK, '42')}&idType=1&id=4%002`)).json().status).not.toBe('BAD_KEY');
-    });
+    }, 60_000);
 
     it('D3: PHP json_encode escaping of non-ASCII and slashes', async () => {
       const id = (await register('Jürgen/Ø', 'jürgen@example.test')).json().connect_id;
@@ -352,7 +352,7 @@ describe('IPS Connect actions', () => {
       expect(res.text).toBe(
         `{"status":"SUCCESS","connect_status":"SUCCESS","email":"j\\u00fcrgen@example.test","name":"J\\u00fcrgen\\/\\u00d8","connect_id":${id},"connect_revalidate_url":null}`,
       );
-    });
+    }, 60_000);
 
     it('never answers 500 to malformed input on any action', async () => {
       const actions = ['verifySettings', 'disableSlave', 'fetchSalt', 'login', 'fetchId', 'register', 'validate', 'delete', 'ban', 'merge', 'checkEmail', 'checkName', 'changeEmail', 'changePassword', 'changeName'];
@@ -377,7 +377,7 @@ describe('IPS Connect actions', () => {
       const json = await http(`${sys.urls.gateway}/ipsconnect?do=login`, { method: 'POST', body: '{"key":1}', headers: { 'content-type': 'application/json' } });
       expect(json.status).toBe(200);
       expect(json.text).toBe('{"status":"REQUEST_MISSING_DATA"}');
-    });
+    }, 60_000);
   });
 
   describe('D5: per-slave master keys and switching the global key off', () => {
@@ -397,7 +397,7 @@ describe('IPS Connect actions', () => {
       expect((await ips.get({ do: 'validate', key: md5(perSlaveKey, '43'), url: SA, id: '43' })).text).toBe('{"status":"SUCCESS"}');
       const [event] = await propagated(before);
       expect(event.payload.slaveId).toBe(await slaveId(SC));
-    });
+    }, 60_000);
 
     it('with the global key switched off, MK is refused and per-slave keys still work', async () => {
       expect((await admin('/admin/settings', { method: 'PATCH', body: { global_master_key: false } })).json()).toEqual({ global_master_key: false });
@@ -410,7 +410,7 @@ describe('IPS Connect actions', () => {
       }
       await waitFor(async () => (await ips.get({ do: 'checkName', key: MK, name: 'Bob' })).json().status === 'SUCCESS', 5000, 'global key on');
       expect((await admin('/admin/settings', { method: 'PATCH', body: { global_master_key: 'no' } })).status).toBe(400);
-    });
+    }, 60_000);
   });
 
   describe('D12: brute-force lockout', () => {
@@ -426,7 +426,7 @@ describe('IPS Connect actions', () => {
       expect((await login(BOB_HASH)).json().status).toBe('ACCOUNT_LOCKED');
       clock.advance(2_000);
       expect((await login(BOB_HASH)).json().status).toBe('SUCCESS');
-    });
+    }, 60_000);
 
     it('counts concurrent failures: a burst cannot get past the lock', async () => {
       const results = await Promise.all(Array.from({ length: 20 }, () => login(WRONG_HASH)));
@@ -434,7 +434,7 @@ describe('IPS Connect actions', () => {
       expect(statuses.filter((s) => s === 'WRONG_AUTH').length).toBeLessThanOrEqual(5);
       expect(statuses.filter((s) => s === 'ACCOUNT_LOCKED').length).toBeGreaterThanOrEqual(15);
       expect((await admin('/admin/members/43/unlock', { method: 'POST' })).status).toBe(200);
-    });
+    }, 60_000);
 
     it('doubles the next lock, and an admin can unlock', async () => {
       for (let i = 0; i < 5; i++) await login(WRONG_HASH);
@@ -447,7 +447,7 @@ describe('IPS Connect actions', () => {
       expect((await login(BOB_HASH)).json().status).toBe('SUCCESS');
       expect((await admin('/admin/members/99999/unlock', { method: 'POST' })).status).toBe(404);
       expect((await admin('/admin/members/abc/unlock', { method: 'POST' })).status).toBe(404);
-    });
+    }, 60_000);
 
     it('records the failures and the lock in the audit log', async () => {
       const types = await waitFor(async () => {
@@ -455,7 +455,7 @@ describe('IPS Connect actions', () => {
         return items.includes('authn_login_lock') && items.includes('authn_login_unlock') ? items : undefined;
       }, 10_000, 'audit events');
       expect(types).toEqual(expect.arrayContaining(['authn_login_fail', 'authn_login_lock', 'authn_login_success', 'authn_login_unlock', 'user_created']));
-    });
+    }, 60_000);
   });
 
   describe('D14: crossLogin and logout chains', () => {
@@ -471,7 +471,7 @@ describe('IPS Connect actions', () => {
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe(returnTo);
       expect(res.headers.get('set-cookie')).toBeNull();
-    });
+    }, 60_000);
 
     it('after a login, logs the browser in and walks it through every other enabled slave', async () => {
       await loginAlice();
@@ -498,7 +498,7 @@ describe('IPS Connect actions', () => {
       expect(hops[0].searchParams.get('key')).toBe('804ea0715078b461eaf64b3400273a83'); // md5(SKB . 42), §8
       expect(hops[1].searchParams.get('key')).toBe(md5('slave-c-key', '42'));
       expect([...hops[0].searchParams.keys()]).toEqual(['do', 'key', 'id', 'slaveCall', 'url', 'returnTo']);
-    });
+    }, 60_000);
 
     it('refuses bad keys, slave keys, malformed ids and foreign returnTo with the generic 403 page', async () => {
       await loginAlice();
@@ -523,7 +523,7 @@ describe('IPS Connect actions', () => {
       }
       const gone = await http(`${sys.urls.gateway}/ipsconnect?do=crossLogin&state=${'A'.repeat(43)}`);
       expect(gone.status).toBe(403);
-    });
+    }, 60_000);
 
     it('an unknown id goes straight back; returnTo on the master itself is allowed', async () => {
       const unknown = await ips.get({ do: 'crossLogin', key: md5(MK, '999'), url: SA, id: '999', returnTo });
@@ -531,7 +531,7 @@ describe('IPS Connect actions', () => {
       await loginAlice();
       const own = await cross({ returnTo: `${sys.urls.gateway}/welcome` });
       expect(own.status).toBe(303);
-    });
+    }, 60_000);
 
     it('logout runs the same chain and clears the master cookie in the last master response', async () => {
       const first = await ips.get({ do: 'logout', key: md5(MK, '42'), url: SA, id: '42', returnTo });
@@ -546,7 +546,7 @@ describe('IPS Connect actions', () => {
         location = last.headers.get('location')!;
       }
       expect(last.headers.get('set-cookie')).toMatch(/^sb_session=; Max-Age=0; Path=\/; HttpOnly; SameSite=Lax$/);
-    });
+    }, 60_000);
   });
 
   it('logged none of the keys, hashes and salts it handled', () => {

@@ -19,10 +19,10 @@ describe('per-caller login limit and slave bookkeeping', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
     });
     expect(res.status).toBe(201);
-  });
+  }, 120_000);
   afterAll(async () => {
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('after LOGIN_CALLER_LIMIT failures from one address, every login from it answers ACCOUNT_LOCKED', async () => {
     const login = (id: string, password: string) => ips.get({ do: 'login', key: md5(MK, id), idType: '3', id, password });
@@ -35,7 +35,7 @@ describe('per-caller login limit and slave bookkeeping', () => {
     // The account itself is not locked (only 1 failure on it): another client address is unaffected.
     const members = (await http(`${sys.urls.admin}/admin/members/locked`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
     expect(members).toEqual([]);
-  });
+  }, 60_000);
 
   it('D4: a request naming a registered slave in `url` updates its last access', async () => {
     const url = 'http://127.0.0.1:8081/ipsconnect.php';
@@ -54,5 +54,5 @@ describe('per-caller login limit and slave bookkeeping', () => {
     } finally {
       await pg.end();
     }
-  });
+  }, 60_000);
 });

@@ -19,10 +19,10 @@ describe('log redaction', () => {
 
   beforeAll(async () => {
     sys = await startSystem();
-  });
+  }, 120_000);
   afterAll(async () => {
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('keeps every secret out of request logs, application logs and error logs', async () => {
     const query = new URLSearchParams({ do: 'verifySettings', key: MASTER_KEY, url: 'http://127.0.0.1:8081/x', ...SECRETS });
@@ -66,5 +66,5 @@ describe('log redaction', () => {
     expect(requestLine.req.id).toMatch(/^[0-9a-f-]{36}$/);
     // Probes and scrapes are not logged.
     expect(sys.logs.lines.map((l) => JSON.parse(l).req?.url ?? '').filter((u: string) => /^\/(health|metrics)/.test(u))).toEqual([]);
-  });
+  }, 60_000);
 });

@@ -8,19 +8,19 @@ describe('migrations', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: false });
-  });
+  }, 120_000);
   afterAll(async () => {
     await db?.drop();
-  });
+  }, 120_000);
 
   it('apply every registered migration to an empty database, once', async () => {
     expect(await runMigrations(db.url)).toHaveLength(MIGRATIONS.length);
     expect(await runMigrations(db.url)).toEqual([]);
-  });
+  }, 60_000);
 
   it('leave no drift between the entities and the schema (migration:generate --check)', async () => {
     expect(await pendingSchemaChanges(db.url)).toEqual([]);
-  });
+  }, 60_000);
 
   it('drift check notices a schema that differs from the entities', async () => {
     const pg = new Client({ connectionString: db.url });
@@ -34,7 +34,7 @@ describe('migrations', () => {
     } finally {
       await pg.end();
     }
-  });
+  }, 60_000);
 
   it('the migrator creates a missing database, migrates it and exits 0; ensureDatabase is idempotent', async () => {
     const fresh = await createTestDatabase({ migrate: false });
@@ -52,7 +52,7 @@ describe('migrations', () => {
     } finally {
       await fresh.drop();
     }
-  });
+  }, 60_000);
 
   it('concurrent migrators do not collide (advisory lock)', async () => {
     const other = await createTestDatabase({ migrate: false });
@@ -62,5 +62,5 @@ describe('migrations', () => {
     } finally {
       await other.drop();
     }
-  });
+  }, 60_000);
 });

@@ -35,13 +35,13 @@ describe('propagation to slaves', () => {
     b = await new FakeSlave('key-of-slave-b-0123456789').start();
     c = await new FakeSlave('key-of-slave-c-0123456789').start();
     for (const s of [a, b, c]) expect((await ips.get({ do: 'verifySettings', key: MK, url: s.url, ourKey: s.key })).json().status).toBe('SUCCESS');
-  });
+  }, 120_000);
 
   afterAll(async () => {
     for (const s of [a, b, c]) await s?.stop();
     await pg?.end();
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('delivers register to every other enabled slave with the exact §8.6 parameters and keys, not to the originator', async () => {
     const id = await register(a, { revalidateUrl: 'http://127.0.0.1:9/validate' });
@@ -64,7 +64,7 @@ describe('propagation to slaves', () => {
     expect(a.got('register', String(id))).toHaveLength(0);
     const deliveries = (await admin(`/admin/deliveries?member_id=${id}`)).json();
     expect(deliveries.items.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered']);
-  });
+  }, 60_000);
 
   it('delivers every change action with md5(SK . id) keys (§8.7–§8.9)', async () => {
     const id = String(await register(a));
@@ -86,7 +86,7 @@ describe('propagation to slaves', () => {
     expect(atB[1].params).toEqual({ do: 'changeEmail', key: md5(b.key, id), id, email: `new${id}@example.test`, slaveCall: '1' });
     expect(atB[6].params).toEqual({ do: 'merge', key: md5(b.key, id), id, remove: other, slaveCall: '1' });
     expect(a.received.filter((r) => r.params['id'] === id)).toHaveLength(0);
-  });
+  }, 60_000);
 
   it('a slave that is down, answers 500, garbage or BAD_KEY, or hangs gets the delivery once it recovers', async () => {
     for (const mode of ['down', 'http500', 'garbage', 'BAD_KEY', 'hang'] as const) {
@@ -229,7 +229,7 @@ describe('propagation to slaves', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(c.got('register', id)).toEqual([]);
     await ips.get({ do: 'verifySettings', key: MK, url: c.url, ourKey: c.key });
-  });
+  }, 60_000);
 
   it('auto-disables a slave whose deliveries have all failed for 5 days', async () => {
     c.mode = 'http500';
@@ -280,5 +280,5 @@ describe('propagation to slaves', () => {
     expect(text).toMatch(/switchboard_delivery_attempts_total\{[^}]*outcome="retry"/);
     expect(text).toContain('switchboard_outbox_lag_seconds');
     expect(text).toMatch(/switchboard_delivery_queue_jobs\{[^}]*state="completed"/);
-  });
+  }, 60_000);
 });

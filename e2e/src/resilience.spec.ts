@@ -17,10 +17,10 @@ describe('events: nothing blocks the audit log, nothing is lost', () => {
   let sys: System;
   beforeAll(async () => {
     sys = await startSystem();
-  });
+  }, 120_000);
   afterAll(async () => {
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('a malformed stream entry is dead-lettered and later events still reach the audit log', async () => {
     await sys.redis.client.xadd(EVENT_STREAM, '*', 'event', JSON.stringify({ id: 'not-a-uuid', type: 'x', occurredAt: 'never' }));
@@ -30,7 +30,7 @@ describe('events: nothing blocks the audit log, nothing is lost', () => {
     await waitFor(async () => (await audit(sys, 'type=slave_registered')).items.length === 1, 10_000, 'slave_registered in the audit log');
     const dead = await sys.redis.client.xrange(DEAD_EVENT_STREAM, '-', '+');
     expect(dead.map(([, fields]) => fields[fields.indexOf('reason') + 1])).toEqual(['event id is not a UUID', 'entry has no event field']);
-  });
+  }, 60_000);
 
   it('the sweep records published events the stream never delivered (e.g. Redis lost its data)', async () => {
     const pg = new Client({ connectionString: sys.db.url });
@@ -50,7 +50,7 @@ describe('events: nothing blocks the audit log, nothing is lost', () => {
     } finally {
       await pg.end();
     }
-  });
+  }, 60_000);
 });
 
 describe('readiness tells the truth', () => {
@@ -66,7 +66,7 @@ describe('readiness tells the truth', () => {
     } finally {
       await sys.stop();
     }
-  });
+  }, 60_000);
 
   it('the gateway is not ready without Redis or the auth service, answers SERVICE_UNAVAILABLE, and still shuts down promptly', async () => {
     const logs = new LogCapture();
@@ -90,5 +90,5 @@ describe('readiness tells the truth', () => {
       await app.close();
       expect(Date.now() - started).toBeLessThan(5000);
     }
-  });
+  }, 60_000);
 });

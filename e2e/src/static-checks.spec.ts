@@ -12,7 +12,7 @@ describe('static checks', () => {
     const r = node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.check.json']);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
-  });
+  }, 300_000);
 
   describe('Nx module boundaries (eslint)', () => {
     const eslint = join(ROOT, 'node_modules/eslint/bin/eslint.js');
@@ -21,13 +21,13 @@ describe('static checks', () => {
       // The boundary rule reads Nx's project graph, which this computes and caches.
       const graph = node([join(ROOT, 'node_modules/nx/dist/bin/nx.js'), 'show', 'projects']);
       expect(graph.status).toBe(0);
-    });
+    }, 300_000);
 
     it('the whole tree respects them', () => {
       const r = node([eslint, '.']);
       expect(r.stdout + r.stderr).not.toMatch(/error/);
       expect(r.status).toBe(0);
-    });
+    }, 300_000);
 
     it('a platform lib importing a domain lib is refused', () => {
       const r = node(
@@ -36,7 +36,7 @@ describe('static checks', () => {
       );
       expect(r.stdout).toMatch(/enforce-module-boundaries/);
       expect(r.status).toBe(1);
-    });
+    }, 300_000);
 
     it('a lib importing an app is refused', () => {
       const r = node(
@@ -45,6 +45,6 @@ describe('static checks', () => {
       );
       expect(r.stdout).toMatch(/enforce-module-boundaries/);
       expect(r.status).toBe(1);
-    });
+    }, 300_000);
   });
 });

@@ -14,17 +14,17 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
 
   beforeAll(async () => {
     sys = await startSystem();
-  });
+  }, 120_000);
   afterAll(async () => {
     await sys?.stop();
-  });
+  }, 120_000);
 
   it('registers slave A with the §8.1 request and answers exactly {"status":"SUCCESS"}', async () => {
     const res = await ips(`do=verifySettings&key=${MASTER_KEY}&url=${SA}&ourKey=${SKA}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.text).toBe('{"status":"SUCCESS"}');
-  });
+  }, 60_000);
 
   it('answers BAD_KEY for a wrong key (recorded as authn_key_fail) and FAILURE without ourKey, registering nothing', async () => {
     expect((await ips(`do=verifySettings&key=wrong&url=http://127.0.0.1:9/x&ourKey=${SKA}`)).text).toBe('{"status":"BAD_KEY"}');
@@ -41,7 +41,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     }, 10_000, 'two authn_key_fail events');
     expect(fails.items[0].details).toMatchObject({ action: 'verifySettings' });
     expect(JSON.stringify(fails)).not.toContain(MASTER_KEY);
-  });
+  }, 60_000);
 
   it('accepts the same request as a POST form body with no query string', async () => {
     const res = await http(`${sys.urls.gateway}/applications/core/interface/ipsconnect/ipsconnect.php`, {
@@ -49,7 +49,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
       body: `do=verifySettings&key=${MASTER_KEY}&url=${encodeURIComponent(SB)}&ourKey=${SKB}`,
     });
     expect(res.text).toBe('{"status":"SUCCESS"}');
-  });
+  }, 60_000);
 
   it('lists both slaves in the admin API, without their keys', async () => {
     const res = await admin('/admin/slaves');
@@ -61,7 +61,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     ]);
     expect(res.text).not.toContain(SKA);
     expect(res.text).not.toContain(SKB);
-  });
+  }, 60_000);
 
   it('stores the slave key sealed, never in the clear', async () => {
     const pg = new Client({ connectionString: sys.db.url });
@@ -76,7 +76,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     } finally {
       await pg.end();
     }
-  });
+  }, 60_000);
 
   it('re-registration with a new ourKey keeps the slave id (no REPLACE) and records the rotation', async () => {
     const before = (await admin('/admin/slaves')).json().find((s: { url: string }) => s.url === SA);
@@ -89,7 +89,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     }, 10_000, 'two slave_registered events for slave A');
     expect(audit.items[0].details).toMatchObject({ url: SA, created: false, key_changed: true });
     expect(audit.items[1].details).toMatchObject({ url: SA, created: true, key_changed: false });
-  });
+  }, 60_000);
 
   it('records one slave_registered audit event per accepted verifySettings, none for refused ones', async () => {
     const page = await waitFor(async () => {
@@ -99,7 +99,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect(page.items).toHaveLength(3);
     expect(page.items.every((e: { source: string }) => e.source === 'auth')).toBe(true);
     expect(JSON.stringify(page)).not.toContain(SKA);
-  });
+  }, 60_000);
 
   it('pages the audit log and rejects bad query values with 400', async () => {
     const first = (await admin('/admin/audit?type=slave_registered&limit=2')).json();
@@ -111,7 +111,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect((await admin('/admin/audit?limit=0')).status).toBe(400);
     expect((await admin('/admin/audit?limit=abc')).status).toBe(400);
     expect((await admin('/admin/audit?type=DROP%20TABLE')).status).toBe(400);
-  });
+  }, 60_000);
 
   it('refuses the admin API without the bearer token, or with a wrong one (401)', async () => {
     for (const path of ['/admin/slaves', '/admin/audit']) {
@@ -121,7 +121,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
       expect((await admin(path, 'wrong-token')).status).toBe(401);
       expect((await http(sys.urls.admin + path, { headers: { authorization: ADMIN_TOKEN } })).status).toBe(401);
     }
-  });
+  }, 60_000);
 
   it('follows IPS dispatch order: slaveCall=1 → DISABLED, unknown do → INVALID_ACTION', async () => {
     expect((await ips(`do=verifySettings&slaveCall=1&key=${MASTER_KEY}&url=${SA}&ourKey=${SKA}`)).text).toBe('{"status":"DISABLED"}');
@@ -129,7 +129,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect((await ips('do=_dispatch')).text).toBe('{"status":"INVALID_ACTION"}');
     expect((await ips(`act=login&key=${MASTER_KEY}`)).text).toBe('{"status":"INVALID_ACTION"}');
     expect((await ips('')).text).toBe('{"status":"INVALID_ACTION"}');
-  });
+  }, 60_000);
 
   it('answers a body over 64 KiB with 413 and a wrong method with 405, never a 500', async () => {
     const big = await http(`${sys.urls.gateway}/ipsconnect`, { method: 'POST', body: 'do=verifySettings&x=' + 'a'.repeat(70 * 1024) });
@@ -138,7 +138,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect(put.status).toBe(405);
     const json = await http(`${sys.urls.gateway}/ipsconnect`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
     expect(json.status).toBeLessThan(500);
-  });
+  }, 60_000);
 
   it('serves liveness, readiness and Prometheus metrics on every service', async () => {
     for (const [name, url] of Object.entries(sys.urls)) {
@@ -155,12 +155,12 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect(Object.keys(ready.details).sort()).toEqual(['database', 'redis', 'worker']);
     const gw = await http(sys.urls.gateway + '/metrics');
     expect(gw.text).toMatch(/http_requests_total\{[^}]*route="\/ipsconnect"[^}]*\}/);
-  });
+  }, 60_000);
 
   it('echoes a sane x-request-id and makes one otherwise', async () => {
     const given = await http(`${sys.urls.gateway}/health/live`, { headers: { 'x-request-id': 'abc-123' } });
     expect(given.headers.get('x-request-id')).toBe('abc-123');
     const made = await http(`${sys.urls.gateway}/health/live`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-  });
+  }, 60_000);
 });

@@ -25,13 +25,13 @@ describe('Slots', () => {
         expect(peak).toBeLessThanOrEqual(size);
       }),
     );
-  });
+  }, 60_000);
 
   it('frees the slot of a task that throws', async () => {
     const slots = new Slots(1);
     await expect(slots.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(slots.run(async () => 'next')).resolves.toBe('next');
-  });
+  }, 60_000);
 });
 
 describe('Coalescer', () => {
@@ -44,7 +44,7 @@ describe('Coalescer', () => {
     const results = await Promise.all([1, 2, 3].map((x) => c.submit(x)));
     expect(results).toEqual([10, 20, 30]);
     expect(calls).toEqual([[1, 2, 3]]);
-  });
+  }, 60_000);
 
   it('groups what arrives during a write into the next one, within maxItems and parallel', async () => {
     let running = 0;
@@ -71,7 +71,7 @@ describe('Coalescer', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
     expect(peak).toBeLessThanOrEqual(2);
     expect(sizes.length).toBeLessThan(30);
-  });
+  }, 60_000);
 
   it('with lingerMs, waits that long for company before writing', async () => {
     const calls: number[][] = [];
@@ -90,7 +90,7 @@ describe('Coalescer', () => {
     const third = c.submit(3);
     expect(await Promise.all([first, second, third])).toEqual([1, 2, 3]);
     expect(calls).toEqual([[1, 2, 3]]);
-  });
+  }, 60_000);
 
   it('rejects every caller of a failed write, and later writes go on', async () => {
     let fail = true;
@@ -102,5 +102,5 @@ describe('Coalescer', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     await expect(c.submit('c')).resolves.toBe('c');
-  });
+  }, 60_000);
 });

@@ -65,24 +65,24 @@ describe('callSlave over HTTP', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
-  });
+  }, 120_000);
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
-  });
+  }, 120_000);
 
   it('gives up on a slave that trickles its answer, at the deadline of the whole exchange', async () => {
     const started = Date.now();
     const answer = await callSlave(`${base}/trickle`, 1000);
     expect(answer.outcome).toBe('retry');
     expect(Date.now() - started).toBeLessThan(3000);
-  });
+  }, 60_000);
 
   it('treats a malformed redirect as a retryable failure, never an exception', async () => {
     await expect(callSlave(`${base}/badredirect`, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'redirected to a malformed URL' });
     await expect(callSlave('not a url', 1000)).resolves.toMatchObject({ outcome: 'retry' });
     await expect(callSlave(`${base}/ok`, 1000)).resolves.toMatchObject({ outcome: 'delivered' });
-  });
+  }, 60_000);
 
   it("sends the slave URL's path and the query exactly as built (IPS's encoding, ' and $ / @ : literal)", async () => {
     const { slaveTarget, withQuery } = require('./slave-http') as typeof import('./slave-http');
@@ -104,12 +104,12 @@ describe('callSlave over HTTP', () => {
     }
     expect(slaveTarget('not a url')).toBeNull();
     await expect(callSlave(null, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'the slave URL is malformed' });
-  });
+  }, 60_000);
 
   it('follows up to 5 redirects, relative ones included, and no more', async () => {
     seen.length = 0;
     await expect(callSlave(`${base}/hop/4?q=1`, 2000)).resolves.toMatchObject({ outcome: 'delivered' });
     expect(seen).toEqual(['/hop/4?q=1', '/hop/3?from=4', '/hop/2?from=3', '/hop/1?from=2', '/hop/0?from=1', '/ok?arrived=1']);
     await expect(callSlave(`${base}/hop/5`, 2000)).resolves.toMatchObject({ outcome: 'retry', error: 'more than 5 redirects' });
-  });
+  }, 60_000);
 });
