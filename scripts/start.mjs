@@ -20,8 +20,7 @@ const SECRETS = ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN'];
 const STOP_GRACE_MS = 8000;
 // Supervision of the four services (docs/operations.md).
 const EX_CONFIG = 78; // the service printed why its configuration is invalid: restarting cannot help
-const RESTART_FIRST_MS = 1000; // first restart after 1 s, doubling up to RESTART_MAX_MS
-const RESTART_MAX_MS = 30_000;
+const RESTART_FIRST_MS = 1000; // first restart after 1 s, doubling for each further death in a row
 const HEALTHY_RUN_MS = 60_000; // ready this long: a death after that starts counting again from 0
 const GIVE_UP_DEATHS = 5; // this many deaths in a row without a healthy run: the service is given up
 const READY_WAIT_MS = 120_000;
@@ -209,7 +208,7 @@ function onServiceExit(name, pid, now, code, signal) {
       s.reason = `died ${s.deaths} times in a row`;
       shout(`${name} died ${s.deaths} times in a row without staying ready for ${HEALTHY_RUN_MS / 1000} s (last: ${how}): GIVING UP on it; the other services keep running. See its output above, fix the cause, then restart npm start.`);
     } else {
-      const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** (s.deaths - 1));
+      const delay = RESTART_FIRST_MS * 2 ** (s.deaths - 1); // 1, 2, 4, 8 s
       s.state = 'restarting';
       say(`${name} (pid ${pid}) died (${how}) after ${seconds(ran)}: restarting it in ${seconds(delay)} (death ${s.deaths} in a row; given up at ${GIVE_UP_DEATHS})`);
       s.restartTimer = setTimeout(() => {
