@@ -80,7 +80,7 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('refuses the IPv4-mapped, translated, NAT64, 6to4 and Teredo forms of a forbidden IPv4 address', () => {
     fc.assert(
@@ -90,7 +90,7 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('allows public IPv4 addresses in every spelling, and the IPv6 forms that carry them', () => {
     fc.assert(
@@ -101,7 +101,7 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 
   it('refuses loopback, unspecified, link-local, unique-local, site-local, multicast and non-global IPv6 in any spelling', () => {
     const group = fc.integer({ min: 0, max: 0xffff }).map((x) => x.toString(16));
@@ -123,7 +123,7 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('allows global unicast IPv6', () => {
     const group = fc.integer({ min: 0, max: 0xffff }).map((x) => x.toString(16));
@@ -135,7 +135,7 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
         expect(verdict(`[${address}]`)).toBeNull();
       }),
     );
-  });
+  }, 60_000);
 
   it('refuses the spellings the issue lists', () => {
     for (const host of [
@@ -167,7 +167,7 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
     }
     expect(isLoopbackName('localhost.example')).toBe(false);
     expect(forbiddenRange('not an address')).toBe('not an IP address');
-  });
+  }, 60_000);
 
   it('lifts the address rule with SLAVE_URL_ALLOW_PRIVATE, never the scheme or credentials rules', () => {
     const open = new OutboundPolicy({ allowPrivate: true });
@@ -176,5 +176,5 @@ describe('forbiddenRange (ipaddr.js classification)', () => {
     expect(open.checkParsed(new URL('file:///etc/passwd'))?.rule).toBe('scheme');
     expect(open.checkParsed(new URL('http://user:pw@127.0.0.1/'))?.rule).toBe('credentials');
     expect(open.checkParsed(new URL('http://user@127.0.0.1/'))?.rule).toBe('credentials');
-  });
+  }, 60_000);
 });

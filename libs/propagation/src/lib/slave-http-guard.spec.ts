@@ -63,12 +63,12 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
   beforeAll(async () => {
     v4 = await listen('127.0.0.1');
     if (await ipv6LoopbackAvailable()) v6 = await listen('::1');
-  });
+  }, 30_000);
   afterAll(async () => {
     await guarded.onApplicationShutdown();
     await v4?.close();
     await v6?.close();
-  });
+  }, 30_000);
 
   it('refuses every spelling of a loopback slave URL before connecting: no connection arrives', async () => {
     const p = v4.port;
@@ -92,7 +92,7 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
     }
     expect(v4.connections).toBe(0);
     expect(v6?.connections ?? 0).toBe(0);
-  });
+  }, 30_000);
 
   it('resolves a name and refuses it when ANY of its addresses is forbidden: no connection arrives', async () => {
     table.set('loop.test', [{ address: '127.0.0.1', family: 4 }]);
@@ -115,7 +115,7 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
     const missing = await callSlave(`http://nowhere.test:${v4.port}/`, 2000, guarded);
     expect(missing).toMatchObject({ outcome: 'retry', refused: 'resolution', error: 'refused: nowhere.test does not resolve (ENOTFOUND)' });
     expect(v4.connections).toBe(0);
-  });
+  }, 30_000);
 
   it('refuses credentials and other schemes before anything is sent', async () => {
     const open = new SlaveHttp(new OutboundPolicy({ allowPrivate: true }));
@@ -128,7 +128,7 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
     } finally {
       await open.onApplicationShutdown();
     }
-  });
+  }, 30_000);
 });
 
 describe('redirects and DNS answers under the outbound policy', () => {
@@ -171,7 +171,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
     // B listens on another loopback address, on A's port: where a rebinding answer would lead.
     b = await listen('127.0.0.2', undefined, a.port);
     if (await ipv6LoopbackAvailable()) v6 = await listen('::1', undefined, a.port).catch(() => null);
-  });
+  }, 30_000);
   beforeEach(() => {
     calls = {};
     answers = {};
@@ -181,7 +181,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
     await a?.close();
     await b?.close();
     await v6?.close();
-  });
+  }, 30_000);
 
   it('checks every redirect hop: a redirect to a forbidden address, name, scheme or credentials is refused and not followed', async () => {
     answers['inside.test'] = [[{ address: '127.0.0.2', family: 4 }]];
@@ -210,7 +210,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
     // A redirect to an allowed host is followed as before.
     redirect = `http://127.0.0.1:${a.port}/ok?after=redirect`;
     await expect(callSlave(`http://127.0.0.1:${a.port}/redirect`, 2000, http2)).resolves.toMatchObject({ outcome: 'delivered' });
-  });
+  }, 30_000);
 
   it('connects to exactly the address it checked: one resolution per new connection, no second lookup for a rebinding DNS to answer', async () => {
     // A rebinding DNS server: the allowed address and a forbidden one, alternately.
@@ -235,14 +235,14 @@ describe('redirects and DNS answers under the outbound policy', () => {
     const refused = outcomes.length - delivered;
     expect(calls['flip.test']).toBe(a.connections - connectionsBefore + refused);
     expect(a.connections - connectionsBefore).toBeLessThan(delivered + 1);
-  });
+  }, 30_000);
 
   it('a name that now resolves to a forbidden address gets no new connection', async () => {
     answers['moved.test'] = [[{ address: '127.0.0.2', family: 4 }]];
     await expect(callSlave(`http://moved.test:${a.port}/ok`, 2000, http2)).resolves.toMatchObject({ outcome: 'retry', refused: 'address' });
     expect(calls['moved.test']).toBe(1);
     expect(b.connections).toBe(0);
-  });
+  }, 30_000);
 
   it('keeps what the propagator guaranteed: one keep-alive connection, answers capped at 1 MiB', async () => {
     const fresh = new SlaveHttp(new OutboundPolicy({ allowPrivate: false, resolve, classify }));
@@ -257,5 +257,5 @@ describe('redirects and DNS answers under the outbound policy', () => {
     } finally {
       await fresh.onApplicationShutdown();
     }
-  });
+  }, 30_000);
 });

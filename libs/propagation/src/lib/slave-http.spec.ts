@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { OutboundPolicy } from '@switchboard/outbound';
 import { classify, ipsStatusOf } from './slave-http';
 
 describe('classifying a slave answer (spec D15, §8.10)', () => {
@@ -37,7 +38,6 @@ describe('classifying a slave answer (spec D15, §8.10)', () => {
 describe('callSlave over HTTP', () => {
   const http = require('node:http') as typeof import('node:http');
   const { callSlave, SlaveHttp } = require('./slave-http') as typeof import('./slave-http');
-  const { OutboundPolicy } = require('@switchboard/outbound') as typeof import('@switchboard/outbound');
   // The slaves here are loopback listeners: the address rule is lifted (SLAVE_URL_ALLOW_PRIVATE=true).
   const open = new SlaveHttp(new OutboundPolicy({ allowPrivate: true }));
   let server: import('node:http').Server;
