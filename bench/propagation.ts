@@ -147,7 +147,8 @@ async function main() {
   await stub.start();
   // Production defaults except a short retry schedule (nothing fails here).
   const sys = await startSystem(
-    { LOG_LEVEL: 'warn', PROPAGATION_CONCURRENCY: String(CONCURRENCY), PROPAGATION_RETRY_SCHEDULE: '0,1s,5s', PROPAGATION_REPAIR_INTERVAL: '30s', PROPAGATION_TIMEOUT: '15s' },
+    // The stub slaves listen on 127.0.0.1: the outbound address rule is lifted.
+    { LOG_LEVEL: 'warn', SLAVE_URL_ALLOW_PRIVATE: 'true', PROPAGATION_CONCURRENCY: String(CONCURRENCY), PROPAGATION_RETRY_SCHEDULE: '0,1s,5s', PROPAGATION_REPAIR_INTERVAL: '30s', PROPAGATION_TIMEOUT: '15s' },
     { withoutPropagator: true },
   );
   const propagatorPort = await freePort();

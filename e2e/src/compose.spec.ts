@@ -32,9 +32,9 @@ const APPS = ['gateway', 'auth', 'admin', 'propagator'] as const;
 const EXPECTED_ENV: Record<string, string[]> = {
   migrate: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],
   gateway: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL'],
-  auth: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'PUBLIC_URL', 'MASTER_KEY', 'SECRETS_KEY', 'INTERNAL_TOKEN'],
+  auth: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'PUBLIC_URL', 'MASTER_KEY', 'SECRETS_KEY', 'INTERNAL_TOKEN', 'SLAVE_URL_ALLOW_PRIVATE'],
   admin: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL'],
-  propagator: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'SECRETS_KEY'],
+  propagator: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'SECRETS_KEY', 'SLAVE_URL_ALLOW_PRIVATE'],
 };
 
 const ci = !!process.env['CI'] && process.env['CI'] !== 'false';
@@ -238,6 +238,9 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       expect(env['REDIS_URL']).toBe('redis://redis:6379');
       expect(environment(services['gateway'])['AUTH_URL']).toBe('http://auth:3001');
       expect(environment(services['admin'])['AUTH_URL']).toBe('http://auth:3001');
+      // The outbound address rule is on unless the operator lifts it.
+      expect(environment(services['auth'])['SLAVE_URL_ALLOW_PRIVATE']).toBe('false');
+      expect(environment(services['propagator'])['SLAVE_URL_ALLOW_PRIVATE']).toBe('false');
       expect(environment(services['postgres'])['POSTGRES_PASSWORD']).toBe(REQUIRED['POSTGRES_PASSWORD']);
     });
 

@@ -48,6 +48,8 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     PROPAGATION_RETRY_SCHEDULE: '0,200ms,400ms,800ms',
     PROPAGATION_REPAIR_INTERVAL: '1s',
     PROPAGATION_TIMEOUT: '2s',
+    // Test slaves listen on 127.0.0.1: lift the outbound address rule (tests of the rule pass 'false').
+    SLAVE_URL_ALLOW_PRIVATE: 'true',
     ...overrides,
   };
   const apps = {} as System['apps'];

@@ -7,6 +7,7 @@ export * from './lib/keyring.service';
 export * from './lib/members.service';
 export * from './lib/login.service';
 export * from './lib/slaves.service';
+export * from './lib/slave-url-guard';
 export * from './lib/identity.module';
 export * from './lib/security-events.service';
 export * from './lib/admin-commands';

@@ -35,6 +35,7 @@ export class AuthModule {
           },
           callerLimitPerMinute: config.LOGIN_CALLER_LIMIT,
           recentAuthMs: config.CROSSLOGIN_RECENT_AUTH,
+          slaveUrlAllowPrivate: config.SLAVE_URL_ALLOW_PRIVATE,
           clock: options.clock,
         }),
         OutboxPublisherModule.forRoot({ databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),

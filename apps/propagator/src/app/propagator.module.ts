@@ -29,6 +29,7 @@ export class PropagatorModule {
           concurrency: config.PROPAGATION_CONCURRENCY,
           autoDisableAfterMs: config.PROPAGATION_AUTO_DISABLE_AFTER,
           repairIntervalMs: config.PROPAGATION_REPAIR_INTERVAL,
+          slaveUrlAllowPrivate: config.SLAVE_URL_ALLOW_PRIVATE,
           clock: options.clock,
         }),
         HealthModule.forRoot([DatabaseCheck, RedisCheck, WorkerCheck]),

@@ -5,6 +5,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty,
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
+import { withoutCredentials } from '@switchboard/outbound';
 import { AdminTokenGuard } from './admin-token.guard';
 import { relay } from './admin-commands.controllers';
 
@@ -76,7 +77,8 @@ export class AdminSlavesController {
     const bySlave = new Map(counts.map((c) => [c.slave_id, c]));
     return slaves.map((s) => ({
       id: s.id,
-      url: s.url,
+      // Credentials are refused at registration; a slave registered with some before is listed without them.
+      url: withoutCredentials(s.url),
       enabled: s.enabled,
       disabled_reason: s.disabledReason,
       registered_at: s.registeredAt.toISOString(),

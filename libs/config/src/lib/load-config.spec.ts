@@ -85,3 +85,21 @@ describe('durations', () => {
     expect(problems('auth', { ...VALID, LOGIN_LOCK_THRESHOLD: '0' })).toEqual(['LOGIN_LOCK_THRESHOLD must be at least 1']);
   });
 });
+
+describe('SLAVE_URL_ALLOW_PRIVATE', () => {
+  it('is false unless set to true, for the services that check slave URLs, and refuses other spellings', () => {
+    expect(parseConfig('auth', VALID).SLAVE_URL_ALLOW_PRIVATE).toBe(false);
+    expect(parseConfig('propagator', VALID).SLAVE_URL_ALLOW_PRIVATE).toBe(false);
+    expect(parseConfig('auth', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'true' }).SLAVE_URL_ALLOW_PRIVATE).toBe(true);
+    expect(parseConfig('propagator', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'true' }).SLAVE_URL_ALLOW_PRIVATE).toBe(true);
+    expect(parseConfig('auth', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'false' }).SLAVE_URL_ALLOW_PRIVATE).toBe(false);
+    // Empty counts as unset (as for every variable): the default, false.
+    expect(parseConfig('auth', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: '' }).SLAVE_URL_ALLOW_PRIVATE).toBe(false);
+    for (const value of ['yes', '1', 'TRUE', ' true', 'on']) {
+      expect(problems('auth', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: value })).toEqual(['SLAVE_URL_ALLOW_PRIVATE must be one of true, false']);
+    }
+    // Neither the gateway nor admin connects to slaves: they do not read it.
+    expect('SLAVE_URL_ALLOW_PRIVATE' in parseConfig('gateway', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'true' })).toBe(false);
+    expect('SLAVE_URL_ALLOW_PRIVATE' in parseConfig('admin', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'true' })).toBe(false);
+  });
+});

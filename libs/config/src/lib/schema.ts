@@ -112,6 +112,11 @@ export const ENV_RULES = {
   PROPAGATION_AUTO_DISABLE_AFTER: duration('5d'),
   /** How often the propagator re-checks PostgreSQL for work Redis lost (restart without data). */
   PROPAGATION_REPAIR_INTERVAL: duration('30s'),
+  /**
+   * Slave URLs may point at loopback, private, link-local… addresses (local development and tests);
+   * lifts only the address rule of the outbound policy, never http/https only or no credentials.
+   */
+  SLAVE_URL_ALLOW_PRIVATE: oneOf(['true', 'false'], 'false').transform((v) => v === 'true'),
   GATEWAY_PORT: port(3000),
   AUTH_PORT: port(3001),
   ADMIN_PORT: port(3002),
@@ -140,6 +145,7 @@ export const SERVICE_KEYS = {
     'CROSSLOGIN_RECENT_AUTH',
     'API_CLIENT_LIMIT',
     'API_TOKEN_IDLE',
+    'SLAVE_URL_ALLOW_PRIVATE',
   ],
   admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE'],
   propagator: [
@@ -152,6 +158,7 @@ export const SERVICE_KEYS = {
     'PROPAGATION_CONCURRENCY',
     'PROPAGATION_AUTO_DISABLE_AFTER',
     'PROPAGATION_REPAIR_INTERVAL',
+    'SLAVE_URL_ALLOW_PRIVATE',
   ],
   migrator: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],
 } as const satisfies Record<string, readonly EnvKey[]>;

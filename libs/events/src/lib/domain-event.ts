@@ -9,6 +9,8 @@ export const EVENT_TYPES = [
   'slave_registered',
   'slave_disabled',
   'slave_created',
+  /** A slave URL refused by the outbound policy at registration (verifySettings, admin): rule and reason. */
+  'slave_url_refused',
   'settings_changed',
   'authn_login_success',
   'authn_login_fail',

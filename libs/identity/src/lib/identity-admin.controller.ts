@@ -1,4 +1,4 @@
-import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Put, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -11,6 +11,7 @@ import { LoginService } from './login.service';
 import { MembersService, parseMemberId } from './members.service';
 import { generateSalt, hashMatchesSaltFormat, protocolHash } from './passwords';
 import { SecurityEventsService } from './security-events.service';
+import { SlaveUrlGuard } from './slave-url-guard';
 import { SlavesService } from './slaves.service';
 
 const parse = parseOrBadRequest;
@@ -42,6 +43,7 @@ export class IdentityAdminController {
     private readonly slaves: SlavesService,
     private readonly keyring: KeyringService,
     private readonly events: SecurityEventsService,
+    private readonly slaveUrls: SlaveUrlGuard,
   ) {}
 
   @Post('members')
@@ -80,6 +82,12 @@ export class IdentityAdminController {
   @HttpCode(201)
   async issueSlaveKey(@Body() body: unknown) {
     const cmd = parse(issueSlaveKeySchema, body);
+    // The outbound policy (docs/ips-connect.md): 400 naming the rule; 503 when DNS cannot answer now.
+    const refusal = await this.slaveUrls.refusal(cmd.url, 'admin', null);
+    if (refusal) {
+      const body = { error: 'slave_url_refused', rule: refusal.rule, message: [`url: refused by the outbound policy (rule: ${refusal.rule}): ${refusal.message}`] };
+      throw refusal.temporary ? new ServiceUnavailableException({ statusCode: 503, ...body }) : new BadRequestException({ statusCode: 400, ...body });
+    }
     const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now());
     return { id: r.id, url: r.url, master_key: r.masterKey, created: r.created };
   }

@@ -9,4 +9,6 @@ export interface IdentityOptions {
   callerLimitPerMinute: number;
   /** crossLogin binding window (D14); 0 turns the binding off. */
   recentAuthMs: number;
+  /** `SLAVE_URL_ALLOW_PRIVATE`: slave URLs may point at loopback/private addresses (default false). */
+  slaveUrlAllowPrivate?: boolean;
 }

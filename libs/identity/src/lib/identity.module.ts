@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SecretBox } from '@switchboard/crypto';
+import { OutboundPolicy } from '@switchboard/outbound';
 import { CLOCK, Clock, SYSTEM_CLOCK } from './clock';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 import { IdentityAdminController } from './identity-admin.controller';
@@ -9,6 +10,7 @@ import { LoginService } from './login.service';
 import { MembersService } from './members.service';
 import { PassDigester } from './passwords';
 import { SecurityEventsService } from './security-events.service';
+import { SlaveUrlGuard } from './slave-url-guard';
 import { SlavesService } from './slaves.service';
 
 export interface IdentityModuleOptions extends IdentityOptions {
@@ -26,7 +28,7 @@ export interface IdentityModuleOptions extends IdentityOptions {
 export class IdentityModule {
   static forRoot(options: IdentityModuleOptions): DynamicModule {
     const { secretsKey, internalToken, clock, ...identity } = options;
-    const services = [SlavesService, KeyringService, MembersService, LoginService, SecurityEventsService];
+    const services = [SlavesService, KeyringService, MembersService, LoginService, SecurityEventsService, SlaveUrlGuard];
     return {
       module: IdentityModule,
       controllers: [IdentityAdminController],
@@ -36,10 +38,12 @@ export class IdentityModule {
         { provide: INTERNAL_TOKEN, useValue: internalToken },
         { provide: CLOCK, useValue: clock ?? SYSTEM_CLOCK },
         { provide: IDENTITY_OPTIONS, useValue: identity },
+        // Slave URLs registered by verifySettings and the admin API (docs/ips-connect.md).
+        { provide: OutboundPolicy, useValue: new OutboundPolicy({ allowPrivate: identity.slaveUrlAllowPrivate ?? false }) },
         InternalTokenGuard,
         ...services,
       ],
-      exports: [SecretBox, PassDigester, INTERNAL_TOKEN, CLOCK, IDENTITY_OPTIONS, InternalTokenGuard, ...services],
+      exports: [SecretBox, PassDigester, INTERNAL_TOKEN, CLOCK, IDENTITY_OPTIONS, OutboundPolicy, InternalTokenGuard, ...services],
     };
   }
 }

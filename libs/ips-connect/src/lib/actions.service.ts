@@ -12,11 +12,13 @@ import {
   Origin,
   SALT,
   SecurityEventsService,
+  SlaveUrlGuard,
   SlavesService,
   hashMatchesSaltFormat,
   parseMemberId,
 } from '@switchboard/identity';
 import { md5Hex } from '@switchboard/crypto';
+import { withoutCredentials } from '@switchboard/outbound';
 import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer } from './protocol';
 import { Params, paramsFromObject, phpEqualsOne, stringParam } from './params';
 
@@ -81,6 +83,7 @@ export class IpsActionsService {
     private readonly members: MembersService,
     private readonly logins: LoginService,
     private readonly events: SecurityEventsService,
+    private readonly slaveUrls: SlaveUrlGuard,
   ) {}
 
   async run(request: IpsActionRequest): Promise<IpsAnswer> {
@@ -130,7 +133,7 @@ export class IpsActionsService {
     if (!match) {
       const slave = await this.urlSlave(p);
       const url = stringParam(p, 'url');
-      await this.events.record('authn_key_fail', { slaveId: slave?.id ?? null, data: { action, caller, url: url ? url.slice(0, 300) : null } }, this.clock.now());
+      await this.events.record('authn_key_fail', { slaveId: slave?.id ?? null, data: { action, caller, url: url ? withoutCredentials(url).slice(0, 300) : null } }, this.clock.now());
     }
     return match;
   }
@@ -165,6 +168,9 @@ export class IpsActionsService {
       const owner = await this.slaves.findById(match.slaveId!);
       if (owner?.url !== url) return { status: 'FAILURE' };
     }
+    // The outbound policy (http/https, no credentials, public addresses unless
+    // SLAVE_URL_ALLOW_PRIVATE): a refusal is logged and audited as slave_url_refused.
+    if (await this.slaveUrls.refusal(url, 'verifySettings', caller)) return { status: 'FAILURE' };
     await this.slaves.register(url, ourKey, this.clock.now());
     return OK;
   }
@@ -387,7 +393,9 @@ export class IpsActionsService {
           ['slaveCall', '1'],
         ];
         if (url !== undefined) params.push(['url', url]);
-        return { url: s.url, params };
+        // Credentials never reach a browser's Location (they are refused at registration; a slave
+        // registered with some before that rule is sent there without them).
+        return { url: withoutCredentials(s.url), params };
       });
     const extra = { returnTo, memberId: id, sessionEpoch: member.sessionEpoch, login: action === 'crossLogin', hops };
     return hops.length ? plan('chain', 'chain', extra) : plan('straight', 'no other enabled slave', extra);

@@ -12,7 +12,7 @@ import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVER_BATCH_JOB, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
 import { delayBefore } from './schedule';
-import { RequestTarget, SlaveAnswer, callSlave, slaveTarget, withQuery } from './slave-http';
+import { RequestTarget, SlaveAnswer, SlaveHttp, slaveTarget, withQuery } from './slave-http';
 import { PreparedChange, prepareChange, preparedQuery } from './slave-request';
 
 export const SLAVE_KEY_PURPOSE = 'slave-key';
@@ -73,6 +73,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly metrics: PropagationMetrics,
     @Inject(SecretBox) private readonly box: SecretBox,
     @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
+    private readonly http: SlaveHttp,
   ) {
     super();
     this.slots = new Slots(Math.max(1, options.concurrency));
@@ -136,9 +137,13 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const { answer, attemptedAt, durationMs } = await this.slots.run(async () => {
       const started = Date.now();
       const at = this.store.now();
-      const result = await callSlave(target, this.options.timeoutMs);
+      const result = await this.http.call(target, this.options.timeoutMs);
       return { answer: result, attemptedAt: at, durationMs: Date.now() - started };
     });
+    if (answer.outcome === 'retry' && answer.refused) {
+      // Nothing was sent: the outbound policy refused the slave's address (or a redirect's).
+      this.logger.warn(`delivery ${d.id} to slave ${d.slave_id} refused by the outbound policy (${answer.refused}): ${answer.error}`);
+    }
     const attempt = d.attempts + 1;
     const last = attempt >= this.options.schedule.length;
     const outcome = answer.outcome === 'retry' ? (last ? 'dead' : 'retry') : answer.outcome;

@@ -16,5 +16,7 @@ export interface PropagationOptions {
   repairIntervalMs: number;
   /** Poll interval of the outbox relay when no NOTIFY arrives. */
   relayPollMs?: number;
+  /** `SLAVE_URL_ALLOW_PRIVATE`: connect to loopback/private slave addresses too (default false). */
+  slaveUrlAllowPrivate?: boolean;
   clock?: PropagationClock;
 }

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SecretBox } from '@switchboard/crypto';
+import { OutboundPolicy } from '@switchboard/outbound';
 import { consumerConnectionOptions, producerConnectionOptions } from '@switchboard/redis';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { DeliveryStore } from './delivery-store';
@@ -9,6 +10,7 @@ import { OutboxRelay } from './outbox-relay';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE } from './queue';
+import { SlaveHttp } from './slave-http';
 
 /** ioredis options from a redis:// URL (BullMQ takes a connection object). */
 export function redisConnection(redisUrl: string, kind: 'consumer' | 'producer') {
@@ -40,6 +42,8 @@ export class PropagationWorkerModule {
       providers: [
         { provide: PROPAGATION_OPTIONS, useValue: propagation },
         { provide: SecretBox, useValue: new SecretBox(secretsKey) },
+        // Every connection to a slave passes the outbound policy (docs/propagation.md).
+        { provide: SlaveHttp, useFactory: () => new SlaveHttp(new OutboundPolicy({ allowPrivate: options.slaveUrlAllowPrivate ?? false })) },
         DeliveryStore,
         DeliveryScheduler,
         PropagationMetrics,

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { OutboundPolicy } from '@switchboard/outbound';
 import { classify, ipsStatusOf } from './slave-http';
 
 describe('classifying a slave answer (spec D15, §8.10)', () => {
@@ -36,7 +37,9 @@ describe('classifying a slave answer (spec D15, §8.10)', () => {
 
 describe('callSlave over HTTP', () => {
   const http = require('node:http') as typeof import('node:http');
-  const { callSlave } = require('./slave-http') as typeof import('./slave-http');
+  const { callSlave, SlaveHttp } = require('./slave-http') as typeof import('./slave-http');
+  // The slaves here are loopback listeners: the address rule is lifted (SLAVE_URL_ALLOW_PRIVATE=true).
+  const open = new SlaveHttp(new OutboundPolicy({ allowPrivate: true }));
   let server: import('node:http').Server;
   let base = '';
   const seen: string[] = [];
@@ -67,21 +70,22 @@ describe('callSlave over HTTP', () => {
     base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
   }, 120_000);
   afterAll(async () => {
+    await open.onApplicationShutdown();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }, 120_000);
 
   it('gives up on a slave that trickles its answer, at the deadline of the whole exchange', async () => {
     const started = Date.now();
-    const answer = await callSlave(`${base}/trickle`, 1000);
+    const answer = await callSlave(`${base}/trickle`, 1000, open);
     expect(answer.outcome).toBe('retry');
     expect(Date.now() - started).toBeLessThan(3000);
   }, 60_000);
 
   it('treats a malformed redirect as a retryable failure, never an exception', async () => {
-    await expect(callSlave(`${base}/badredirect`, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'redirected to a malformed URL' });
-    await expect(callSlave('not a url', 1000)).resolves.toMatchObject({ outcome: 'retry' });
-    await expect(callSlave(`${base}/ok`, 1000)).resolves.toMatchObject({ outcome: 'delivered' });
+    await expect(callSlave(`${base}/badredirect`, 1000, open)).resolves.toMatchObject({ outcome: 'retry', error: 'redirected to a malformed URL' });
+    await expect(callSlave('not a url', 1000, open)).resolves.toMatchObject({ outcome: 'retry' });
+    await expect(callSlave(`${base}/ok`, 1000, open)).resolves.toMatchObject({ outcome: 'delivered' });
   }, 60_000);
 
   it("sends the slave URL's path and the query exactly as built (IPS's encoding, ' and $ / @ : literal)", async () => {
@@ -99,17 +103,17 @@ describe('callSlave over HTTP', () => {
       seen.length = 0;
       const target = slaveTarget(slaveUrl);
       expect(target).not.toBeNull();
-      await expect(callSlave(withQuery(target!, query), 1000)).resolves.toMatchObject({ outcome: 'delivered' });
+      await expect(callSlave(withQuery(target!, query), 1000, open)).resolves.toMatchObject({ outcome: 'delivered' });
       expect(seen).toEqual([path + query]);
     }
     expect(slaveTarget('not a url')).toBeNull();
-    await expect(callSlave(null, 1000)).resolves.toMatchObject({ outcome: 'retry', error: 'the slave URL is malformed' });
+    await expect(callSlave(null, 1000, open)).resolves.toMatchObject({ outcome: 'retry', error: 'the slave URL is malformed' });
   }, 60_000);
 
   it('follows up to 5 redirects, relative ones included, and no more', async () => {
     seen.length = 0;
-    await expect(callSlave(`${base}/hop/4?q=1`, 2000)).resolves.toMatchObject({ outcome: 'delivered' });
+    await expect(callSlave(`${base}/hop/4?q=1`, 2000, open)).resolves.toMatchObject({ outcome: 'delivered' });
     expect(seen).toEqual(['/hop/4?q=1', '/hop/3?from=4', '/hop/2?from=3', '/hop/1?from=2', '/hop/0?from=1', '/ok?arrived=1']);
-    await expect(callSlave(`${base}/hop/5`, 2000)).resolves.toMatchObject({ outcome: 'retry', error: 'more than 5 redirects' });
+    await expect(callSlave(`${base}/hop/5`, 2000, open)).resolves.toMatchObject({ outcome: 'retry', error: 'more than 5 redirects' });
   }, 60_000);
 });

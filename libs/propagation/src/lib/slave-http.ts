@@ -1,18 +1,22 @@
-import http from 'node:http';
-import https from 'node:https';
+import { Agent, Dispatcher } from 'undici';
+import { OutboundPolicy, OutboundRefusal, RefusalRule, hostOf } from '@switchboard/outbound';
 
 /** What a slave answered to one delivery, classified per spec D15. */
 export type SlaveAnswer =
   | { outcome: 'delivered'; httpStatus: number; ipsStatus: 'SUCCESS' }
   | { outcome: 'disabled'; httpStatus: number; ipsStatus: string | null }
-  | { outcome: 'retry'; httpStatus: number | null; ipsStatus: string | null; error: string };
+  | {
+      outcome: 'retry';
+      httpStatus: number | null;
+      ipsStatus: string | null;
+      error: string;
+      /** Set when the outbound policy refused the request (it was never sent): which rule. */
+      refused?: RefusalRule;
+    };
 
 const MAX_REDIRECTS = 5;
 const MAX_BODY = 1024 * 1024;
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 }),
-};
+const HEADERS = { 'user-agent': 'Switchboard IPS Connect master', accept: 'application/json' };
 
 /** PHP's `json_decode(..., true)['status']`, tolerating a BOM and whitespace, else null. */
 export function ipsStatusOf(body: string): string | null {
@@ -41,38 +45,35 @@ export function classify(httpStatus: number, body: string): SlaveAnswer {
   return { outcome: 'retry', httpStatus, ipsStatus, error };
 }
 
-/** Where one request goes: what `http.request` needs, and what a redirect is resolved against. */
+/** Where one request goes: the connection's origin, and the request line's target. */
 export interface RequestTarget {
   protocol: string;
   /** As in a URL (`[::1]:8080`), to resolve redirects against. */
   host: string;
+  /** The host for the socket and the policy (`::1`, `forum.example`). */
   hostname: string;
-  port: string;
-  /** `user:password@` as written in the URL (percent-encoded), or ''. */
-  userinfo: string;
-  /** The same, decoded, for Basic authentication. */
-  auth?: string;
+  /** `scheme://host[:port]`: the keep-alive pool the request goes to. */
+  origin: string;
+  /** true when the URL carried `user:password@` (refused; never sent, never shown). */
+  credentials: boolean;
   /** Path and query as sent on the request line. */
   path: string;
 }
 
 function targetOfUrl(url: URL, path = url.pathname + url.search): RequestTarget {
-  const credentials = url.username || url.password;
   return {
     protocol: url.protocol,
     host: url.host,
-    // `[::1]` in a URL, `::1` for the socket.
-    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-    port: url.port,
-    userinfo: credentials ? `${url.username}${url.password ? ':' + url.password : ''}@` : '',
-    auth: credentials ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined,
+    hostname: hostOf(url),
+    origin: `${url.protocol}//${url.host}`,
+    credentials: !!(url.username || url.password),
     path,
   };
 }
 
-/** The target as a whole URL (what a redirect is resolved against). */
+/** The target as a whole URL (what a redirect is resolved against), never with credentials. */
 export function hrefOf(target: RequestTarget): string {
-  return `${target.protocol}//${target.userinfo}${target.host}${target.path}`;
+  return `${target.origin}${target.path}`;
 }
 
 function parseTarget(url: string): RequestTarget | null {
@@ -105,78 +106,139 @@ export function withQuery(base: RequestTarget, query: string): RequestTarget {
   return { ...base, path: base.path + query };
 }
 
-function getOnce(target: RequestTarget, timeoutMs: number): Promise<{ status: number; location?: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const lib = target.protocol === 'https:' ? https : http;
-    const req = lib.request(
-      {
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port,
-        auth: target.auth,
-        path: target.path,
-        method: 'GET',
-        agent: agents[target.protocol as 'http:' | 'https:'],
-        headers: { 'user-agent': 'Switchboard IPS Connect master', accept: 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY) {
-            req.destroy(new Error('answer larger than 1 MiB'));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          // Headers are only read for a redirect (Node builds the headers object on first access).
-          const location = status >= 300 && status < 400 ? res.headers.location : undefined;
-          resolve({ status, location, body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
-    // A deadline for the whole exchange (a slave trickling bytes never resets it), not an idle timeout.
-    const deadline = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on('close', () => clearTimeout(deadline));
-    req.on('error', reject);
-    req.end();
-  });
+interface RawAnswer {
+  status: number;
+  location?: string;
+  body: string;
 }
 
 /**
- * GETs `to` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects) and classifies the
- * answer. A string is parsed as a whole URL; null stands for a slave URL that is not one.
+ * The propagator's HTTP client for slaves: undici keep-alive pools (one per slave origin, up to 256
+ * connections each) whose every connection goes through the outbound policy's connector — a
+ * literal address is checked, a name is resolved once, every address it resolves to is checked,
+ * and the socket connects to exactly those (docs/propagation.md, "Outbound requests to slaves").
  */
-export async function callSlave(to: string | RequestTarget | null, timeoutMs: number): Promise<SlaveAnswer> {
-  const deadline = Date.now() + timeoutMs;
-  const first = typeof to === 'string' ? parseTarget(to) : to;
-  if (!first) return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
-  let target = first;
-  for (let hop = 0; ; hop++) {
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `redirected to a ${target.protocol} URL` };
-    }
-    let res: { status: number; location?: string; body: string };
-    try {
-      res = await getOnce(target, Math.max(1, deadline - Date.now()));
-    } catch (err) {
-      return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: (err as Error).message };
-    }
-    if (res.status >= 300 && res.status < 400 && res.location) {
-      if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
-      let next: URL;
-      try {
-        next = new URL(res.location, hrefOf(target));
-      } catch {
-        return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'redirected to a malformed URL' };
-      }
-      target = targetOfUrl(next);
-      continue;
-    }
-    return classify(res.status, res.body);
+export class SlaveHttp {
+  private readonly agent: Agent;
+
+  constructor(readonly policy: OutboundPolicy) {
+    this.agent = new Agent({ connections: 256, connect: policy.connector({ timeout: 10_000 }) });
   }
+
+  /** The scheme, credentials and (literal or loopback-name) address rules, before anything is sent. */
+  private refusal(target: RequestTarget): OutboundRefusal | null {
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      return new OutboundRefusal('scheme', `only http and https URLs are allowed, not ${target.protocol.slice(0, 20)}`);
+    }
+    if (target.credentials) return new OutboundRefusal('credentials', 'a slave URL must not carry credentials (user:password@)');
+    return this.policy.checkHost(target.hostname);
+  }
+
+  private getOnce(target: RequestTarget, timeoutMs: number): Promise<RawAnswer> {
+    return new Promise((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | null = null;
+      let settled = false;
+      let status = 0;
+      let location: string | undefined;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = (err: Error | null, answer?: RawAnswer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        if (err) reject(err);
+        else resolve(answer!);
+      };
+      // A deadline for the whole exchange (connecting included; a slave trickling bytes never resets
+      // it), not an idle timeout. A request still waiting for its connection is aborted once it gets one.
+      const expired = () => new Error(`no complete answer within ${timeoutMs} ms`);
+      const deadline = setTimeout(() => {
+        const err = expired();
+        controller?.abort(err);
+        settle(err);
+      }, timeoutMs);
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c;
+          if (settled) c.abort(expired());
+        },
+        onResponseStart(_c, statusCode, headers) {
+          status = statusCode;
+          if (statusCode >= 300 && statusCode < 400) {
+            const value = headers['location'];
+            location = Array.isArray(value) ? value[0] : value;
+          }
+        },
+        onResponseData(c, chunk) {
+          size += chunk.length;
+          if (size > MAX_BODY) {
+            const err = new Error('answer larger than 1 MiB');
+            c.abort(err);
+            settle(err);
+            return;
+          }
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle(null, { status, location, body: chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8') });
+        },
+        onResponseError(_c, err) {
+          settle(err);
+        },
+      };
+      try {
+        this.agent.dispatch({ origin: target.origin, path: target.path, method: 'GET', headers: HEADERS }, handler);
+      } catch (err) {
+        settle(err as Error);
+      }
+    });
+  }
+
+  /**
+   * GETs `to` (keep-alive, whole exchange within `timeoutMs`, ≤ 5 redirects, each hop under the
+   * outbound policy) and classifies the answer. A string is parsed as a whole URL; null stands for
+   * a slave URL that is not one. A refused hop is a failed attempt whose error names the rule.
+   */
+  async call(to: string | RequestTarget | null, timeoutMs: number): Promise<SlaveAnswer> {
+    const deadline = Date.now() + timeoutMs;
+    const first = typeof to === 'string' ? parseTarget(to) : to;
+    if (!first) return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: 'the slave URL is malformed' };
+    let target = first;
+    for (let hop = 0; ; hop++) {
+      const where = hop === 0 ? '' : `redirected to ${hrefOf({ ...target, path: '/' }).slice(0, 200)}: `;
+      const early = this.refusal(target);
+      if (early) return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `${where}refused: ${early.message}`, refused: early.rule };
+      let res: RawAnswer;
+      try {
+        res = await this.getOnce(target, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        if (err instanceof OutboundRefusal) {
+          return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: `${where}refused: ${err.message}`, refused: err.rule };
+        }
+        return { outcome: 'retry', httpStatus: null, ipsStatus: null, error: where + (err as Error).message };
+      }
+      if (res.status >= 300 && res.status < 400 && res.location) {
+        if (hop >= MAX_REDIRECTS) return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'more than 5 redirects' };
+        let next: URL;
+        try {
+          next = new URL(res.location, hrefOf(target));
+        } catch {
+          return { outcome: 'retry', httpStatus: res.status, ipsStatus: null, error: 'redirected to a malformed URL' };
+        }
+        target = targetOfUrl(next);
+        continue;
+      }
+      return classify(res.status, res.body);
+    }
+  }
+
+  /** Closes the pooled connections once the requests in flight are answered (Nest calls it at shutdown). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** `http.call(to, timeoutMs)`: see SlaveHttp.call. */
+export function callSlave(to: string | RequestTarget | null, timeoutMs: number, http: SlaveHttp): Promise<SlaveAnswer> {
+  return http.call(to, timeoutMs);
 }

@@ -43,6 +43,9 @@ const JSON_PAIR = /"([A-Za-z0-9_.\-]+)"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]
 const SCHEME = /\b(Bearer|Basic|Digest)\s+[A-Za-z0-9._~+/=:-]+/gi;
 // Credentials in URLs: scheme://user:password@host
 const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
+// ... with the colon percent-encoded (scheme://user%3Apassword@host), or the whole URL encoded in a
+// parameter value (url=http%3A%2F%2Fuser%3Apassword%40host): the whole userinfo goes.
+const ENCODED_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/|%3A%2F%2F)((?:(?!%2F|%40|%3F|%23)[^\s&#/?@])*%3A(?:(?!%2F|%40|%3F|%23)[^\s&#/?@])*)(%40|@)/gi;
 
 function decodeName(raw: string): string {
   let name = raw;
@@ -71,6 +74,7 @@ export function redactString(text: string): string {
   }
   if (/bearer|basic|digest/i.test(out)) out = out.replace(SCHEME, (_w, scheme: string) => `${scheme} ${REDACTED}`);
   if (out.includes('://')) out = out.replace(USERINFO, `$1${REDACTED}@`);
+  if (/%3A/i.test(out)) out = out.replace(ENCODED_USERINFO, `$1${REDACTED}$3`);
   return out;
 }
 

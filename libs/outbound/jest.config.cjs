@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'outbound',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,2 @@
+export * from './lib/address';
+export * from './lib/policy';
