@@ -25,7 +25,9 @@ const hex16 = (n: number) => [(n >>> 16) & 0xffff, n & 0xffff].map((x) => x.toSt
 
 const forbiddenV4 = fc
   .tuple(fc.constantFrom(...BLOCKS), fc.integer({ min: 0, max: 0xffffffff }))
-  .map(([[name, base, bits], r]) => ({ name, n: (bits === 0 ? r : (base | (r & (2 ** (32 - bits) - 1)))) >>> 0 }));
+  .map(([[name, base, bits], r]) => ({ name, n: (base | (r & (2 ** (32 - bits) - 1))) >>> 0 }))
+  // 255.255.255.255, inside 240.0.0.0/4, is named on its own.
+  .map(({ name, n }) => ({ name: n === 0xffffffff ? 'broadcast' : name, n }));
 const publicV4 = fc.tuple(fc.constantFrom(...PUBLIC_FIRST_OCTETS), fc.integer({ min: 0, max: 0xffffff })).map(([a, rest]) => ((a << 24) | rest) >>> 0);
 
 /** Every way a URL host can spell an IPv4 address (WHATWG, inet_aton): all must mean the same. */

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type { LookupOptions } from 'node:dns';
 import { OutboundPolicy, ResolvedAddress, withoutCredentials } from './policy';
 
 const PUBLIC = { address: '93.184.215.14', family: 4 };
@@ -71,7 +71,7 @@ describe('OutboundPolicy.checkUrl (registration: verifySettings, admin)', () => 
 });
 
 describe('OutboundPolicy.lookup (net.connect hook)', () => {
-  const lookupOf = (policy: OutboundPolicy, name: string, options: net.LookupOneOptions | net.LookupAllOptions) =>
+  const lookupOf = (policy: OutboundPolicy, name: string, options: LookupOptions) =>
     new Promise<{ err: Error | null; address: unknown; family?: number }>((resolve) =>
       policy.lookup(name, options as never, (err, address, family) => resolve({ err, address, family })),
     );
