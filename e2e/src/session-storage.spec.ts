@@ -36,14 +36,14 @@ describe('BrowserChainService storage', () => {
 
   it('a chain state is advanced by its token, stored under its digest, and gone after the last hop', async () => {
     const state: ChainState = {
-      action: 'login',
+      action: 'crossLogin',
       returnTo: 'http://127.0.0.1:8081/back',
       hops: [
         { url: 'http://127.0.0.1:8082/a.php', params: [['do', 'login']] },
         { url: 'http://127.0.0.1:8083/b.php', params: [['do', 'login']] },
       ],
       next: 0,
-    } as ChainState;
+    };
     const token = await chains.start(state);
     let stored = await allKeysAndValues();
     expect(stored.keys).toEqual([`switchboard:chain:${tokenDigest(token)}`]);
