@@ -168,6 +168,8 @@ export class AuthorizeService {
       this.logger.warn(`consent sign-in refused, per-address limit unavailable: ${(err as Error).message}`);
       return answer('unavailable', { ok: false, status: 'UNAVAILABLE' });
     }
+    // No account has a name with control characters (PostgreSQL refuses NUL in text): unknown.
+    if (/[\u0000-\u001f\u007f]/.test(login)) return answer('wrong', { ok: false, status: 'WRONG_AUTH' });
     const how: IdLookup = login.includes('@') ? 'email' : 'name';
     const member = await this.members.lookup(how, login);
     const locked = member !== null && isLocked(member, now);
