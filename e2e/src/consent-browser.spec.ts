@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { SIGNIN_MESSAGES } from '@switchboard/app-api';
 import { ApiClient } from './support/api-client';
 import { ROOT } from './support/run-source';
 import { ADMIN_TOKEN, System, http as request, startSystem } from './support/system';
@@ -97,12 +98,14 @@ suite('consent page in Chromium', () => {
       await page.fill('#login', 'Eve');
       await page.fill('#password', `wrong ${i}`);
       await page.click('button[type=submit]');
-      if (i === 0) expect(await page.textContent('[role=alert]')).toBe('Wrong name, e-mail address or password.');
+      if (i === 0) expect(await page.textContent('[role=alert]')).toBe(SIGNIN_MESSAGES.wrong);
     }
     await page.fill('#login', 'Eve');
     await page.fill('#password', 'correct horse');
     await page.click('button[type=submit]');
-    expect(await page.textContent('[role=alert]')).toContain('locked');
+    // Locked: the same words as a wrong password (issue 10 §2), which mention the lock.
+    expect(await page.textContent('[role=alert]')).toBe(SIGNIN_MESSAGES.wrong);
+    expect(SIGNIN_MESSAGES.wrong).toContain('locked');
     await page.screenshot({ path: join(ARTIFACTS, 'consent-locked.png') });
     await page.close();
   }, 90_000);

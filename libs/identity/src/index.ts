@@ -2,6 +2,7 @@ export * from './lib/clock';
 export * from './lib/identity-options';
 export * from './lib/internal-token.guard';
 export * from './lib/passwords';
+export * from './lib/hash-pool';
 export * from './lib/lockout';
 export * from './lib/keyring.service';
 export * from './lib/members.service';

@@ -251,12 +251,19 @@ export class ApiCallService {
         const value = this.param(call, isName ? 'name' : 'email');
         const valid = value !== undefined && (isName ? value.length <= 255 : value.length <= 150 && /^[^\s@]+@[^\s@]+$/.test(value));
         if (!valid) throw new ApiError(1, isName ? 'The name is missing or invalid.' : 'The e-mail address is missing or invalid.');
+        // "Already in use" tells whether an account exists: limited per member and per key, checked
+        // before the change is even tried, so that over the limit nothing is learnt (issue 10 §2).
+        const inUse = inUseCounters(key!.apiKey, auth!.member.id, now);
+        await this.checkInUseLimits(inUse);
         // The same code path as IPS Connect changeName / changeEmail: uniqueness, outbox, propagation.
         const origin = { slaveId: null, source: 'api' };
         const outcome = isName
           ? await this.members.changeName(auth!.member.id, value!, origin, now)
           : await this.members.changeEmail(auth!.member.id, value!, origin, now);
-        if (outcome === 'in_use') throw new ApiError(2, isName ? 'This name is already in use.' : 'This e-mail address is already in use.');
+        if (outcome === 'in_use') {
+          await this.countInUse(inUse);
+          throw new ApiError(2, isName ? 'This name is already in use.' : 'This e-mail address is already in use.');
+        }
         const member = (await this.members.findById(auth!.member.id))!;
         return [this.userNode(member, { email: member.email })];
       }
@@ -268,4 +275,45 @@ export class ApiCallService {
         throw new ApiError(103);
     }
   }
+
+  /** Refuses with code 3 when the member or the key is at its limit; Redis away → 503 (fails closed). */
+  private async checkInUseLimits(c: { member: string; key: string }) {
+    let counts: (string | null)[];
+    try {
+      counts = await this.redis.mget(c.member, c.key);
+    } catch (err) {
+      this.logger.warn(`account change refused: the "already in use" limit is unavailable: ${(err as Error).message}`);
+      throw new ApiError(503);
+    }
+    if (Number(counts[0] ?? 0) >= IN_USE_LIMITS.perMemberPerHour || Number(counts[1] ?? 0) >= IN_USE_LIMITS.perKeyPerHour) {
+      throw new ApiError(3, IN_USE_LIMITS.message);
+    }
+  }
+
+  private async countInUse(c: { member: string; key: string }) {
+    await this.redis
+      .multi()
+      .incr(c.member)
+      .expire(c.member, 7200)
+      .incr(c.key)
+      .expire(c.key, 7200)
+      .exec()
+      .catch((err: Error) => this.logger.warn(`"already in use" answer not counted: ${err.message}`));
+  }
+}
+
+/**
+ * `account.setName` / `account.setEmail` answers "already in use" (code 2) at most this often per
+ * clock hour: per member (whatever the key) and per application key (whatever the member). Past it,
+ * code 3 until the hour ends, before any change is tried (docs/application-api.md).
+ */
+export const IN_USE_LIMITS = {
+  perMemberPerHour: 5,
+  perKeyPerHour: 50,
+  message: 'Too many names or e-mail addresses already in use were tried. Try again in an hour.',
+} as const;
+
+function inUseCounters(apiKey: string, memberId: number, now: Date) {
+  const hour = Math.floor(now.getTime() / 3_600_000);
+  return { member: `switchboard:api:in-use:member:${memberId}:${hour}`, key: `switchboard:api:in-use:key:${apiKey}:${hour}` };
 }

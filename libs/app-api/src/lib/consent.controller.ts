@@ -18,6 +18,26 @@ export const CONSENT_RUNNER = Symbol('CONSENT_RUNNER');
 
 const CSRF_COOKIE = 'sb_csrf';
 const FORM_FIELDS = new Set(['action', 'csrf', 'login', 'password']);
+/** A link carries a handful of parameters; more than this is refused with 400 (auth takes no more). */
+export const MAX_LINK_PARAMS = 200;
+/** C0 control characters and DEL: no browser sends them from a text or password field. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The consent page's answers to a failed sign-in (issue 10 §2): one text for unknown, wrong and locked. */
+export const SIGNIN_MESSAGES = {
+  wrong: 'Wrong name, e-mail address or password. After several failed attempts an account is locked for a few minutes.',
+  callerLimit: 'Too many sign-in attempts from your network address. Wait a minute, then try again.',
+  busy: 'Too many sign-ins are being checked right now. Try again in a moment.',
+  unavailable: 'The service is unavailable. Try again in a moment.',
+} as const;
+
+class TooManyParameters extends Error {}
+
+/** The auth service refused the call as malformed (AuthRejectedError, 4xx): the request was bad. */
+function rejectedByAuth(err: unknown): boolean {
+  const status = (err as { name?: string; status?: number }).status;
+  return (err as Error).name === 'AuthRejectedError' && typeof status === 'number' && status >= 400 && status < 500;
+}
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
@@ -75,10 +95,12 @@ export class ConsentController {
     return timingSafeEqual(a, b);
   }
 
-  private html(reply: FastifyReply, status: number, body: string) {
+  private html(reply: FastifyReply, status: number, body: string, retryAfter?: number) {
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     reply
       .code(status)
       .header('content-type', 'text/html; charset=utf-8')
+      .header('x-content-type-options', 'nosniff')
       .header('cache-control', 'no-store')
       .header('x-frame-options', 'DENY')
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; frame-ancestors 'none'")
@@ -97,6 +119,7 @@ export class ConsentController {
     const link = new Map<string, string>();
     for (const [k, v] of form) if (!FORM_FIELDS.has(k)) link.set(k, v);
     for (const [k, v] of query) link.set(k, v);
+    if (link.size > MAX_LINK_PARAMS) throw new TooManyParameters();
     return { link: [...link], form };
   }
 
@@ -141,6 +164,14 @@ ${this.hidden(link, csrf)}
     this.html(reply, status, page('Authorization error', `<h1>This authorization request cannot be used</h1><p class="error">${esc(message)}</p>`));
   }
 
+  /** What a failure the handlers did not expect becomes: 400 for bad input, else 503 (a store or auth is away). */
+  private failed(reply: FastifyReply, what: string, err: unknown) {
+    if (err instanceof TooManyParameters) return this.error(reply, `The link has too many parameters (at most ${MAX_LINK_PARAMS}).`);
+    if (rejectedByAuth(err)) return this.error(reply, 'The authorization request is malformed.');
+    this.logger.error(`${what} failed: ${(err as Error).message}`);
+    return this.html(reply, 503, page('Service unavailable', `<h1>Service unavailable</h1><p class="error">${esc(SIGNIN_MESSAGES.unavailable)}</p>`), 5);
+  }
+
   private async member(req: FastifyRequest) {
     return this.sessions.session(readCookie(req.headers.cookie, SESSION_COOKIE));
   }
@@ -157,8 +188,7 @@ ${this.hidden(link, csrf)}
       const name = (session as { name?: string }).name ?? `member ${session.memberId}`;
       return this.html(reply, 200, this.consentForm(link, csrf, check, name));
     } catch (err) {
-      this.logger.error(`consent page failed: ${(err as Error).message}`);
-      return this.error(reply, 'The service is unavailable. Try again in a moment.', 503);
+      return this.failed(reply, 'consent page', err);
     }
   }
 
@@ -177,10 +207,21 @@ ${this.hidden(link, csrf)}
         if (!login || !password || login.length > 255 || password.length > 4096) {
           return this.html(reply, 200, this.loginForm(link, csrf, check, 'Enter your name or e-mail address and your password.'));
         }
+        // No account has such a name and no browser field sends such a password: the wrong page.
+        if (CONTROL.test(login) || CONTROL.test(password)) return this.html(reply, 200, this.loginForm(link, csrf, check, SIGNIN_MESSAGES.wrong));
         const result = await this.runner.passwordLogin(login, password, req.ip ?? null);
         if (!result.ok) {
-          const message = result.status === 'ACCOUNT_LOCKED' ? 'Too many failed attempts: this account is locked for a while.' : 'Wrong name, e-mail address or password.';
-          return this.html(reply, 200, this.loginForm(link, csrf, check, message));
+          switch (result.status) {
+            case 'CALLER_LIMIT':
+              return this.html(reply, 429, this.loginForm(link, csrf, check, SIGNIN_MESSAGES.callerLimit), 60);
+            case 'BUSY':
+              return this.html(reply, 503, this.loginForm(link, csrf, check, SIGNIN_MESSAGES.busy), 5);
+            case 'UNAVAILABLE':
+              return this.html(reply, 503, this.loginForm(link, csrf, check, SIGNIN_MESSAGES.unavailable), 5);
+            default:
+              // Unknown account, wrong password, locked account: one answer (issue 10 §2).
+              return this.html(reply, 200, this.loginForm(link, csrf, check, SIGNIN_MESSAGES.wrong));
+          }
         }
         const sid = await this.sessions.createSession(result.memberId, result.epoch, { name: result.name });
         reply.header('set-cookie', this.sessions.sessionCookie(sid));
@@ -204,36 +245,46 @@ ${this.hidden(link, csrf)}
         page('Authorized', `<h1>Done</h1><div class="ok">You authorized ${esc(check.app.title)}.</div><p>Go back to the application and complete the authorization there.</p>`),
       );
     } catch (err) {
-      this.logger.error(`consent form failed: ${(err as Error).message}`);
-      return this.error(reply, 'The service is unavailable. Try again in a moment.', 503);
+      return this.failed(reply, 'consent form', err);
     }
   }
 
   /** The member's authorized applications, each with a Revoke button. */
   @Get('authorized')
   async authorized(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const session = await this.member(req);
-    if (!session) return this.html(reply, 401, page('Authorized applications', '<h1>Authorized applications</h1><p>Sign in on a site of the network first.</p>'));
-    const csrf = this.csrf(req, reply);
-    const grants = await this.runner.memberGrants(session.memberId);
-    const rows = grants.length
-      ? grants
-          .map(
-            (g) => `<li><strong>${esc(g.title)}</strong> (${esc(Object.entries(g.permissions).map(([a, l]) => `${a}: ${l}`).join(', '))})
+    try {
+      const session = await this.member(req);
+      if (!session) return this.html(reply, 401, page('Authorized applications', '<h1>Authorized applications</h1><p>Sign in on a site of the network first.</p>'));
+      const csrf = this.csrf(req, reply);
+      const grants = await this.runner.memberGrants(session.memberId);
+      const rows = grants.length
+        ? grants
+            .map(
+              (g) => `<li><strong>${esc(g.title)}</strong> (${esc(Object.entries(g.permissions).map(([a, l]) => `${a}: ${l}`).join(', '))})
 <form name="fa" method="post" action="/apps/authorized/revoke"><input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="grant" value="${g.id}"><button type="submit">Revoke</button></form></li>`,
-          )
-          .join('\n')
-      : '<li>None.</li>';
-    return this.html(reply, 200, page('Authorized applications', `<h1>Authorized applications</h1><ul>${rows}</ul>`));
+            )
+            .join('\n')
+        : '<li>None.</li>';
+      return this.html(reply, 200, page('Authorized applications', `<h1>Authorized applications</h1><ul>${rows}</ul>`));
+    } catch (err) {
+      return this.failed(reply, 'authorized applications page', err);
+    }
   }
 
   @Post('authorized/revoke')
   async revoke(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    const session = await this.member(req);
-    const form = new Map<string, string>();
-    if (typeof req.body === 'string') decodeForm(req.body, form);
-    if (!session || !this.csrfOk(req, form.get('csrf'))) return this.error(reply, 'The form has expired. Open the page again.', 403);
-    await this.runner.revokeGrant(session.memberId, Number(form.get('grant')));
-    reply.code(303).header('location', '/apps/authorized').send();
+    try {
+      const form = new Map<string, string>();
+      if (typeof req.body === 'string') decodeForm(req.body, form);
+      // The CSRF check first: it needs no store, and a forged form learns nothing else.
+      if (!this.csrfOk(req, form.get('csrf'))) return this.error(reply, 'The form has expired. Open the page again.', 403);
+      const session = await this.member(req);
+      if (!session) return this.error(reply, 'The form has expired. Open the page again.', 403);
+      const grant = Number(form.get('grant'));
+      if (Number.isInteger(grant) && grant > 0) await this.runner.revokeGrant(session.memberId, grant);
+      reply.code(303).header('location', '/apps/authorized').header('cache-control', 'no-store').send();
+    } catch (err) {
+      return this.failed(reply, 'revoke', err);
+    }
   }
 }

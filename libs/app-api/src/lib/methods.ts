@@ -89,6 +89,7 @@ export const METHODS: MethodSpec[] = [
     errors: [
       { code: 1, message: 'The name is missing or invalid.' },
       { code: 2, message: 'This name is already in use.' },
+      { code: 3, message: 'Too many names or e-mail addresses already in use were tried. Try again in an hour.' },
     ],
   },
   {
@@ -103,6 +104,7 @@ export const METHODS: MethodSpec[] = [
     errors: [
       { code: 1, message: 'The e-mail address is missing or invalid.' },
       { code: 2, message: 'This e-mail address is already in use.' },
+      { code: 3, message: 'Too many names or e-mail addresses already in use were tried. Try again in an hour.' },
     ],
   },
   { name: 'network.sites.getList', title: 'Sites', about: 'The enabled sites of the network.', post: false, sign: true, token: true, permissions: { network: 'read' }, parameters: [key, token], errors: [] },

@@ -1,5 +1,10 @@
+import bcryptjs from 'bcryptjs';
 import fc from 'fast-check';
-import { BCRYPT_HASH, PassDigester, generateSalt, hashMatchesSaltFormat, legacyEscape, legacyHash, protocolHash } from './passwords';
+import { BCRYPT_HASH, PassDigester, bcryptCrypt, generateSalt, hashMatchesSaltFormat, legacyEscape, legacyHash, protocolHash } from './passwords';
+
+const saltArb = fc.string({ unit: fc.constantFrom(...'./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'), minLength: 22, maxLength: 22 })
+  // The 22nd character carries only 2 bits: crypt normalises it; keep salts in their canonical form.
+  .map((s) => s.slice(0, 21) + '.Oeu'[s.charCodeAt(21) % 4]);
 
 describe('network password formats (spec §3.2, §8)', () => {
   it('bcrypt output is byte-identical to PHP crypt() for the §8 vectors', async () => {
@@ -10,6 +15,23 @@ describe('network password formats (spec §3.2, §8)', () => {
       '$2a$13$abcdefghijklmnopqrstuu7P1CmFKpuTeNHBraH.7yyzltpvhvO52',
     );
   }, 20_000);
+
+  it('native bcrypt gives exactly the strings bcryptjs gave (the previous implementation), long and NUL-holding passwords included', async () => {
+    // Cost 4: the cost changes only the number of rounds, not how the password becomes the key.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', minLength: 60, maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 120 })),
+        saltArb,
+        async (plain, salt) => {
+          expect(await bcryptCrypt(plain, `$2a$04$${salt}`)).toBe(bcryptjs.hashSync(plain, `$2a$04$${salt}`));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // At the network's cost, a password past 255 bytes (where OpenBSD's $2a$ length byte wraps).
+    const long = 'ü'.repeat(140);
+    expect(await protocolHash(long, 'abcdefghijklmnopqrstuv')).toBe(bcryptjs.hashSync(long, '$2a$13$abcdefghijklmnopqrstuv'));
+  }, 60_000);
 
   it('legacy md5 scheme matches the §8 vectors, escaping included', () => {
     expect(legacyEscape('p@ss<word>&"!')).toBe('p@ss&lt;word&gt;&amp;&quot;&#33;');

@@ -1,6 +1,8 @@
 import { hkdfSync, randomInt } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import { constantTimeEqual, hmacSha256Hex, md5Hex } from '@switchboard/crypto';
+
+/** `bcrypt` 6 (native, OpenBSD's implementation, hashes in the libuv thread pool); it ships no types. */
+const nativeBcrypt: { hash(data: string | Buffer, setting: string): Promise<string> } = require('bcrypt');
 
 /**
  * The network's password formats (spec §3.2). The master never needs the plaintext to answer
@@ -53,13 +55,31 @@ export function legacyHash(plain: string, salt: string): string {
   return md5Hex(md5Hex(salt), md5Hex(legacyEscape(plain)));
 }
 
+/** bcrypt reads at most 72 bytes of a password. */
+const BCRYPT_MAX_KEY_BYTES = 72;
+
+/**
+ * PHP `crypt(plain, setting)` for a bcrypt setting (`$2a$NN$` + 22 salt characters), computed by the
+ * native `bcrypt` in the libuv thread pool: the event loop is free while it runs.
+ *
+ * PHP (crypt_blowfish) cycles the password's UTF-8 bytes and its terminating NUL and reads the first
+ * 72 bytes. OpenBSD's `$2a$` code does the same except that it keeps the length in a byte, so a
+ * password of 255 bytes or more would wrap; passing at most 72 bytes makes the two agree. A NUL inside
+ * the password is kept as a byte, as bcryptjs and PHP's `password_hash` family do.
+ */
+export async function bcryptCrypt(plain: string, setting: string): Promise<string> {
+  let key = Buffer.from(plain, 'utf8');
+  if (key.length > BCRYPT_MAX_KEY_BYTES) key = key.subarray(0, BCRYPT_MAX_KEY_BYTES);
+  return nativeBcrypt.hash(key, setting);
+}
+
 /**
  * The hash a slave would compute for `plain` with `salt`: bcrypt `$2a$13$` (byte-identical to PHP
- * crypt; ~0.6 s, async so the event loop keeps serving) or the legacy md5 scheme.
+ * crypt; ~0.5 s of a thread-pool thread, never the event loop) or the legacy md5 scheme.
  */
 export async function protocolHash(plain: string, salt: string): Promise<string> {
   if (!isNativeSalt(salt)) return legacyHash(plain, salt);
-  return bcrypt.hash(plain, `$2a$13$${salt}`);
+  return bcryptCrypt(plain, `$2a$13$${salt}`);
 }
 
 /**

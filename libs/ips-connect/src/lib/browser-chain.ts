@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { SecretBox } from '@switchboard/crypto';
@@ -40,6 +40,17 @@ export interface MasterSession {
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
+/**
+ * Where a session or chain state lives in Redis: under the SHA-256 of its token (hex), never the
+ * token itself, so that reading Redis (a dump, a replica, MONITOR) gives nothing a browser could
+ * present (issue 10 §2). The tokens carry 256 random bits: an unkeyed digest is enough.
+ */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+const stateKey = (token: string) => STATE_PREFIX + tokenDigest(token);
+const sessionKey = (sid: string) => SESSION_PREFIX + tokenDigest(sid);
+
 /** Appends parameters to a URL the way IPS merges a query string (an existing one is kept). */
 export function withParams(base: string, params: [string, string][]): string {
   const query = params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
@@ -51,8 +62,9 @@ export function withParams(base: string, params: [string, string][]): string {
 
 /**
  * Browser chain bookkeeping for the stateless gateway: the list of hops is computed once (by auth,
- * at the first hit) and kept in Redis under a random token; the continue URL carries only that
- * token (spec D14, fixing IPS's offset bug of §4.2). Master sessions live in Redis too.
+ * at the first hit) and kept in Redis under the digest of a random token; the continue URL carries
+ * only that token (spec D14, fixing IPS's offset bug of §4.2). Master sessions live in Redis too,
+ * under the digest of the `sb_session` cookie's value.
  */
 @Injectable()
 export class BrowserChainService {
@@ -78,14 +90,14 @@ export class BrowserChainService {
 
   async start(state: ChainState): Promise<string> {
     const token = this.token();
-    await this.redis.set(STATE_PREFIX + token, this.box.seal(JSON.stringify(state), STATE_PURPOSE), 'EX', STATE_TTL_S);
+    await this.redis.set(stateKey(token), this.box.seal(JSON.stringify(state), STATE_PURPOSE), 'EX', STATE_TTL_S);
     return token;
   }
 
   /** Takes the state one hop further; null when unknown or expired. */
   async advance(token: string): Promise<ChainState | null> {
     if (!TOKEN.test(token)) return null;
-    const raw = await this.redis.get(STATE_PREFIX + token);
+    const raw = await this.redis.get(stateKey(token));
     if (!raw) return null;
     let state: ChainState;
     try {
@@ -95,9 +107,9 @@ export class BrowserChainService {
     }
     state.next += 1;
     if (state.next < state.hops.length) {
-      await this.redis.set(STATE_PREFIX + token, this.box.seal(JSON.stringify(state), STATE_PURPOSE), 'EX', STATE_TTL_S);
+      await this.redis.set(stateKey(token), this.box.seal(JSON.stringify(state), STATE_PURPOSE), 'EX', STATE_TTL_S);
     } else {
-      await this.redis.del(STATE_PREFIX + token);
+      await this.redis.del(stateKey(token));
     }
     return state;
   }
@@ -110,18 +122,28 @@ export class BrowserChainService {
   async createSession(memberId: number, epoch: number, extra: { name?: string } = {}): Promise<string> {
     const sid = this.token();
     const session: MasterSession = { memberId, epoch, createdAt: new Date().toISOString(), ...extra };
-    await this.redis.set(SESSION_PREFIX + sid, JSON.stringify(session), 'EX', SESSION_TTL_S);
+    await this.redis.set(sessionKey(sid), JSON.stringify(session), 'EX', SESSION_TTL_S);
     return sid;
   }
 
   async session(sid: string | undefined): Promise<MasterSession | null> {
     if (!sid || !TOKEN.test(sid)) return null;
-    const raw = await this.redis.get(SESSION_PREFIX + sid);
+    const raw = (await this.redis.get(sessionKey(sid))) ?? (await this.adoptLegacySession(sid));
     return raw ? (JSON.parse(raw) as MasterSession) : null;
   }
 
+  /**
+   * A session created before sessions were keyed by digest (stored under the token itself) is moved
+   * to its digest key on first use, with its remaining lifetime (RENAME keeps the TTL), so members
+   * stay signed in across the upgrade. Such keys are all gone 30 days after the upgrade.
+   */
+  private async adoptLegacySession(sid: string): Promise<string | null> {
+    const moved = await this.redis.renamenx(SESSION_PREFIX + sid, sessionKey(sid)).catch(() => 0);
+    return moved ? this.redis.get(sessionKey(sid)) : null;
+  }
+
   async destroySession(sid: string | undefined): Promise<void> {
-    if (sid && TOKEN.test(sid)) await this.redis.del(SESSION_PREFIX + sid);
+    if (sid && TOKEN.test(sid)) await this.redis.del(sessionKey(sid));
   }
 
   private cookieAttributes(): string {
