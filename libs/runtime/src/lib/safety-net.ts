@@ -59,11 +59,11 @@ const answer = (status: number, message: string | string[], log: ErrorAnswer['lo
 
 /** A dependency (Redis, PostgreSQL, the auth service) did not answer: 503, the client may retry. */
 export function isDependencyDown(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const e = err as Error & { code?: unknown };
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown };
   if (e.name === 'AuthUnavailableError' || e.name === 'MaxRetriesPerRequestError') return true;
   if (typeof e.code === 'string' && (NET_CODES.has(e.code) || PG_CONNECTION.test(e.code))) return true;
-  return STORE_DOWN_MESSAGES.some((re) => re.test(e.message));
+  return typeof e.message === 'string' && STORE_DOWN_MESSAGES.some((re) => re.test(e.message as string));
 }
 
 /**
