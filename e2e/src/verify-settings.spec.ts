@@ -2,6 +2,10 @@ import { Client } from 'pg';
 import { waitFor } from '@switchboard/testing';
 import { ADMIN_TOKEN, MASTER_KEY, System, http, startSystem } from './support/system';
 
+// /metrics on the public ports (gateway, admin) answers only this bearer (docs/hardening.md).
+const METRICS_TOKEN = 'test-metrics-token-0123456789abcdef0123';
+const scrapeHeaders = { authorization: `Bearer ${METRICS_TOKEN}` };
+
 /** Spec §2.1 / §8.1 end to end: gateway → auth (slaves, outbox) → Redis stream → admin audit. */
 describe('verifySettings slice (gateway → auth → events → admin)', () => {
   let sys: System;
@@ -13,7 +17,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
   const ips = (query: string) => http(`${sys.urls.gateway}/ipsconnect?${query}`);
 
   beforeAll(async () => {
-    sys = await startSystem();
+    sys = await startSystem({ METRICS_TOKEN });
   }, 120_000);
   afterAll(async () => {
     await sys?.stop();
@@ -147,13 +151,13 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
       const ready = await http(url + '/health/ready');
       expect([name, ready.status]).toEqual([name, 200]);
       expect(ready.json().status).toBe('ok');
-      const metrics = await http(url + '/metrics');
+      const metrics = await http(url + '/metrics', { headers: scrapeHeaders });
       expect(metrics.status).toBe(200);
       expect(metrics.text).toContain('process_cpu_user_seconds_total');
     }
     const ready = (await http(sys.urls.propagator + '/health/ready')).json();
     expect(Object.keys(ready.details).sort()).toEqual(['database', 'redis', 'worker']);
-    const gw = await http(sys.urls.gateway + '/metrics');
+    const gw = await http(sys.urls.gateway + '/metrics', { headers: scrapeHeaders });
     expect(gw.text).toMatch(/http_requests_total\{[^}]*route="\/ipsconnect"[^}]*\}/);
   }, 60_000);
 

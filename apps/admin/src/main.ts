@@ -6,7 +6,8 @@ async function main() {
   const config = loadConfigOrExit('admin');
   const app = await createServiceApp(AdminModule.forRoot(config), {
     bootLogging: { service: 'admin', level: config.LOG_LEVEL },
-    docs: { title: 'Switchboard admin', description: 'Admin REST API (bearer ADMIN_TOKEN).' },
+    // The admin port is public: the OpenAPI document and its UI need the admin token like every route.
+    docs: { title: 'Switchboard admin', description: 'Admin REST API (bearer ADMIN_TOKEN).', bearerTokens: [config.ADMIN_TOKEN] },
   });
   const url = await listen(app, config.ADMIN_PORT, config.HOST);
   process.stdout.write(JSON.stringify({ level: 'info', service: 'admin', msg: `admin listening on ${url}` }) + '\n');

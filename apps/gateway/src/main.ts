@@ -4,10 +4,8 @@ import { GatewayModule } from './app/gateway.module';
 
 async function main() {
   const config = loadConfigOrExit('gateway');
-  const app = await createServiceApp(GatewayModule.forRoot(config), {
-    bootLogging: { service: 'gateway', level: config.LOG_LEVEL },
-    docs: { title: 'Switchboard gateway', description: 'Public endpoints: IPS Connect (/ipsconnect) and health.' },
-  });
+  // No OpenAPI document on the public gateway: its protocols are documented in docs/ (hardening.md).
+  const app = await createServiceApp(GatewayModule.forRoot(config), { bootLogging: { service: 'gateway', level: config.LOG_LEVEL } });
   const url = await listen(app, config.GATEWAY_PORT, config.HOST);
   process.stdout.write(JSON.stringify({ level: 'info', service: 'gateway', msg: `gateway listening on ${url}` }) + '\n');
 }

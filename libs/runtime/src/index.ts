@@ -4,3 +4,6 @@ export * from './lib/metrics';
 export * from './lib/health';
 export * from './lib/bootstrap';
 export * from './lib/timeout';
+export * from './lib/safety-net';
+export * from './lib/json-body';
+export * from './lib/bearer';

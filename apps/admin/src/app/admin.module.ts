@@ -17,7 +17,8 @@ export class AdminModule {
       imports: [
         ConfigModule.forRoot(config),
         loggingModule({ service: 'admin', level: config.LOG_LEVEL, stream: options.logStream }),
-        MetricsModule.forRoot('admin'),
+        // The admin port is public: /metrics only with METRICS_TOKEN or ADMIN_TOKEN (docs/hardening.md).
+        MetricsModule.forRoot('admin', { bearerTokens: [config.ADMIN_TOKEN, ...(config.METRICS_TOKEN ? [config.METRICS_TOKEN] : [])] }),
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-admin'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-admin'),
         HealthModule.forRoot([DatabaseCheck, RedisCheck]),

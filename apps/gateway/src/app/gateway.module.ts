@@ -16,7 +16,8 @@ export class GatewayModule {
       imports: [
         ConfigModule.forRoot(config),
         loggingModule({ service: 'gateway', level: config.LOG_LEVEL, stream: options.logStream }),
-        MetricsModule.forRoot('gateway'),
+        // The gateway's port is public: /metrics only with METRICS_TOKEN (docs/hardening.md).
+        MetricsModule.forRoot('gateway', { bearerTokens: config.METRICS_TOKEN ? [config.METRICS_TOKEN] : [] }),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         HealthModule.forRoot([RedisCheck, AuthServiceCheck]),

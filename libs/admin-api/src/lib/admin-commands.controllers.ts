@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
@@ -81,7 +81,12 @@ export class AdminMembersController {
 
   /** Members, by id; `q` filters on name or e-mail (case-insensitive substring). */
   @Get()
-  async list(@Query('q') q?: string, @Query('after') after?: string) {
+  @ApiBadRequestResponse({ description: 'q repeated, longer than 255 characters, or holding control characters' })
+  async list(@Query('q') q?: unknown, @Query('after') after?: string) {
+    // PostgreSQL text cannot hold NUL: a NUL in q used to reach the query and answer 500.
+    if (q !== undefined && (typeof q !== 'string' || q.length > 255 || /[\u0000-\u001f\u007f]/.test(q))) {
+      throw new BadRequestException('q must be given once, at most 255 characters, without control characters');
+    }
     const qb = this.db.getRepository(MemberEntity).createQueryBuilder('m').orderBy('m.id', 'ASC').limit(100);
     if (typeof q === 'string' && q) qb.andWhere('(m.name_key LIKE :q OR m.email_key LIKE :q)', { q: `%${q.toLowerCase().replace(/[%_\\]/g, '\\$&')}%` });
     const afterId = parseMemberId(typeof after === 'string' ? after : undefined);

@@ -68,6 +68,8 @@ export class ApiInternalController {
   @Post('api/grants/:member/:grant/revoke')
   @HttpCode(200)
   async revokeGrant(@Param('member') member: string, @Param('grant') grant: string) {
+    const id = (raw: string) => (/^[1-9][0-9]{0,9}$/.test(raw) && Number(raw) <= 2147483647 ? Number(raw) : null);
+    if (id(member) === null || id(grant) === null) throw new NotFoundException('no such grant');
     const mine = (await this.grants.grantsOf(Number(member))).find((g) => g.grant.id === Number(grant));
     if (!mine) throw new NotFoundException('no such grant');
     await this.grants.revoke(mine.grant.id);

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { CLOCK, Clock, MembersService, SlavesService } from '@switchboard/identity';
 import { REDIS } from '@switchboard/redis';
@@ -32,6 +32,23 @@ export interface ApiCall {
 export type ApiResult = { ok: true; payload: ApiNode[] } | { ok: false; code: number; message: string; retryAfter?: number };
 
 const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
+const NONCE_TTL_S = 600;
+/** When the nonce store began keeping nonces (unix seconds); absent after Redis lost its data. */
+const NONCE_EPOCH = 'switchboard:api:nonce-epoch';
+/**
+ * Claims a nonce in one round trip (A3). A call signed before the store's epoch is refused: if Redis
+ * lost its data (restart without persistence, flush), the nonces it held are gone and such a call
+ * may be a replay. KEYS: epoch, nonce; ARGV: now (s), ts, ttl (s). Answers OK, USED or STALE.
+ */
+const CLAIM_NONCE = `
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  redis.call('SET', KEYS[1], ARGV[1])
+  epoch = ARGV[1]
+end
+if tonumber(ARGV[2]) < tonumber(epoch) then return 'STALE' end
+if redis.call('SET', KEYS[2], '1', 'EX', ARGV[3], 'NX') then return 'OK' end
+return 'USED'`;
 
 function ipv4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, part) => (acc << 8) + Number(part), 0) >>> 0;
@@ -57,8 +74,9 @@ export function inNetworks(ip: string, networks: string[]): boolean {
  * 120 POST → 104/105 signature → 106/107 token → 108 account → 110 permission → method-local.
  */
 @Injectable()
-export class ApiCallService {
+export class ApiCallService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ApiCall');
+  private readonly onRedisReady = () => void this.markNonceEpoch();
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -69,6 +87,22 @@ export class ApiCallService {
     private readonly members: MembersService,
     private readonly slaves: SlavesService,
   ) {}
+
+  onModuleInit() {
+    // The epoch is set when the store is first reached, and again (if missing) after every reconnect:
+    // a Redis that came back empty starts a new epoch at once, before any call claims a nonce.
+    this.redis.on('ready', this.onRedisReady);
+    if (this.redis.status === 'ready') this.onRedisReady();
+  }
+
+  onModuleDestroy() {
+    this.redis.off('ready', this.onRedisReady);
+  }
+
+  private async markNonceEpoch() {
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    await this.redis.set(NONCE_EPOCH, String(now), 'NX').catch((err: Error) => this.logger.warn(`nonce epoch not stored: ${err.message}`));
+  }
 
   async call(call: ApiCall): Promise<ApiResult> {
     let apiKey: string | undefined;
@@ -82,7 +116,8 @@ export class ApiCallService {
         await this.count(apiKey, 'calls');
         await this.count(apiKey, 'errors');
       }
-      return { ok: false, code: err.code, message: err.message, ...(err.code === 112 || err.code === 113 ? { retryAfter: 60 } : {}) };
+      const retryAfter = err.code === 112 || err.code === 113 ? 60 : err.code === 503 ? 5 : undefined;
+      return { ok: false, code: err.code, message: err.message, ...(retryAfter ? { retryAfter } : {}) };
     }
   }
 
@@ -145,8 +180,17 @@ export class ApiCallService {
       const now = this.clock.now().getTime() / 1000;
       if (!Number.isInteger(ts) || Math.abs(now - ts) > 300 || !nonce || !NONCE.test(nonce)) throw new ApiError(105, 'The query signature is invalid (ts or nonce missing or out of range).');
       if (!verifyHmac(sig, signed, call.method, key.secret)) throw new ApiError(105);
-      const fresh = await this.redis.set(`switchboard:api:nonce:${key.apiKey}:${nonce}`, '1', 'EX', 600, 'NX').catch(() => 'OK');
-      if (fresh !== 'OK') throw new ApiError(105, 'The query signature is invalid (nonce already used).');
+      // Fail closed: a nonce that cannot be recorded as used is not accepted (503, never "OK").
+      let claim: unknown;
+      try {
+        claim = await this.redis.eval(CLAIM_NONCE, 2, NONCE_EPOCH, `switchboard:api:nonce:${key.apiKey}:${nonce}`, String(Math.floor(now)), String(ts), String(NONCE_TTL_S));
+      } catch (err) {
+        this.logger.warn(`hmac-sha256 call refused with 503: the nonce store cannot be written: ${(err as Error).message}`);
+        throw new ApiError(503);
+      }
+      if (claim === 'USED') throw new ApiError(105, 'The query signature is invalid (nonce already used).');
+      if (claim === 'STALE') throw new ApiError(105, 'The query signature is invalid (ts predates the nonce store; sign again with the current time).');
+      if (claim !== 'OK') throw new ApiError(503);
       return;
     }
     if (!verifyMd5(sig, signed, call.method, key.secret, key.acceptOrderA)) throw new ApiError(105);

@@ -9,21 +9,32 @@ import { AppKeyEntity } from '@switchboard/db';
 export const APP_SECRET_PURPOSE = 'app-secret';
 const CACHE_MS = 2000;
 
+// PostgreSQL text cannot hold NUL; the other control characters have no place in these fields either
+// (a description may span lines).
+const text = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v), 'must not contain control characters');
+const callbackUrl = z.url({ protocol: /^https?$/ }).max(2048).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode the rest)');
+/** An api_key as issued (32 lowercase hex); anything else names no key. */
+export const API_KEY_FORMAT = /^[0-9a-f]{32}$/;
 const cidr = z.string().refine((v) => /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i.test(v), 'must be an IP address or CIDR range');
 export const createAppSchema = z
   .object({
-    title: z.string().min(1).max(200),
-    description: z.string().max(2000).default(''),
+    title: text(200, 1),
+    description: text(2000).default(''),
     type: z.enum(['web', 'desktop']),
-    callback_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    callback_url: callbackUrl.optional(),
   })
   .strict()
   .refine((v) => v.type !== 'web' || v.callback_url !== undefined, { message: 'callback_url: a web application needs a callback URL' });
 export const patchAppSchema = z
   .object({
-    title: z.string().min(1).max(200).optional(),
-    description: z.string().max(2000).optional(),
-    callback_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+    title: text(200, 1).optional(),
+    description: text(2000).optional(),
+    callback_url: callbackUrl.nullable().optional(),
     always_signed: z.boolean().optional(),
     accept_order_a: z.boolean().optional(),
     signature_mode: z.enum(['md5', 'hmac-sha256']).optional(),
@@ -87,6 +98,7 @@ export class AppKeysService {
   }
 
   async patch(apiKey: string, input: z.infer<typeof patchAppSchema>): Promise<AppKeyEntity | null> {
+    if (!API_KEY_FORMAT.test(apiKey)) return null;
     const repo = this.db.getRepository(AppKeyEntity);
     const current = await repo.findOneBy({ apiKey });
     if (!current) return null;
@@ -110,6 +122,7 @@ export class AppKeysService {
   }
 
   async rotate(apiKey: string): Promise<string | null> {
+    if (!API_KEY_FORMAT.test(apiKey)) return null;
     const secret = this.newSecret();
     const result = await this.db.getRepository(AppKeyEntity).update({ apiKey }, { secretSealed: this.box.seal(secret, APP_SECRET_PURPOSE), updatedAt: new Date() });
     this.cache.delete(apiKey);
@@ -118,6 +131,7 @@ export class AppKeysService {
 
   /** Deletes the key with every grant and token of it. */
   async remove(apiKey: string): Promise<boolean> {
+    if (!API_KEY_FORMAT.test(apiKey)) return false;
     return this.db.transaction(async (m) => {
       await m.query(`DELETE FROM app_tokens WHERE grant_id IN (SELECT id FROM app_grants WHERE api_key = $1)`, [apiKey]);
       await m.query(`DELETE FROM app_grants WHERE api_key = $1`, [apiKey]);
@@ -130,7 +144,7 @@ export class AppKeysService {
 
   /** The key with its secret unsealed (cached 2 s), or null. */
   async get(apiKey: string): Promise<AppKey | null> {
-    if (!/^[0-9a-f]{32}$/.test(apiKey)) return null;
+    if (!API_KEY_FORMAT.test(apiKey)) return null;
     const hit = this.cache.get(apiKey);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.key;
     const entity = await this.db.getRepository(AppKeyEntity).findOneBy({ apiKey });

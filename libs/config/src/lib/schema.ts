@@ -121,6 +121,8 @@ export const ENV_RULES = {
   AUTH_PORT: port(3001),
   ADMIN_PORT: port(3002),
   PROPAGATOR_PORT: port(3003),
+  /** Bearer token for scraping /metrics on the public ports (gateway, admin); unset = no scrape there. */
+  METRICS_TOKEN: secret(32).optional(),
 } as const;
 
 export type EnvKey = keyof typeof ENV_RULES;
@@ -128,7 +130,7 @@ export type EnvKey = keyof typeof ENV_RULES;
 const COMMON = ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL'] as const;
 
 export const SERVICE_KEYS = {
-  gateway: [...COMMON, 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'GATEWAY_PORT'],
+  gateway: [...COMMON, 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'GATEWAY_PORT', 'METRICS_TOKEN'],
   auth: [
     ...COMMON,
     'DATABASE_URL',
@@ -147,7 +149,7 @@ export const SERVICE_KEYS = {
     'API_TOKEN_IDLE',
     'SLAVE_URL_ALLOW_PRIVATE',
   ],
-  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE'],
+  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE', 'METRICS_TOKEN'],
   propagator: [
     ...COMMON,
     'DATABASE_URL',

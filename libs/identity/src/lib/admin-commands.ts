@@ -11,11 +11,15 @@ export const createMemberSchema = z
   .object({
     id: z.number().int().min(1).max(2147483647).optional(),
     name: z.string().min(1).max(255).refine((v) => noControl('name')(v) === true, 'name must not contain control characters'),
-    email: z.string().max(150).regex(/^[^\s@]+@[^\s@]+$/, 'email must be an e-mail address'),
+    email: z
+      .string()
+      .max(150)
+      .regex(/^[^\s@]+@[^\s@]+$/, 'email must be an e-mail address')
+      .refine((v) => noControl('email')(v) === true, 'email must not contain control characters'),
     /** The plaintext: hashed here as a slave would ($2a$13$ bcrypt, or legacy md5 for non-22-char salts). */
     password: z.string().min(1).max(4096).optional(),
     /** Or the hash itself (imports from an existing network), with its salt. */
-    pass_hash: z.string().optional(),
+    pass_hash: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'pass_hash must be printable ASCII').optional(),
     pass_salt: z.string().regex(/^[\x21-\x7e]{1,22}$/, 'pass_salt must be 1–22 printable ASCII characters').optional(),
     validating: z.boolean().optional(),
     revalidate_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),

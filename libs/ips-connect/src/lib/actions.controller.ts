@@ -6,8 +6,10 @@ import { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, 
 
 function checkParams(params: unknown): void {
   if (typeof params !== 'object' || params === null) throw new BadRequestException('params must be an object');
-  for (const value of Object.values(params)) {
+  for (const [name, value] of Object.entries(params)) {
     if (value !== null && typeof value !== 'string') throw new BadRequestException('params must be strings or null');
+    // The gateway's parser strips NUL (PHP-style); PostgreSQL text cannot hold it.
+    if (name.includes('\u0000') || value?.includes('\u0000')) throw new BadRequestException('params must not contain NUL');
   }
 }
 

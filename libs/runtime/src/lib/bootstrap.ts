@@ -1,11 +1,15 @@
 import { INestApplication, Type, DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { BootLogger, LoggingOptions, requestId } from './logging';
 import { readMultipartFields } from './multipart';
 import { METRICS, ServiceMetrics } from './metrics';
+import { JsonBodyError, jsonDepthExceeds, jsonIsWellFormed } from './json-body';
+import { SafetyNetFilter, classifyError } from './safety-net';
+import { bearerMatches } from './bearer';
 
 /** After SIGTERM/SIGINT a service that has not finished closing by then exits anyway. */
 export const SHUTDOWN_LIMIT_MS = 7000;
@@ -35,9 +39,15 @@ export const BODY_LIMIT = 64 * 1024;
 export interface ServiceAppOptions {
   /** Log the boot phase as redacted JSON too (services); without it Nest buffers boot logs (tests). */
   bootLogging?: LoggingOptions;
-  /** Title for the OpenAPI document at /docs (and /docs-json); none when absent. */
-  docs?: { title: string; description: string };
+  /**
+   * Title for the OpenAPI document at /docs (and /docs-json); none when absent. With `bearerTokens`
+   * the document and its UI answer only requests carrying `Authorization: Bearer <one of them>`.
+   */
+  docs?: { title: string; description: string; bearerTokens?: readonly string[] };
 }
+
+/** Headers every answer of every service carries (error answers and 404s included). */
+export const COMMON_HEADERS = { 'x-content-type-options': 'nosniff' } as const;
 
 /**
  * Builds a Switchboard service: Nest on Fastify, JSON logs, request metrics, graceful shutdown,
@@ -47,17 +57,40 @@ export async function createServiceApp(
   module: Type<unknown> | DynamicModule,
   options: ServiceAppOptions = {},
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT, genReqId: requestId });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    genReqId: requestId,
+    // A URL Fastify cannot route (bad percent-encoding, an over-long parameter): Fastify's own answer
+    // quotes the URL, so answer through the same mapping as every other error.
+    frameworkErrors: (err: Error, _request: FastifyRequest, reply: FastifyReply) => {
+      const mapped = classifyError(err);
+      void reply.code(mapped.status).headers({ ...COMMON_HEADERS, 'cache-control': 'no-store' }).send(mapped.body);
+    },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     ...(options.bootLogging ? { logger: new BootLogger(options.bootLogging) } : { bufferLogs: true }),
     bodyParser: false,
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new SafetyNetFilter(app.get(HttpAdapterHost)));
   app.enableShutdownHooks();
   installShutdownWatchdog();
 
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON bodies: Fastify's parser (prototype poisoning refused), after a depth check, and only
+  // well-formed Unicode text (see json-body.ts).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (jsonDepthExceeds(text)) return done(new JsonBodyError('SB_JSON_TOO_DEEP', 'JSON body is nested too deeply'), undefined);
+    parseJson(request, text, (err, value) => {
+      if (err) return done(err, undefined);
+      if (!jsonIsWellFormed(value)) return done(new JsonBodyError('SB_JSON_NOT_UNICODE', 'JSON body holds text that is not well-formed Unicode'), undefined);
+      done(null, value);
+    });
+  });
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, body),
   );
@@ -70,6 +103,8 @@ export async function createServiceApp(
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // No answer is to be sniffed into another type (an error text read as HTML, say).
+    reply.headers(COMMON_HEADERS);
     done();
   });
 
@@ -82,6 +117,18 @@ export async function createServiceApp(
   });
 
   if (options.docs) {
+    const tokens = options.docs.bearerTokens;
+    if (tokens) {
+      // Swagger's routes are Fastify routes, outside Nest's guards: checked in a hook.
+      fastify.addHook('onRequest', (request, reply, done) => {
+        const path = request.url.split('?')[0];
+        if ((path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-')) && !bearerMatches(request.headers.authorization, tokens)) {
+          void reply.code(401).header('www-authenticate', 'Bearer realm="switchboard"').send({ statusCode: 401, error: 'Unauthorized', message: 'a valid bearer token is required' });
+          return;
+        }
+        done();
+      });
+    }
     const config = new DocumentBuilder()
       .setTitle(options.docs.title)
       .setDescription(options.docs.description)

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamicModule, LoggerService } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type DestinationStream, type Level, type Logger as PinoLogger, type LoggerOptions } from 'pino';
-import { REDACTED, isSecretName, redactDeep, redactString } from './redact';
+import { REDACTED, isSecretName, redactDeep, redactString, redactUrl } from './redact';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -72,7 +72,7 @@ export function pinoOptions(options: LoggingOptions): LoggerOptions {
       req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
         id: req.id,
         method: req.method,
-        url: redactString(req.url ?? ''),
+        url: redactUrl(req.url ?? ''),
         remoteAddress: req.remoteAddress,
         userAgent: req.headers?.['user-agent'],
       }),

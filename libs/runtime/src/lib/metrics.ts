@@ -1,8 +1,20 @@
-import { Controller, DynamicModule, Get, Header, Inject, Module } from '@nestjs/common';
+import { Controller, DynamicModule, Get, Header, Headers, Inject, Module, Res, UnauthorizedException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { bearerMatches } from './bearer';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const METRICS = Symbol('SWITCHBOARD_METRICS');
+const METRICS_ACCESS = Symbol('SWITCHBOARD_METRICS_ACCESS');
+
+/**
+ * Who may scrape `/metrics`. Absent `bearerTokens`: anyone who reaches the port (auth and
+ * propagator, whose ports are internal). With it (gateway and admin, whose ports are public): only
+ * `Authorization: Bearer <one of them>`; an empty list refuses every scrape.
+ */
+export interface MetricsAccess {
+  bearerTokens?: readonly string[];
+}
 export const InjectMetrics = () => Inject(METRICS);
 
 /** One Prometheus registry per service instance (several can run in one test process). */
@@ -33,23 +45,34 @@ export class ServiceMetrics {
 @ApiExcludeController()
 @Controller('metrics')
 class MetricsController {
-  constructor(@Inject(METRICS) private readonly metrics: ServiceMetrics) {}
+  constructor(
+    @Inject(METRICS) private readonly metrics: ServiceMetrics,
+    @Inject(METRICS_ACCESS) private readonly access: MetricsAccess,
+  ) {}
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  async scrape(): Promise<string> {
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const tokens = this.access.bearerTokens;
+    if (tokens && !bearerMatches(authorization, tokens)) {
+      reply.header('www-authenticate', 'Bearer realm="switchboard-metrics"');
+      throw new UnauthorizedException('a valid bearer token is required');
+    }
     return this.metrics.registry.metrics();
   }
 }
 
 @Module({})
 export class MetricsModule {
-  static forRoot(service: string): DynamicModule {
+  static forRoot(service: string, access: MetricsAccess = {}): DynamicModule {
     return {
       module: MetricsModule,
       global: true,
       controllers: [MetricsController],
-      providers: [{ provide: METRICS, useValue: new ServiceMetrics(service) }],
+      providers: [
+        { provide: METRICS, useValue: new ServiceMetrics(service) },
+        { provide: METRICS_ACCESS, useValue: access },
+      ],
       exports: [METRICS],
     };
   }

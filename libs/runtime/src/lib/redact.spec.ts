@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { REDACTED, SECRET_NAMES, redactDeep, redactString } from './redact';
+import { REDACTED, SECRET_NAMES, canonicalParamName, redactDeep, redactString, redactUrl } from './redact';
 
 describe('redactString', () => {
   it('removes every secret value from an IPS Connect query string', () => {
@@ -63,5 +63,37 @@ describe('redactString, other shapes', () => {
     expect(nested).not.toContain('n-secret');
     expect(nested).not.toContain('e-secret');
     expect(nested).toContain('ipsconnectId=42');
+  });
+});
+
+describe('names are compared by what the parsers read (issue 10 §3)', () => {
+  it('maps PHP-style spellings to the secret name', () => {
+    const spellings: [string, string][] = [
+      ['key%00', 'key'],
+      ['%20key', 'key'],
+      ['+key', 'key'],
+      ['ke%E2%80%AEy', 'key'],
+      ['key[]', 'key'],
+      ['key[0', 'key'],
+      ['ourKey%00', 'ourkey'],
+      ['pass.hash', 'pass_hash'],
+      ['pass+hash', 'pass_hash'],
+      ['pass%2520hash', 'pass_hash'], // encoded twice: a name nested in another parameter's value
+      ['%6B%65%79', 'key'],
+    ];
+    for (const [spelling, name] of spellings) expect([spelling, canonicalParamName(spelling)]).toEqual([spelling, name]);
+    expect(canonicalParamName('keyring')).toBe('keyring');
+    expect(canonicalParamName('[key]')).toBe('[key]');
+  });
+
+  it('scrubs a request target pair by pair: a value runs to the next &, whatever it holds', () => {
+    const out = redactUrl(`/ipsconnect?do=login&key%00=a"b'c#d;e&+pass.hash=h1&id=7&password[]=p1`);
+    expect(out).toBe(`/ipsconnect?do=login&key%00=${REDACTED}&+pass.hash=${REDACTED}&id=7&password[]=${REDACTED}`);
+  });
+
+  it('scrubs such spellings in free text and in JSON text too', () => {
+    const out = redactString(`login failed for GET /x?ourKey%00=o-secret&id=1 body +key=k-secret {"pass.hash":"h-secret","key\\u0000":"j-secret"}`);
+    for (const secret of ['o-secret', 'k-secret', 'h-secret', 'j-secret']) expect(out).not.toContain(secret);
+    expect(out).toContain('id=1');
   });
 });
