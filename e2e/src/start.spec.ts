@@ -37,6 +37,15 @@ async function readiness(port: number): Promise<number | string> {
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
+/** waitFor, whose error ends with the last lines `npm start` printed (what it was doing). */
+async function waitShowing(probe: () => unknown, timeoutMs: number, what: string, output: () => string): Promise<void> {
+  try {
+    await waitFor(async () => Boolean(await probe()), timeoutMs, what);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- npm start printed (last 40 lines) ---\n${output().split('\n').slice(-40).join('\n')}`);
+  }
+}
+
 /** The PIDs of a service's processes (`dist/apps/<name>/main.js`) in process group `pgid` (Linux /proc). */
 function servicePids(pgid: number, name: string): number[] {
   const pids: number[] = [];
@@ -183,7 +192,7 @@ describe('npm start', () => {
     const { ports, env } = await startEnv();
     env['ENV_FILE'] = otherEnvFiles[0];
     const { npm, out } = startNpm(env);
-    await waitFor(() => out().includes('Switchboard is up') || npm.exitCode !== null, 200_000, 'npm start to report the system up');
+    await waitShowing(() => out().includes('Switchboard is up') || npm.exitCode !== null, 300_000, 'npm start to report the system up', out);
     expect(out()).toContain('Switchboard is up:');
     const [first] = servicePids(npm.pid!, 'propagator');
     expect(first).toBeGreaterThan(0);
@@ -193,7 +202,7 @@ describe('npm start', () => {
     const others = [ports.GATEWAY_PORT, ports.AUTH_PORT, ports.ADMIN_PORT];
     const failures: string[] = [];
     let rounds = 0;
-    await waitFor(
+    await waitShowing(
       async () => {
         const statuses = await Promise.all(others.map(readiness));
         rounds += 1;
@@ -202,6 +211,7 @@ describe('npm start', () => {
       },
       200_000,
       'the propagator to be restarted and ready again',
+      out,
     );
     expect({ failures, exited: npm.exitCode }).toEqual({ failures: [], exited: null });
     expect(rounds).toBeGreaterThan(0);
@@ -220,7 +230,7 @@ describe('npm start', () => {
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
     }
-  }, 420_000);
+  }, 600_000);
 
   it('a configuration error (exit 78) is not restarted; a service that keeps dying is given up after 5 deaths; the others keep serving', async () => {
     const { ports, env } = await startEnv();
@@ -234,10 +244,11 @@ describe('npm start', () => {
     await new Promise<void>((r) => blocker.listen(ports.PROPAGATOR_PORT, '127.0.0.1', r));
     try {
       const { npm, out } = startNpm(env);
-      await waitFor(
+      await waitShowing(
         () => (out().includes('Switchboard is up') && out().includes('GIVING UP')) || npm.exitCode !== null,
-        450_000,
+        600_000,
         'npm start to report the rest up and give up on the propagator',
+        out,
       );
       const text = out();
       expect(text).toContain('[switchboard] Switchboard is up WITHOUT admin');
@@ -270,5 +281,5 @@ describe('npm start', () => {
     } finally {
       await new Promise((r) => blocker.close(r));
     }
-  }, 600_000);
+  }, 800_000);
 });
