@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Applied, CommittedChange, MemberState, percentile, signatureOf, stateMismatches, verify } from '../../soak/verify';
+import { Applied, CommittedChange, MemberState, percentile, signatureOf, stateMismatches, verify } from './support/soak/verify';
 
 /**
  * The soak's verdict (soak/verify.ts) must catch what it claims to: a lost delivery, one out of

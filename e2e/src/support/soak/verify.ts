@@ -97,8 +97,12 @@ export function verify(
   const bySig = new Map<string, CommittedChange>();
   for (const c of changes) bySig.set(c.sig, c);
   const v: Verdict = { lost: 0, outOfOrder: 0, duplicated: options.masterDuplicates ?? 0, redelivered: 0, unexpected: 0, due: 0, delivered: 0, latencies: [], examples: [] };
-  const example = (s: string) => {
-    if (v.examples.length < 20) v.examples.push(s);
+  // Up to 10 examples of each kind of anomaly (so that many lost ones do not hide the rest).
+  const kinds = new Map<string, number>();
+  const example = (kind: string, s: string) => {
+    const seen = kinds.get(kind) ?? 0;
+    kinds.set(kind, seen + 1);
+    if (seen < 10) v.examples.push(s);
   };
 
   slaves.forEach((log, slave) => {
@@ -111,7 +115,7 @@ export function verify(
       const c = bySig.get(r.sig);
       if (!c) {
         v.unexpected++;
-        example(`slave ${slave}: applied ${r.sig}, which the master never committed`);
+        example('unexpected', `slave ${slave}: applied ${r.sig}, which the master never committed`);
         continue;
       }
       const members = c.remove === undefined ? [c.member] : [c.member, c.remove];
@@ -122,20 +126,20 @@ export function verify(
       }
       if (c.origin === slave) {
         v.duplicated++;
-        example(`slave ${slave}: received its own change ${c.sig}`);
+        example('echo', `slave ${slave}: received its own change ${c.sig}`);
         continue;
       }
       if (applied.has(r.sig)) {
         if (newer > c.seq) {
           v.duplicated++;
-          example(`slave ${slave}: ${c.sig} (seq ${c.seq}) applied again after seq ${newer}`);
+          example('repeat', `slave ${slave}: ${c.sig} (seq ${c.seq}) applied again after seq ${newer}`);
         } else v.redelivered++;
         continue;
       }
       applied.add(r.sig);
       if (newer > c.seq) {
         v.outOfOrder++;
-        example(`slave ${slave}: ${c.sig} (seq ${c.seq}) first applied after seq ${newer} of the same member`);
+        example('order', `slave ${slave}: ${c.sig} (seq ${c.seq}) first applied after seq ${newer} of the same member`);
       }
       for (const m of members) bump(m, c.seq);
       if (c.seq >= from) {
@@ -148,7 +152,7 @@ export function verify(
       v.due++;
       if (!applied.has(c.sig)) {
         v.lost++;
-        example(`slave ${slave}: never applied ${c.sig} (seq ${c.seq})`);
+        example('lost', `slave ${slave}: never applied ${c.sig} (seq ${c.seq})`);
       }
     }
   });

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { waitFor } from '@switchboard/testing';
-import { spawnAppFromSource } from '../e2e/src/support/run-source';
+import { spawnAppFromSource } from '../run-source';
 
 const CLOCK_TICKS = 100;
 
@@ -42,6 +42,20 @@ export function cpuOfPid(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU time (ms) used so far by every process of the machine running `program` (e.g. postgres). */
+export function cpuOfProgram(program: string): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')')) === program) total += cpuOfPid(Number(pid));
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return total;
 }
 
 async function ready(url: string): Promise<boolean> {
