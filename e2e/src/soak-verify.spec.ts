@@ -64,7 +64,7 @@ describe('soak verdict', () => {
     expect(stale.outOfOrder).toBe(1);
   });
 
-  it('the master recording a delivery twice counts as duplicated', () => {
+  it('the master making two deliveries of one change for one slave counts as duplicated', () => {
     expect(verify([reg], [[], [at(reg)]], { masterDuplicates: 2 }).duplicated).toBe(2);
   });
 

@@ -32,6 +32,11 @@ export interface SoakOptions {
   driveSeconds: number;
   /** Originating calls in flight at once. */
   concurrency: number;
+  /**
+   * Back-pressure: no new change while this many deliveries to the well-behaved slaves are still
+   * outstanding (a loaded machine gets less load, and the run still converges within its bound).
+   */
+  maxBacklog: number;
   /** The whole run, start-up and clean-up included, ends by then. */
   deadlineMs: number;
   log?: (line: string) => void;
@@ -73,6 +78,7 @@ export const FULL: Omit<SoakOptions, 'log' | 'signal'> = {
   redisRestarts: 1,
   driveSeconds: 150,
   concurrency: 24,
+  maxBacklog: 8000,
   deadlineMs: 10 * 60_000,
 };
 
@@ -86,6 +92,7 @@ export const SHORT: Omit<SoakOptions, 'log' | 'signal'> = {
   redisRestarts: 1,
   driveSeconds: 20,
   concurrency: 12,
+  maxBacklog: 600,
   deadlineMs: 220_000,
 };
 
@@ -262,6 +269,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let serial = 0;
     let gatewayTurn = 0;
     const originators = slaves.slice(0, options.originators);
+    const misbehavingIndex = new Set(misbehaving.map((m) => m.slave.index));
+    const healthy = slaves.map((s) => s.index).filter((i) => !misbehavingIndex.has(i));
+    /** Deliveries due to the well-behaved slaves so far (for the back-pressure). */
+    let dueHealthy = 0;
     /** A slave may change a member only once it holds every change of it made elsewhere (as a user at that site would see it). */
     const upToDate = (slave: number, member: number) => (byMember.get(member) ?? []).every((c) => c.origin === slave || slaves[slave].got.has(c.sig));
     const choose = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
@@ -398,6 +409,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         if (p.action === 'register') params = { ...params, id: String(memberId) };
         const change: DriverChange = { action: p.action, member: memberId, remove: p.remove, origin: p.origin, params, sig: signatureOf(p.action, params), committedAt: Date.now() };
         changes.push(change);
+        dueHealthy += healthy.filter((i) => i !== p.origin).length;
         mix.set(p.action, (mix.get(p.action) ?? 0) + 1);
         const list = byMember.get(memberId) ?? [];
         list.push(change);
@@ -493,10 +505,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // On a machine slower than planned the changes go on for up to three times the plan, and stop
     // early enough for the deliveries to converge and the clean-up to run within the bound.
     const driveDeadline = Math.min(driveStart + 3 * D, hardDeadline - 90_000);
+    const backlog = () => dueHealthy - healthy.reduce((a, i) => a + slaves[i].got.size, 0);
+    let throttled = 0;
     const workers = Array.from({ length: options.concurrency }, async () => {
       for (;;) {
         if (changes.length + inFlight >= options.changes || aborted() || Date.now() > driveDeadline) return;
         if (refusedCalls + callErrors > 100) return;
+        if (backlog() > options.maxBacklog) {
+          throttled++;
+          await sleep(100);
+          continue;
+        }
         const due = driveStart + slot++ * interval;
         if (due > Date.now()) await sleep(due - Date.now());
         if (changes.length + inFlight >= options.changes) return;
@@ -584,12 +603,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     for (const [member, list] of eventsByMember) mismatch(`member ${member}: the master recorded ${list.length} changes the soak never made`);
 
+    // More than one delivery of a change for one slave, or one for its originator: the master
+    // would send it twice. (A delivery with two successful attempts is a harmless repeat, two
+    // runs of one job overlapping: counted apart, as master_redelivered.)
     const [{ n: masterDuplicates }] = (
+      await client.query<{ n: number }>(
+        `SELECT (SELECT count(*) FROM (SELECT 1 FROM deliveries GROUP BY event_id, slave_id HAVING count(*) > 1) x)
+              + (SELECT count(*) FROM deliveries d JOIN outbox_events o ON o.event_id = d.event_id WHERE (o.payload->>'slaveId')::int = d.slave_id) AS n`,
+      )
+    ).rows;
+    const [{ n: masterRedelivered }] = (
       await client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM (SELECT delivery_id FROM delivery_attempts WHERE outcome = 'delivered' GROUP BY delivery_id HAVING count(*) > 1) x`,
       )
     ).rows;
-    const verdict = verify(committed, slaves.map((s) => s.log), { masterDuplicates });
+    const verdict = verify(committed, slaves.map((s) => s.log), { masterDuplicates: Number(masterDuplicates) });
     examples.push(...verdict.examples);
 
     // Final records: the master's members (its hash only as a digest: the soak's model gives it).
@@ -651,12 +679,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const driveS = (driveEnd - driveStart) / 1000;
     const line = `lost=${verdict.lost} out_of_order=${verdict.outOfOrder} duplicated=${verdict.duplicated} changes=${committed.length} deliveries=${verdict.delivered} seconds=${seconds}`;
     const details = [
-      `throughput: ${fmt(committed.length / driveS, 1)} changes/s over ${fmt(driveS, 1)}s; ${fmt(verdict.delivered / ((convergedAt - driveStart) / 1000), 0)} deliveries/s until converged (${fmt((convergedAt - driveEnd) / 1000, 1)}s after the last change); start-up ${fmt((driveStart - t0) / 1000, 1)}s`,
+      `throughput: ${fmt(committed.length / driveS, 1)} changes/s over ${fmt(driveS, 1)}s (back-pressure waits: ${throttled}); ${fmt(verdict.delivered / ((convergedAt - driveStart) / 1000), 0)} deliveries/s until converged (${fmt((convergedAt - driveEnd) / 1000, 1)}s after the last change); start-up ${fmt((driveStart - t0) / 1000, 1)}s`,
       `originating IPS calls (ms): p50=${fmt(percentile(callMs, 50))} p95=${fmt(percentile(callMs, 95))} p99=${fmt(percentile(callMs, 99))} max=${fmt(percentile(callMs, 100))} (${callMs.length} calls)`,
       `commit -> slave applied (ms), all slaves: p50=${fmt(percentile(lat, 50))} p95=${fmt(percentile(lat, 95))} p99=${fmt(percentile(lat, 99))} max=${fmt(percentile(lat, 100))}; well-behaved slaves: p50=${fmt(percentile(healthyLat, 50))} p95=${fmt(percentile(healthyLat, 95))} p99=${fmt(percentile(healthyLat, 99))} max=${fmt(percentile(healthyLat, 100))}`,
       `master -> slave calls (ms, delivery_attempts): ${attempts.map((a) => `${a.outcome} n=${a.n} p50=${a.p50} p95=${a.p95} p99=${a.p99} max=${a.max}`).join('; ')}`,
       `cpu seconds: ${[...cpu].map(([k, v]) => `${k}=${fmt(v / 1000, 1)}`).join(' ')}`,
-      `deliveries at the master: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}; redelivered=${verdict.redelivered} (harmless repeats) master_duplicates=${masterDuplicates}`,
+      `deliveries at the master: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}; redelivered=${verdict.redelivered} (harmless repeats at slaves) master_redelivered=${masterRedelivered} (deliveries with two successful attempts) master_duplicates=${masterDuplicates}`,
       `checks: state_mismatched=${stateMismatched} master_mismatched=${masterMismatched} unexpected=${verdict.unexpected} slave_refusals=${slaveRefusals} call_errors=${callErrors} refused_calls=${refusedCalls} ambiguous_calls=${ambiguous} (service_unavailable=${unavailable}) service_error_lines=${errorLines} converged=${converged}`,
       `mix: ${[...mix].map(([k, v]) => `${k}=${v}`).join(' ')}; members at the end=${master.size}; slaves=${options.slaves} (${options.originators} originating, misbehaving: ${misbehaving.map((m) => `${m.slave.index}=${m.behaviour}`).join(' ') || 'none'})`,
       `faults: ${faults.join('; ') || 'none'}`,

@@ -9,10 +9,11 @@
  *   a change of the same member the slave had already applied; a merge counts as a change of both
  *   members (the removed member's pending changes must arrive before it, D15).
  * - **duplicated**: a change applied again at a slave after a newer change of the same member had
- *   been applied there (the repeat put an old value back), or a change echoed to its own originator,
- *   or a delivery the master recorded as delivered more than once (`masterDuplicates`). A repeat
- *   that arrives before anything newer is harmless under the product's at-least-once promise
- *   (every propagated action is idempotent at a slave): it is counted as `redelivered`, not here.
+ *   been applied there (the repeat put an old value back), a change echoed to its own originator,
+ *   or a change the master turned into more than one delivery for one slave (`masterDuplicates`).
+ *   The product promises at-least-once delivery of idempotent actions (docs/propagation.md): a
+ *   repeat that arrives before anything newer of that member changes nothing, and is counted as
+ *   `redelivered`, not here.
  */
 
 export type SoakAction = 'register' | 'changeEmail' | 'changeName' | 'changePassword' | 'ban' | 'delete' | 'merge';
