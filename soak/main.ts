@@ -42,6 +42,7 @@ async function main() {
     result.stateMismatched === 0 &&
     result.masterMismatched === 0 &&
     result.slaveRefusals === 0 &&
+    result.adminUnhealthy === 0 &&
     result.callErrors === 0 &&
     !result.faults.some((f) => f.startsWith('FAILED'));
   if (ok && !result.complete) {

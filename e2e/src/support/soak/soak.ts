@@ -59,6 +59,8 @@ export interface SoakResult {
   stateMismatched: number;
   masterMismatched: number;
   slaveRefusals: number;
+  /** Slaves the admin API shows disabled, with pending deliveries or dead letters at the end (-1: it did not answer). */
+  adminUnhealthy: number;
   callErrors: number;
   /** Faults actually applied, e.g. "kill -9 propagator-1". */
   faults: string[];
@@ -233,7 +235,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const propagators = [new ServiceProcess('propagator-1', 'propagator', p1Port, env), new ServiceProcess('propagator-2', 'propagator', p2Port, env)];
     services.push(auth, ...gateways, admin, ...propagators);
     cleanup.push({ what: 'services', run: () => Promise.all(services.map((s) => s.stop())) });
-    await Promise.all(services.map((s) => s.start()));
+    const startBound = () => Math.max(30_000, Math.min(180_000, hardDeadline - Date.now() - 60_000));
+    await Promise.all(services.map((s) => s.start(startBound())));
     log(`[soak ${since()}] services ready: ${services.map((s) => `${s.name} pid ${s.pid} :${s.port}`).join(', ')}`);
     pg = new Pool({ connectionString: db.url, max: 4 });
     const client = pg;
@@ -484,7 +487,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const pid = victim.pid;
         await victim.kill9();
         note(`kill -9 ${victim.name} (pid ${pid})`);
-        await victim.start();
+        await victim.start(startBound());
         note(`${victim.name} restarted (pid ${victim.pid})`);
       });
     }
@@ -646,6 +649,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
            FROM delivery_attempts GROUP BY outcome ORDER BY outcome`,
       )
     ).rows;
+    // What an operator sees: every slave enabled, nothing pending, no dead letter (admin API).
+    let adminUnhealthy = -1;
+    let adminFailing = 0;
+    try {
+      const res = await fetch(`${admin.url}/admin/slaves`, { headers: { authorization: `Bearer ${env['ADMIN_TOKEN']}` }, signal: AbortSignal.timeout(30_000) });
+      const list = (await res.json()) as { enabled: boolean; pending: number; dead: number; failing_since: string | null }[];
+      adminUnhealthy = list.length === slaves.length ? list.filter((x) => !x.enabled || x.pending !== 0 || x.dead !== 0).length : slaves.length;
+      adminFailing = list.filter((x) => x.failing_since !== null).length;
+    } catch (err) {
+      examples.push(`admin API: ${(err as Error).message}`);
+    }
     const slaveRefusals = slaves.reduce((a, s) => a + s.refused.badKey + s.refused.notSlaveCall + s.refused.unknownAction, 0);
     const errorLines = services.reduce((a, s) => a + s.errorLines().length, 0);
 
@@ -685,7 +699,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       `master -> slave calls (ms, delivery_attempts): ${attempts.map((a) => `${a.outcome} n=${a.n} p50=${a.p50} p95=${a.p95} p99=${a.p99} max=${a.max}`).join('; ')}`,
       `cpu seconds: ${[...cpu].map(([k, v]) => `${k}=${fmt(v / 1000, 1)}`).join(' ')}`,
       `deliveries at the master: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}; redelivered=${verdict.redelivered} (harmless repeats at slaves) master_redelivered=${masterRedelivered} (deliveries with two successful attempts) master_duplicates=${masterDuplicates}`,
-      `checks: state_mismatched=${stateMismatched} master_mismatched=${masterMismatched} unexpected=${verdict.unexpected} slave_refusals=${slaveRefusals} call_errors=${callErrors} refused_calls=${refusedCalls} ambiguous_calls=${ambiguous} (service_unavailable=${unavailable}) service_error_lines=${errorLines} converged=${converged}`,
+      `checks: state_mismatched=${stateMismatched} master_mismatched=${masterMismatched} unexpected=${verdict.unexpected} admin_unhealthy_slaves=${adminUnhealthy} (still marked failing: ${adminFailing}) slave_refusals=${slaveRefusals} call_errors=${callErrors} refused_calls=${refusedCalls} ambiguous_calls=${ambiguous} (service_unavailable=${unavailable}) service_error_lines=${errorLines} converged=${converged}`,
       `mix: ${[...mix].map(([k, v]) => `${k}=${v}`).join(' ')}; members at the end=${master.size}; slaves=${options.slaves} (${options.originators} originating, misbehaving: ${misbehaving.map((m) => `${m.slave.index}=${m.behaviour}`).join(' ') || 'none'})`,
       `faults: ${faults.join('; ') || 'none'}`,
     ];
@@ -707,6 +721,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       stateMismatched,
       masterMismatched,
       slaveRefusals,
+      adminUnhealthy,
       callErrors: callErrors + refusedCalls,
       faults,
       converged,
