@@ -410,7 +410,11 @@ export class DeliveryStore {
         return [];
       }
       if (stale) return [];
-      await m.query(`UPDATE slaves SET failing_since = coalesce(failing_since, $2) WHERE id = $1`, [d.slave_id, f.attemptedAt]);
+      // Only the failure that starts a failing period writes the slave's row: during an outage every
+      // failed attempt of that slave comes here, and had each one locked the row until its commit,
+      // they would queue on it holding pooled connections, and the deliveries to healthy slaves
+      // would wait for a connection (found by the soak).
+      await m.query(`UPDATE slaves SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, [d.slave_id, f.attemptedAt]);
       if (f.last) {
         await m.query(`UPDATE deliveries SET attempts = $2 WHERE id = $1`, [d.id, attempt]);
         await appendToOutbox(m, newEvent('delivery_dead', 'propagator', { slaveId: d.slave_id, memberId: d.member_id, data: { delivery_id: d.id, action: f.action, attempts: attempt, error } }, now));
