@@ -68,14 +68,14 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     ips = ipsClient(sys.urls.gateway);
     pg = new Client({ connectionString: sys.db.url });
     await pg.connect();
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await pg?.end();
     await sys?.stop();
     await new Promise((r) => listener?.close(r));
     if (listener6) await new Promise((r) => listener6!.close(r));
-  });
+  }, 120_000);
 
   it('verifySettings answers FAILURE for every loopback spelling and for private, link-local, CGNAT and unspecified addresses, audited and logged', async () => {
     const urls = [
@@ -97,7 +97,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     const events = await waitFor(async () => {
       const items = await refusedEvents();
       return items.length >= urls.length + 1 ? items : undefined;
-    }, 20_000, 'slave_url_refused events');
+    }, 90_000, 'slave_url_refused events');
     for (const url of urls) {
       const event = events.find((e) => e.details['url'] === url);
       expect([url, event?.details]).toEqual([url, expect.objectContaining({ via: 'verifySettings', rule: 'address', reason: expect.stringContaining('not a public address') })]);
@@ -107,7 +107,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     // A wrong key is still BAD_KEY (the key is checked first: no DNS lookup, no event for strangers).
     expect((await ips.get({ do: 'verifySettings', key: 'wrong', url: spellings()[0], ourKey: 'k' })).text).toBe('{"status":"BAD_KEY"}');
     expect(connections).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('POST /admin/slaves answers 400 naming the rule, audited, for every loopback spelling and private addresses', async () => {
     const before = (await refusedEvents()).length;
@@ -123,11 +123,11 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     const scheme = await admin('/admin/slaves', { method: 'POST', body: { url: `ftp://127.0.0.1:${port}/x` } });
     expect(scheme.status).toBe(400);
     expect((await admin('/admin/slaves')).json()).toEqual([]);
-    await waitFor(async () => ((await refusedEvents()).filter((e) => e.details['via'] === 'admin').length >= urls.length ? true : undefined), 20_000, 'admin refusals audited');
+    await waitFor(async () => ((await refusedEvents()).filter((e) => e.details['via'] === 'admin').length >= urls.length ? true : undefined), 90_000, 'admin refusals audited');
     expect((await refusedEvents()).length - before).toBe(urls.length);
     expect(sys.logs.text).toContain('slave URL refused at admin (rule address)');
     expect(connections).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('refuses credentials in a slave URL, and they never reach the audit log, the outbox or a log line', async () => {
     const withCredentials = `http://chainuser:${SECRET}@127.0.0.1:${port}/ipsconnect.php`;
@@ -142,14 +142,14 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     const events = await waitFor(async () => {
       const items = (await refusedEvents()).filter((e) => e.details['rule'] === 'credentials');
       return items.length >= 3 ? items : undefined;
-    }, 20_000, 'credential refusals audited');
+    }, 90_000, 'credential refusals audited');
     expect(events[0].details['url']).toBe(`http://127.0.0.1:${port}/ipsconnect.php`);
-    await waitFor(async () => ((await admin('/admin/audit?type=authn_key_fail')).json().items.length ? true : undefined), 20_000, 'authn_key_fail');
+    await waitFor(async () => ((await admin('/admin/audit?type=authn_key_fail')).json().items.length ? true : undefined), 90_000, 'authn_key_fail');
     expect((await admin('/admin/audit?limit=500')).text).not.toContain(SECRET);
     expect(JSON.stringify((await pg.query('SELECT payload FROM outbox_events')).rows)).not.toContain(SECRET);
     expect(sys.logs.text).not.toContain(SECRET);
     expect(connections).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   describe('slaves registered before the rule (or while their name resolved elsewhere)', () => {
     const box = () => new SecretBox(sys.env['SECRETS_KEY']);
@@ -174,7 +174,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
           [url, box().seal(`legacy-slave-key-${i}`, 'slave-key')],
         );
       }
-    }, 60_000);
+    }, 120_000);
 
     it('the propagator refuses every delivery attempt to them, naming the rule, logged and recorded, and never connects', async () => {
       const res = await ips.get({
@@ -193,7 +193,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       const dead = await waitFor(async () => {
         const items = (await admin(`/admin/deliveries?status=dead&member_id=${id}`)).json().items;
         return items.length === legacy().length ? items : undefined;
-      }, 60_000, 'every delivery dead');
+      }, 180_000, 'every delivery dead');
       for (const d of dead as { id: number }[]) {
         const detail = (await admin(`/admin/deliveries/${d.id}`)).json();
         expect(detail.attempts).toBe(4);
@@ -207,9 +207,9 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       expect(errors.filter((e) => e.includes('credentials'))).toHaveLength(1);
       expect(sys.logs.lines.filter((l) => l.includes('refused by the outbound policy (address)')).length).toBeGreaterThanOrEqual(4 * (legacy().length - 1));
       expect(sys.logs.text).toContain('refused by the outbound policy (credentials)');
-      await waitFor(async () => ((await admin(`/admin/audit?type=delivery_dead&member_id=${id}`)).json().items.length === legacy().length ? true : undefined), 20_000, 'delivery_dead audited');
+      await waitFor(async () => ((await admin(`/admin/audit?type=delivery_dead&member_id=${id}`)).json().items.length === legacy().length ? true : undefined), 90_000, 'delivery_dead audited');
       expect(connections).toBe(0);
-    }, 120_000);
+    }, 300_000);
 
     it('credentials of such a slave never reach the browser chain, the admin listing, the audit log, the outbox or the logs', async () => {
       const slaves = await admin('/admin/slaves');
@@ -237,6 +237,6 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       expect(JSON.stringify((await pg.query('SELECT payload FROM outbox_events')).rows)).not.toContain(SECRET);
       expect(sys.logs.text).not.toContain(SECRET);
       expect(connections).toBe(0);
-    }, 120_000);
+    }, 300_000);
   });
 });

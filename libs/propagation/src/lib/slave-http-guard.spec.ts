@@ -86,7 +86,7 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
     ];
     if (v6) urls.push(`http://[::1]:${v6.port}/ipsconnect.php`, `http://[0:0:0:0:0:0:0:1]:${v6.port}/ipsconnect.php`);
     for (const url of urls) {
-      const answer = await callSlave(url, 2000, guarded);
+      const answer = await callSlave(url, 10_000, guarded);
       expect([url, answer]).toEqual([url, expect.objectContaining({ outcome: 'retry', refused: 'address', httpStatus: null })]);
       expect(answer.outcome === 'retry' && answer.error).toMatch(/^refused: .* is not a public address \((ipv4Mapped form of 127\.0\.0\.1, )?loopback/);
     }
@@ -109,10 +109,10 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
       ['mixed.test', '127.0.0.1, not a public address (loopback)'],
       ['metadata.test', '169.254.169.254, not a public address (linkLocal)'],
     ]) {
-      const answer = await callSlave(`http://${name}:${v4.port}/ipsconnect.php?do=x`, 2000, guarded);
+      const answer = await callSlave(`http://${name}:${v4.port}/ipsconnect.php?do=x`, 10_000, guarded);
       expect(answer).toMatchObject({ outcome: 'retry', refused: 'address', error: `refused: ${name} resolves to ${shown}; slave URLs must point at public addresses (SLAVE_URL_ALLOW_PRIVATE=false)` });
     }
-    const missing = await callSlave(`http://nowhere.test:${v4.port}/`, 2000, guarded);
+    const missing = await callSlave(`http://nowhere.test:${v4.port}/`, 10_000, guarded);
     expect(missing).toMatchObject({ outcome: 'retry', refused: 'resolution', error: 'refused: nowhere.test does not resolve (ENOTFOUND)' });
     expect(v4.connections).toBe(0);
   }, 30_000);
@@ -120,10 +120,10 @@ describe('the propagator under the outbound policy (SLAVE_URL_ALLOW_PRIVATE=fals
   it('refuses credentials and other schemes before anything is sent', async () => {
     const open = new SlaveHttp(new OutboundPolicy({ allowPrivate: true }));
     try {
-      const withCredentials = await callSlave(`http://user:s3cret-pw@127.0.0.1:${v4.port}/ipsconnect.php`, 2000, open);
+      const withCredentials = await callSlave(`http://user:s3cret-pw@127.0.0.1:${v4.port}/ipsconnect.php`, 10_000, open);
       expect(withCredentials).toMatchObject({ outcome: 'retry', refused: 'credentials' });
       expect(JSON.stringify(withCredentials)).not.toContain('s3cret-pw');
-      expect(await callSlave(`ftp://127.0.0.1:${v4.port}/`, 2000, open)).toMatchObject({ outcome: 'retry', refused: 'scheme' });
+      expect(await callSlave(`ftp://127.0.0.1:${v4.port}/`, 10_000, open)).toMatchObject({ outcome: 'retry', refused: 'scheme' });
       expect(v4.connections).toBe(0);
     } finally {
       await open.onApplicationShutdown();
@@ -198,7 +198,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
     for (const [target, rule] of targets) {
       redirect = target;
       const before = a.requests.length;
-      const answer = await callSlave(`http://127.0.0.1:${a.port}/redirect`, 2000, http2);
+      const answer = await callSlave(`http://127.0.0.1:${a.port}/redirect`, 10_000, http2);
       expect([target, answer]).toEqual([target, expect.objectContaining({ outcome: 'retry', refused: rule })]);
       expect(answer.outcome === 'retry' && answer.error).toMatch(/^redirected to .*: refused: /);
       expect(JSON.stringify(answer)).not.toContain('hop-secret');
@@ -209,7 +209,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
     expect(v6?.connections ?? 0).toBe(0);
     // A redirect to an allowed host is followed as before.
     redirect = `http://127.0.0.1:${a.port}/ok?after=redirect`;
-    await expect(callSlave(`http://127.0.0.1:${a.port}/redirect`, 2000, http2)).resolves.toMatchObject({ outcome: 'delivered' });
+    await expect(callSlave(`http://127.0.0.1:${a.port}/redirect`, 10_000, http2)).resolves.toMatchObject({ outcome: 'delivered' });
   }, 30_000);
 
   it('connects to exactly the address it checked: one resolution per new connection, no second lookup for a rebinding DNS to answer', async () => {
@@ -221,7 +221,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
     const connectionsBefore = a.connections;
     const outcomes: string[] = [];
     for (let n = 0; n < 8; n++) {
-      const answer = await callSlave(`http://flip.test:${a.port}/ok?n=${n}`, 2000, http2);
+      const answer = await callSlave(`http://flip.test:${a.port}/ok?n=${n}`, 10_000, http2);
       outcomes.push(answer.outcome === 'retry' ? `refused:${answer.refused}` : answer.outcome);
     }
     expect(outcomes[0]).toBe('delivered');
@@ -239,7 +239,7 @@ describe('redirects and DNS answers under the outbound policy', () => {
 
   it('a name that now resolves to a forbidden address gets no new connection', async () => {
     answers['moved.test'] = [[{ address: '127.0.0.2', family: 4 }]];
-    await expect(callSlave(`http://moved.test:${a.port}/ok`, 2000, http2)).resolves.toMatchObject({ outcome: 'retry', refused: 'address' });
+    await expect(callSlave(`http://moved.test:${a.port}/ok`, 10_000, http2)).resolves.toMatchObject({ outcome: 'retry', refused: 'address' });
     expect(calls['moved.test']).toBe(1);
     expect(b.connections).toBe(0);
   }, 30_000);
@@ -248,12 +248,12 @@ describe('redirects and DNS answers under the outbound policy', () => {
     const fresh = new SlaveHttp(new OutboundPolicy({ allowPrivate: false, resolve, classify }));
     const before = a.connections;
     try {
-      for (let i = 0; i < 6; i++) await expect(callSlave(`http://127.0.0.1:${a.port}/ok?i=${i}`, 2000, fresh)).resolves.toMatchObject({ outcome: 'delivered' });
+      for (let i = 0; i < 6; i++) await expect(callSlave(`http://127.0.0.1:${a.port}/ok?i=${i}`, 10_000, fresh)).resolves.toMatchObject({ outcome: 'delivered' });
       // Connections are reused (undici waits one event-loop turn before reusing a socket, so a call
       // made at once after the previous answer may open a second one; never one per call).
       expect(a.connections - before).toBeLessThanOrEqual(2);
-      await expect(callSlave(`http://127.0.0.1:${a.port}/exactly-1mib`, 5000, fresh)).resolves.toMatchObject({ outcome: 'delivered' });
-      await expect(callSlave(`http://127.0.0.1:${a.port}/big`, 5000, fresh)).resolves.toMatchObject({ outcome: 'retry', error: 'answer larger than 1 MiB' });
+      await expect(callSlave(`http://127.0.0.1:${a.port}/exactly-1mib`, 10_000, fresh)).resolves.toMatchObject({ outcome: 'delivered' });
+      await expect(callSlave(`http://127.0.0.1:${a.port}/big`, 10_000, fresh)).resolves.toMatchObject({ outcome: 'retry', error: 'answer larger than 1 MiB' });
     } finally {
       await fresh.onApplicationShutdown();
     }
