@@ -108,5 +108,5 @@ suite('consent page in Chromium', () => {
     expect(SIGNIN_MESSAGES.wrong).toContain('locked');
     await page.screenshot({ path: join(ARTIFACTS, 'consent-locked.png') });
     await page.close();
-  }, 90_000);
+  }, 180_000);
 });

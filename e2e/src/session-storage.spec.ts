@@ -12,7 +12,7 @@ describe('BrowserChainService storage', () => {
   }, 60_000);
   afterAll(async () => {
     await redis?.close();
-  });
+  }, 30_000);
 
   const allKeysAndValues = async () => {
     const keys = (await redis.client.keys('switchboard:*')).filter((k) => k !== 'switchboard:test-owner');
@@ -32,7 +32,7 @@ describe('BrowserChainService storage', () => {
     await chains.destroySession(sid);
     expect(await chains.session(sid)).toBeNull();
     expect((await allKeysAndValues()).keys).toEqual([]);
-  });
+  }, 30_000);
 
   it('a chain state is advanced by its token, stored under its digest, and gone after the last hop', async () => {
     const state: ChainState = {
@@ -55,7 +55,7 @@ describe('BrowserChainService storage', () => {
     expect((await chains.advance(token))?.next).toBe(2);
     expect((await allKeysAndValues()).keys).toEqual([]);
     expect(await chains.advance(token)).toBeNull();
-  });
+  }, 30_000);
 
   it('a session stored under its token before the upgrade is moved to its digest on first use, keeping its lifetime', async () => {
     const sid = 'L'.repeat(43);
@@ -69,5 +69,5 @@ describe('BrowserChainService storage', () => {
     expect(ttl).toBeLessThanOrEqual(1000);
     expect(await chains.session(sid)).toMatchObject({ memberId: 9 });
     await chains.destroySession(sid);
-  });
+  }, 30_000);
 });
