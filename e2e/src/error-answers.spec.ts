@@ -162,6 +162,13 @@ describe('error answers', () => {
         expect([path, anonymous.status]).toEqual([path, 401]);
         expect(anonymous.text).not.toContain('openapi');
       }
+      // Other spellings of the same paths reach no document either.
+      for (const path of ['/%64ocs-json', '/docs%2Djson', '/%64ocs', '/docs/%73wagger-ui-init.js']) {
+        for (const base of [gw, ad]) {
+          const res = await http(base + path);
+          expect([base + path, res.status === 401 || res.status === 404, res.text.includes('openapi')]).toEqual([base + path, true, false]);
+        }
+      }
       const doc = await http(`${ad}/docs-json`, { headers: adminHeaders });
       expect(doc.status).toBe(200);
       expect(doc.json().paths['/admin/members']).toBeDefined();

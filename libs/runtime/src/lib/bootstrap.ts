@@ -120,9 +120,10 @@ export async function createServiceApp(
     const tokens = options.docs.bearerTokens;
     if (tokens) {
       // Swagger's routes are Fastify routes, outside Nest's guards: checked in a hook.
+      // The matched route decides (a percent-encoded spelling of the path reaches the same route).
+      const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-');
       fastify.addHook('onRequest', (request, reply, done) => {
-        const path = request.url.split('?')[0];
-        if ((path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-')) && !bearerMatches(request.headers.authorization, tokens)) {
+        if ((isDocs(request.routeOptions.url ?? '') || isDocs(request.url.split('?')[0])) && !bearerMatches(request.headers.authorization, tokens)) {
           void reply.code(401).header('www-authenticate', 'Bearer realm="switchboard"').send({ statusCode: 401, error: 'Unauthorized', message: 'a valid bearer token is required' });
           return;
         }

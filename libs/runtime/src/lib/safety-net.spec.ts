@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, InternalServerErrorException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { createServer } from 'node:net';
 import fastify from 'fastify';
 import fc from 'fast-check';
@@ -35,7 +35,11 @@ describe('classifyError: what a client sees for an error a route let escape', ()
     expect(JSON.stringify(answer.body)).not.toContain('0123456789abcdef');
     expect(JSON.stringify(answer.body)).not.toContain('/nosuch');
     // Our own HttpExceptions keep their answer (validation messages, conflict codes).
-    expect(classifyError(new BadRequestException(['name: too long'])).body.message).toEqual(['name: too long']);
+    expect(classifyError(new BadRequestException(['name: too long'])).body).toEqual({ statusCode: 400, error: 'Bad Request', message: ['name: too long'] });
+    // Readiness details (terminus' 503) go out as they are.
+    const notReady = { status: 'error', info: {}, error: { redis: { status: 'down' } }, details: { redis: { status: 'down' } } };
+    expect(classifyError(new ServiceUnavailableException(notReady))).toMatchObject({ status: 503, body: notReady });
+    expect(classifyError(new InternalServerErrorException('pool exhausted at db.internal:5432')).body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' });
     expect(classifyError(new ConflictException({ statusCode: 409, error: 'email_in_use', message: 'email in use' })).body).toEqual({ statusCode: 409, error: 'email_in_use', message: 'email in use' });
   });
 
@@ -74,6 +78,11 @@ describe('classifyError: what a client sees for an error a route let escape', ()
     const bug = classifyError(new TypeError("Cannot read properties of undefined (reading 'key=abc')"));
     expect(bug).toMatchObject({ status: 500, body: { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' }, log: 'error' });
     expect(classifyError(query('42P01', 'relation "x" does not exist')).status).toBe(500);
+    // A bad argument the auth service refused keeps its 4xx; a refusal of our own call (401) is a fault.
+    const rejected = (status: number) => Object.assign(new Error(`auth service answered HTTP ${status}`), { name: 'AuthRejectedError', status });
+    expect(classifyError(rejected(400)).status).toBe(400);
+    expect(classifyError(rejected(404)).status).toBe(404);
+    expect(classifyError(rejected(401)).status).toBe(500);
   });
 });
 

@@ -5,7 +5,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 /** What a service answers for an error: the status, the JSON body and extra headers. */
 export interface ErrorAnswer {
   status: number;
-  body: { statusCode: number; error: string; message: string | string[] };
+  body: { statusCode: number; error: string; message: string | string[] } | object;
   headers?: Record<string, string>;
   /** How to log it: unexpected errors with their stack, client errors and outages as one line. */
   log: 'error' | 'warn' | 'none';
@@ -74,18 +74,21 @@ export function isDependencyDown(err: unknown): boolean {
 export function classifyError(exception: unknown): ErrorAnswer {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const response = exception.getResponse();
     // Nest's "no route" answer quotes the method and the URL, query string included.
     if (status === 404 && /^Cannot [A-Z]+ /.test(exception.message)) return answer(404, 'No such route', 'none');
-    if (typeof response === 'string') return answer(status, response, status >= 500 ? 'error' : 'none');
-    const body = response as { message?: unknown; error?: unknown };
-    const message = typeof body.message === 'string' || Array.isArray(body.message) ? (body.message as string | string[]) : reason(status);
-    if (status >= 500) return answer(status, status === 503 ? message : 'Internal server error', 'error');
-    return { status, body: { ...(response as object), statusCode: status, error: typeof body.error === 'string' ? body.error : reason(status), message }, log: 'none' };
+    if (status >= 500 && status !== 503) return answer(status, 'Internal server error', 'error');
+    // Our own answers (validation messages, conflict codes, readiness details) go out as thrown.
+    const response = exception.getResponse();
+    return { status, body: typeof response === 'string' ? { statusCode: status, error: reason(status), message: response } : response, log: 'none' };
   }
   const e = (exception ?? {}) as Error & { code?: unknown; statusCode?: unknown };
   const known = typeof e.code === 'string' ? CLIENT_ERRORS[e.code] : undefined;
   if (known) return answer(known.status, known.message, 'warn');
+  // The auth service refused what a gateway or admin route passed on (a bad argument reached it).
+  if (e.name === 'AuthRejectedError' && [400, 404, 413].includes((e as { status?: unknown }).status as number)) {
+    const status = (e as unknown as { status: number }).status;
+    return answer(status, reason(status), 'warn');
+  }
   if (isDependencyDown(exception)) return answer(503, 'Service unavailable: a store or service it needs is down; try again later', 'warn', { 'retry-after': '5' });
   if (e.name === 'QueryFailedError' && typeof e.code === 'string') {
     if (PG_DATA.test(e.code)) return answer(400, 'A value in the request cannot be stored (invalid characters, or out of range)', 'warn');
