@@ -37,6 +37,11 @@ export interface SoakOptions {
    * outstanding (a loaded machine gets less load, and the run still converges within its bound).
    */
   maxBacklog: number;
+  /**
+   * PROPAGATION_CONCURRENCY of each propagator (its PostgreSQL pool is half of it): below the
+   * default 64 so that the soak's processes stay well under a shared server's max_connections.
+   */
+  propagationConcurrency: number;
   /** The whole run, start-up and clean-up included, ends by then. */
   deadlineMs: number;
   log?: (line: string) => void;
@@ -81,6 +86,7 @@ export const FULL: Omit<SoakOptions, 'log' | 'signal'> = {
   driveSeconds: 150,
   concurrency: 24,
   maxBacklog: 8000,
+  propagationConcurrency: 32,
   deadlineMs: 10 * 60_000,
 };
 
@@ -95,6 +101,7 @@ export const SHORT: Omit<SoakOptions, 'log' | 'signal'> = {
   driveSeconds: 20,
   concurrency: 12,
   maxBacklog: 600,
+  propagationConcurrency: 16,
   deadlineMs: 220_000,
 };
 
@@ -175,6 +182,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const random = rng(options.seed ?? 20261124);
   const aborted = () => options.signal?.aborted === true;
   const cleanup: { what: string; run: () => Promise<unknown> }[] = [];
+  const halt = new AbortController();
   const faults: string[] = [];
   const postgresCpu0 = cpuOfProgram('postgres');
   const selfCpu0 = process.cpuUsage();
@@ -226,6 +234,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       PROPAGATION_TIMEOUT: `${TIMEOUT_MS}ms`,
       PROPAGATION_REPAIR_INTERVAL: '2s',
       PROPAGATION_AUTO_DISABLE_AFTER: '0',
+      PROPAGATION_CONCURRENCY: String(options.propagationConcurrency),
       // The slaves are on loopback: lift the outbound address rule (never the scheme rule).
       SLAVE_URL_ALLOW_PRIVATE: 'true',
     };
@@ -320,18 +329,25 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       // Asked again over 12 s: auth may still be working on it (the gateway gives up after 10 s).
       for (const wait of [1000, 3000, 8000]) {
         await sleep(wait);
+        try {
+          const found = await lookUp();
+          if (found !== null) return found;
+        } catch (err) {
+          log(`[soak ${since()}] could not read the master's record (will ask again): ${(err as Error).message}`);
+        }
+      }
+      return null;
+      async function lookUp(): Promise<number | null> {
         if (p.action === 'register') {
           const { rows } = await client.query<{ id: number }>('SELECT id FROM members WHERE email_key = lower($1)', [params['email']]);
-          if (rows[0]) return rows[0].id;
-          continue;
+          return rows[0]?.id ?? null;
         }
         const { rows } = await client.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM outbox_events WHERE payload ? 'propagate' AND (payload->>'memberId')::int = $1`,
           [p.member],
         );
-        if (rows[0].n > (byMember.get(p.member!)?.length ?? 0)) return p.member!;
+        return rows[0].n > (byMember.get(p.member!)?.length ?? 0) ? p.member! : null;
       }
-      return null;
     };
 
     /** One change: planned, sent (retried when its answer was lost and it did not commit), recorded. */
@@ -458,11 +474,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // --- the faults, at fixed points of the drive, each on its own ---
     const D = options.driveSeconds * 1000;
     const faultTasks: Promise<void>[] = [];
+    /** Once the run ends (or fails), a fault still waiting does nothing more: no process is started after the clean-up. */
+    const over = () => halt.signal.aborted || aborted();
+    const pause = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        halt.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
     const at = (ms: number, what: () => Promise<void>) =>
       faultTasks.push(
         (async () => {
-          await sleep(ms);
-          if (!aborted()) await what();
+          await pause(ms);
+          if (!over()) await what();
         })().catch((err) => {
           faults.push(`FAILED: ${(err as Error).message}`);
           log(`[soak ${since()}] fault failed: ${(err as Error).message}`);
@@ -476,7 +499,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       at(D * (0.05 + 0.25 * i), async () => {
         await slave.setBehaviour(behaviour);
         note(`slave ${slave.index} ${behaviour} for ${options.faultMs / 1000}s`);
-        await sleep(options.faultMs);
+        await pause(options.faultMs);
+        if (over()) return;
         await slave.setBehaviour('ok');
         note(`slave ${slave.index} answers again`);
       }),
@@ -487,6 +511,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         const pid = victim.pid;
         await victim.kill9();
         note(`kill -9 ${victim.name} (pid ${pid})`);
+        if (over()) return;
         await victim.start(startBound());
         note(`${victim.name} restarted (pid ${victim.pid})`);
       });
@@ -495,7 +520,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       at(D * (0.45 + 0.2 * k), async () => {
         const pid = redis!.pid;
         redisCpuBefore += cpuOfPid(pid);
-        await redis!.restart(1500);
+        await redis!.stop();
+        await pause(1500);
+        if (over()) return;
+        await redis!.start();
         note(`redis-server restarted without its data (pid ${pid} killed, now pid ${redis!.pid})`);
       });
     }
@@ -510,9 +538,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const driveDeadline = Math.min(driveStart + 3 * D, hardDeadline - 90_000);
     const backlog = () => dueHealthy - healthy.reduce((a, i) => a + slaves[i].got.size, 0);
     let throttled = 0;
+    let failure: Error | undefined;
     const workers = Array.from({ length: options.concurrency }, async () => {
       for (;;) {
-        if (changes.length + inFlight >= options.changes || aborted() || Date.now() > driveDeadline) return;
+        if (failure || changes.length + inFlight >= options.changes || aborted() || Date.now() > driveDeadline) return;
         if (refusedCalls + callErrors > 100) return;
         if (backlog() > options.maxBacklog) {
           throttled++;
@@ -525,6 +554,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         inFlight++;
         try {
           await oneChange();
+        } catch (err) {
+          // The soak itself cannot go on (its own database connection failed, say): stop every worker.
+          failure ??= err as Error;
         } finally {
           inFlight--;
         }
@@ -533,6 +565,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const progress = setInterval(() => log(`[soak ${since()}] ${changes.length} changes committed`), 15_000);
     await Promise.all(workers);
     clearInterval(progress);
+    if (failure) throw failure;
     const driveEnd = Date.now();
     log(`[soak ${since()}] ${changes.length} changes committed in ${((driveEnd - driveStart) / 1000).toFixed(1)}s; waiting for the faults to end`);
     await Promise.all(faultTasks);
@@ -729,6 +762,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       examples,
     };
   } finally {
+    halt.abort();
     for (const step of cleanup.reverse()) {
       await step.run().catch((err) => log(`[soak] clean-up of ${step.what} failed: ${(err as Error).message}`));
     }
