@@ -13,7 +13,7 @@ describe('fuzz: admin API', () => {
     sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     fz?.dispose();
     await stopFixtures(fx);

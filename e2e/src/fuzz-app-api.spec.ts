@@ -26,7 +26,7 @@ describe('fuzz: application API', () => {
     });
     expect(patched.status).toBe(200);
     fz = new Fuzzer(sys, secrets);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     fz?.dispose();
     await stopFixtures(fx);

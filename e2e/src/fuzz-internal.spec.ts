@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { IPS_PARAM_NAMES } from '@switchboard/ips-connect';
 import {
   Auth, Fixtures, FuzzRequest, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
-  jsonLeaf, setupFixtures, stopFixtures, tableRequest,
+  jsonLeaf, sendRaw, setupFixtures, stopFixtures, tableRequest,
 } from './support/fuzz';
-import { MASTER_KEY, System, startSystem } from './support/system';
+import { ADMIN_TOKEN, MASTER_KEY, System, startSystem } from './support/system';
 
 /**
  * Issue 10 §5: the auth service's internal routes with and without `x-internal-token`, and the
@@ -20,7 +20,7 @@ describe('fuzz: internal routes and service routes', () => {
     sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     fz?.dispose();
     await stopFixtures(fx);
@@ -108,6 +108,26 @@ describe('fuzz: internal routes and service routes', () => {
     expect(controllerRoutes(sys.apps.gateway).sort()).toEqual([...GATEWAY_ROUTES, ...service].sort());
     expect(controllerRoutes(sys.apps.propagator).sort()).toEqual(service.sort());
   });
+
+  it('regressions found by this fuzzer: ids and keys that name nothing answer 404, not 500 (int4 overflow, NaN, NUL reaching SQL)', async () => {
+    const status = async (service: ServiceName, method: string, target: string, headers: [string, string][], body?: string) => {
+      const out = await sendRaw(fz.port(service), { route: 'regression', service, method, target, headers, body: body === undefined ? undefined : Buffer.from(body) });
+      return out.kind === 'response' ? out.res.status : out.kind;
+    };
+    const internal: [string, string][] = [['x-internal-token', token()]];
+    const bob = fx.members[1].id;
+    expect(await status('auth', 'GET', `/internal/api/grants/${bob}`, internal)).toBe(200);
+    expect(await status('auth', 'GET', '/internal/api/grants/2147483648', internal)).toBe(404);
+    expect(await status('auth', 'POST', '/internal/api/grants/abc/1/revoke', internal)).toBe(404);
+    expect(await status('auth', 'POST', `/internal/api/grants/${bob}/abc/revoke`, internal)).toBe(404);
+    expect(await status('auth', 'POST', `/internal/api/grants/${bob}/2147483648/revoke`, internal)).toBe(404);
+    expect(await status('auth', 'POST', `/internal/admin/apps/${fx.apps.spare.apiKey}%00/rotate-secret`, internal)).toBe(404);
+    expect(await status('auth', 'GET', `/internal/admin/apps/${fx.apps.spare.apiKey}%00/usage`, internal)).toBe(404);
+    const admin: [string, string][] = [['authorization', `Bearer ${ADMIN_TOKEN}`]];
+    expect(await status('admin', 'DELETE', `/admin/apps/${fx.apps.spare.apiKey}%00`, admin)).toBe(404);
+    expect(await status('admin', 'PATCH', `/admin/apps/${fx.apps.spare.apiKey}%00`, [...admin, ['content-type', 'application/json']], '{"enabled":true}')).toBe(404);
+    expect(await status('admin', 'GET', `/admin/apps/${fx.apps.spare.apiKey}/usage`, admin)).toBe(200);
+  }, 60_000);
 
   it('auth internal routes with the internal token: hostile paths, queries and JSON bodies', async () => {
     const arb = tableRequest(INTERNAL_ROUTES, context('auth', 40));

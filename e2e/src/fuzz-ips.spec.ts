@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS } from '@switchboard/ips-connect';
+import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS, stripUnsafe } from '@switchboard/ips-connect';
 import {
   FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, bracketBomb, contentTypes, deepJsonBody, extraHeaders, hostileValue,
   joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, parsedName, pathVariants, pct, separator, setupFixtures, stopFixtures,
@@ -17,7 +17,7 @@ describe('fuzz: IPS Connect endpoint', () => {
     sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     fz?.dispose();
     await stopFixtures(fx);
@@ -36,7 +36,7 @@ describe('fuzz: IPS Connect endpoint', () => {
         MASTER_KEY, MASTER_KEY, ...fx.members.map((m) => md5(MASTER_KEY + m.id)), fx.perSlave.masterKey, ...fx.members.map((m) => md5(fx.perSlave.masterKey + m.id)),
         fx.slaves[0].ourKey, `${MASTER_KEY}%00`, `%20${MASTER_KEY}`, MASTER_KEY.toUpperCase(), MASTER_KEY.slice(0, -1), '',
       ],
-      id: [...ids, ...ids, '0', '-1', '2147483648', '1e1', ' 1', '99999'],
+      id: [...ids, ...ids, ...fx.members.flatMap((m) => [pct(m.name), pct(m.email)]), '0', '-1', '2147483648', '1e1', '%201', '99999'],
       remove: ids,
       remote: ids,
       idType: ['1', '2', '3', '0', '4'],
@@ -129,6 +129,7 @@ describe('fuzz: IPS Connect endpoint', () => {
     crossLogin: ['id', 'returnTo', 'url', 'slaveCall'],
     logout: ['id', 'returnTo', 'url', 'slaveCall'],
   };
+  const RAW_KEY_ACTIONS = ['verifySettings', 'disableSlave', 'register', 'checkEmail', 'checkName'];
   /** A call with a valid key (the global key or the per-slave one, raw or md5(key . id)) and hostile values. */
   const keyedRequest = () =>
     fc
@@ -137,20 +138,30 @@ describe('fuzz: IPS Connect endpoint', () => {
         fc.record({
           action: fc.constant(action),
           params: fc.array(
-            fc.constantFrom(...ACTION_PARAMS[action]).chain((name) => fc.tuple(fc.oneof({ weight: 4, arbitrary: fc.constant(name) }, { weight: 1, arbitrary: fc.constantFrom(...nameSpellings(name)) }), value(name))),
+            fc
+              .constantFrom(...ACTION_PARAMS[action])
+              .chain((name) => fc.oneof({ weight: 4, arbitrary: fc.constant(name) }, { weight: 1, arbitrary: fc.constantFrom(...nameSpellings(name)) }))
+              .chain((spelling) => {
+                const produced = parsedName(spelling, 'php');
+                return fc.tuple(fc.constant(spelling), KNOWN.includes(produced) ? value(produced) : hostileValue);
+              }),
             { minLength: 1, maxLength: 6 },
           ),
           master: fc.constantFrom(MASTER_KEY, MASTER_KEY, fx.perSlave.masterKey),
-          hashed: fc.boolean(),
+          // Raw key for actions without a member id, md5(key . id) for the others (spec §1.8); sometimes the other one.
+          wrongForm: fc.integer({ min: 0, max: 9 }),
+          id: value('id'),
           method: fc.constantFrom('GET', 'POST', 'POST'),
           multipartBody: fc.boolean(),
           headers: extraHeaders([`sb_session=${fx.session}`]),
         }),
       )
-      .map(({ action, params, master, hashed, method, multipartBody, headers }): FuzzRequest => {
-        const id = [...params].reverse().find(([n]) => parsedName(n, 'php') === 'id')?.[1];
-        const key = hashed ? md5(master + lenientDecode(id ?? '')) : master;
-        const pairs: Pair[] = [['do', action], ['key', key], ...params];
+      .map(({ action, params, master, wrongForm, id: idValue, method, multipartBody, headers }): FuzzRequest => {
+        const all: Pair[] = ACTION_PARAMS[action].includes('id') ? [['id', idValue], ...params] : params;
+        const id = [...all].reverse().find(([n]) => parsedName(n, 'php') === 'id')?.[1];
+        const hashed = !RAW_KEY_ACTIONS.includes(action) !== (wrongForm === 0);
+        const key = hashed ? md5(master + stripUnsafe(lenientDecode(id ?? ''))) : master;
+        const pairs: Pair[] = [['do', action], ['key', key], ...all];
         const path = PATHS[pairs.length % PATHS.length];
         if (method === 'GET') return { route: `GET ${path} do=${action}`, service: 'gateway', syntax: 'php', method, target: `${path}?${joinPairs(pairs)}`, headers };
         const body = multipartBody ? multipart(pairs, 'ok') : { type: FORM, body: latin1(joinPairs(pairs)) };

@@ -44,11 +44,12 @@ import { ADMIN_TOKEN, MASTER_KEY, System, http } from './system';
  * 200; 201 (admin creations); 202 (admin retries, @HttpCode(202)); 204 (DELETE /admin/apps/:key);
  * 302 (consent approval to the callback); 303 (browser chains, revoke); 400; 401 (admin bearer,
  * internal token, /apps/authorized without a session); 403 (chains, CSRF); 404; 405 (IPS, API);
- * 409 (admin conflicts); 413 (bodies over 64 KiB); 415 (Fastify: unsupported media type); 429;
- * 431 (request line/headers over Node's 16 KiB, docs/ips-connect.md). 503 is documented only for a
- * dependency that is down, which never happens in these suites, so it is a violation here.
+ * 409 (admin conflicts); 413 (bodies over 64 KiB); 414 (a path parameter over 100 characters,
+ * docs/ips-connect.md); 415 (Fastify: unsupported media type); 429; 431 (request line/headers over
+ * Node's 16 KiB, docs/ips-connect.md). 503 is documented only for a dependency that is down, which
+ * never happens in these suites, so it is a violation here.
  */
-export const DOCUMENTED_STATUSES = new Set([200, 201, 202, 204, 302, 303, 400, 401, 403, 404, 405, 409, 413, 415, 429, 431]);
+export const DOCUMENTED_STATUSES = new Set([200, 201, 202, 204, 302, 303, 400, 401, 403, 404, 405, 409, 413, 414, 415, 429, 431]);
 
 // ---------------------------------------------------------------------------------------------------
 // Raw HTTP/1.1 over a socket
@@ -762,6 +763,8 @@ async function consentApprove(sys: System, app: AppKey, login: string, password:
  */
 export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fixtures> {
   const env = sys.env;
+  const started = Date.now();
+  const phase = (what: string) => process.env['FUZZ_TRACE'] && process.stderr.write(`[fuzz] fixtures: ${what} after ${Date.now() - started} ms\n`);
   secrets.add('MASTER_KEY', MASTER_KEY);
   secrets.add('ADMIN_TOKEN', ADMIN_TOKEN);
   secrets.add('INTERNAL_TOKEN', env['INTERNAL_TOKEN']);
@@ -770,11 +773,14 @@ export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fi
   secrets.add('/etc/passwd content', 'root:x:0:0:');
 
   const fakes = [new FakeSlave('fuzz-slave-key-A-0123456789abcdef'), new FakeSlave('fuzz-slave-key-B-fedcba9876543210'), new FakeSlave('fuzz-slave-key-C-00112233445566778')];
-  for (const f of fakes) await f.start();
-  await ips(sys, { do: 'verifySettings', key: MASTER_KEY, url: fakes[0].url, ourKey: fakes[0].key });
-  await ips(sys, { do: 'verifySettings', key: MASTER_KEY, url: fakes[1].url, ourKey: fakes[1].key });
-  const issued = await adminCall(sys, 'POST', '/admin/slaves', { url: fakes[2].url });
+  await Promise.all(fakes.map((f) => f.start()));
+  const [, , issued] = await Promise.all([
+    ips(sys, { do: 'verifySettings', key: MASTER_KEY, url: fakes[0].url, ourKey: fakes[0].key }),
+    ips(sys, { do: 'verifySettings', key: MASTER_KEY, url: fakes[1].url, ourKey: fakes[1].key }),
+    adminCall(sys, 'POST', '/admin/slaves', { url: fakes[2].url }),
+  ]);
   await ips(sys, { do: 'verifySettings', key: issued.master_key, url: fakes[2].url, ourKey: fakes[2].key });
+  phase('slaves');
   const slaveRows: { id: number; url: string }[] = await adminCall(sys, 'GET', '/admin/slaves');
   const slaves = fakes.map((f) => ({ id: slaveRows.find((s) => s.url === f.url)!.id, url: f.url, ourKey: f.key, fake: f }));
   slaves.forEach((s, i) => secrets.add(`slave key ${'ABC'[i]}`, s.ourKey));
@@ -782,10 +788,12 @@ export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fi
 
   const bcryptSalt = 'Zq4pW8mN2xV6bT0rY3uK9a';
   const bcryptHash = `$2a$13$${bcryptSalt.slice(0, 21)}eQfuzzHashOfAliceDoNotLeak012345`;
-  const alice = await ips(sys, { do: 'register', key: MASTER_KEY, name: 'Fuzz Alice', email: 'alice@fuzz.test', pass_hash: bcryptHash, pass_salt: bcryptSalt });
   const legacySalt = 'Lg#7q~';
   const bobPassword = 'bob-password-do-not-leak';
-  const bob = await adminCall(sys, 'POST', '/admin/members', { name: 'Fuzz Bob', email: 'bob@fuzz.test', password: bobPassword, pass_salt: legacySalt });
+  const [alice, bob] = await Promise.all([
+    ips(sys, { do: 'register', key: MASTER_KEY, name: 'Fuzz Alice', email: 'alice@fuzz.test', pass_hash: bcryptHash, pass_salt: bcryptSalt }),
+    adminCall(sys, 'POST', '/admin/members', { name: 'Fuzz Bob', email: 'bob@fuzz.test', password: bobPassword, pass_salt: legacySalt }),
+  ]);
   const members = [
     { id: Number(alice.connect_id), name: 'Fuzz Alice', email: 'alice@fuzz.test', passHash: bcryptHash, passSalt: bcryptSalt },
     { id: Number(bob.id), name: 'Fuzz Bob', email: 'bob@fuzz.test', passHash: legacyHash(bobPassword, legacySalt), passSalt: legacySalt, password: bobPassword },
@@ -797,20 +805,24 @@ export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fi
   }
   secrets.add('password of Fuzz Bob', bobPassword);
 
+  phase('members');
   const app = async (body: Record<string, unknown>, label: string): Promise<AppKey> => {
     const created = await adminCall(sys, 'POST', '/admin/apps', body);
     secrets.add(`${label} app secret`, created.secret);
     return { apiKey: created.api_key, secret: created.secret, client: new ApiClient(sys.urls.gateway, created.api_key, created.secret) };
   };
-  const web = await app({ title: 'Fuzz Web', description: 'web app', type: 'web', callback_url: 'http://127.0.0.1:9/callback?x=1' }, 'web');
-  const desktop = await app({ title: 'Fuzz Desktop', type: 'desktop' }, 'desktop');
-  const spare = await app({ title: 'Fuzz Spare', type: 'web', callback_url: 'http://127.0.0.1:9/spare' }, 'spare');
+  const [web, desktop, spare] = await Promise.all([
+    app({ title: 'Fuzz Web', description: 'web app', type: 'web', callback_url: 'http://127.0.0.1:9/callback?x=1' }, 'web'),
+    app({ title: 'Fuzz Desktop', type: 'desktop' }, 'desktop'),
+    app({ title: 'Fuzz Spare', type: 'web', callback_url: 'http://127.0.0.1:9/spare' }, 'spare'),
+  ]);
 
-  const { frob: usedFrob, session } = await consentApprove(sys, web, 'Fuzz Bob', bobPassword);
+  const [{ frob: usedFrob, session }, frobAnswer] = await Promise.all([consentApprove(sys, web, 'Fuzz Bob', bobPassword), desktop.client.call('auth.getFrob')]);
+  phase('consent');
   const tokenAnswer = (await web.client.call('auth.getToken', { frob: usedFrob })).json();
   const token = tokenAnswer?.auth?.token;
   if (!token) throw new Error(`fixture getToken: ${JSON.stringify(tokenAnswer)}`);
-  const liveFrob = (await desktop.client.call('auth.getFrob')).json()?.auth?.frob;
+  const liveFrob = frobAnswer.json()?.auth?.frob;
   if (!liveFrob) throw new Error('fixture getFrob failed');
   secrets.add('auth_token', token);
   secrets.add('used frob', usedFrob);
@@ -818,6 +830,7 @@ export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fi
   secrets.add('master session', session);
   const grants = (await fetch(`${sys.urls.auth}/internal/api/grants/${members[1].id}`, { headers: { 'x-internal-token': env['INTERNAL_TOKEN'] } }).then((r) => r.json())) as { id: number }[];
   const deliveries: { items: { id: string }[] } = await adminCall(sys, 'GET', '/admin/deliveries?limit=5');
+  phase('done');
   return {
     members,
     slaves,
