@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ADMIN_ROUTES, Auth, Fixtures, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, setupFixtures, stopFixtures, tableRequest } from './support/fuzz';
+import { ADMIN_ROUTES, Auth, Fixtures, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, setupFixtures, stopFixtures, tableRequest, SCALE } from './support/fuzz';
 import { ADMIN_TOKEN, System, startSystem } from './support/system';
 
 /** Issue 10 §5: every admin route (libs/admin-api), with and without the bearer token. */
@@ -10,7 +10,7 @@ describe('fuzz: admin API', () => {
   const secrets = new SecretSet();
 
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
   }, 180_000);
@@ -99,15 +99,16 @@ describe('fuzz: admin API', () => {
   });
 
   it('with the admin token: hostile paths, queries, JSON bodies (invalid, deep, over 64 KiB), methods', async () => {
-    await fz.check('admin: with token', tableRequest(ADMIN_ROUTES, context(40)), { numRuns: 400 });
+    await fz.check('admin: with token', tableRequest(ADMIN_ROUTES, context(40)), { numRuns: 320 });
   }, 180_000);
 
   it('without a valid token: nothing succeeds (401, or 400/404/405/413/431 before the guard)', async () => {
-    await fz.check('admin: without token', tableRequest(ADMIN_ROUTES, context(0)), { numRuns: 250 });
+    await fz.check('admin: without token', tableRequest(ADMIN_ROUTES, context(0)), { numRuns: 200 });
   }, 180_000);
 
-  it('every service is ready afterwards; no secret reached any log line; nothing went uncaught', async () => {
+  it('every service is ready afterwards; no secret reached any log line', async () => {
     await fz.finalCheck();
-    expect(fz.sent).toBeGreaterThan(500);
+    // Every property ran all its requests (the last check is not vacuous).
+    expect(fz.sent).toBeGreaterThanOrEqual(Math.floor(520 * SCALE));
   }, 60_000);
 });

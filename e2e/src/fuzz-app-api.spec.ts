@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { METHODS } from '@switchboard/app-api';
 import {
   AppKey, FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, deepJsonBody, extraHeaders, hostileValue, joinPairs,
-  latin1, manyPairs, multipart, nameSpellings, oversizeBody, paramName, pct, separator, setupFixtures, stopFixtures,
+  latin1, manyPairs, multipart, nameSpellings, oversizeBody, paramName, pct, separator, setupFixtures, stopFixtures, SCALE,
 } from './support/fuzz';
 import { ADMIN_TOKEN, System, http, startSystem } from './support/system';
 
@@ -16,7 +16,7 @@ describe('fuzz: application API', () => {
   const NAMES = METHODS.map((m) => m.name);
 
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', API_CLIENT_LIMIT: '100000' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
     fx = await setupFixtures(sys, secrets);
     // The spare key signs with HMAC-SHA256 (A3): nonces go through Redis.
     const patched = await http(`${sys.urls.admin}/admin/apps/${fx.apps.spare.apiKey}`, {
@@ -152,11 +152,11 @@ describe('fuzz: application API', () => {
   };
 
   it('unsigned and wrongly signed calls with hostile names, values, methods, formats and bodies', async () => {
-    await fz.check('api: raw calls', rawCall(), { numRuns: 300, check: envelope });
+    await fz.check('api: raw calls', rawCall(), { numRuns: 220, check: envelope });
   }, 180_000);
 
   it('correctly signed calls (md5 A/B, HMAC with nonces, with the live token) carrying hostile values', async () => {
-    await fz.check('api: signed calls', signedCall(), { numRuns: 200, check: envelope });
+    await fz.check('api: signed calls', signedCall(), { numRuns: 150, check: envelope });
   }, 180_000);
 
   it('thousands of parameters, deep JSON and bodies around the 64 KiB limit', async () => {
@@ -175,8 +175,9 @@ describe('fuzz: application API', () => {
     await fz.check('api: sizes', arb, { numRuns: 40, check: envelope });
   }, 180_000);
 
-  it('every service is ready afterwards; no secret reached any log line; nothing went uncaught', async () => {
+  it('every service is ready afterwards; no secret reached any log line', async () => {
     await fz.finalCheck();
-    expect(fz.sent).toBeGreaterThan(400);
+    // Every property ran all its requests (the last check is not vacuous).
+    expect(fz.sent).toBeGreaterThanOrEqual(Math.floor(410 * SCALE));
   }, 60_000);
 });

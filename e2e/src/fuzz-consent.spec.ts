@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { AREAS } from '@switchboard/app-api';
 import {
   FORM, Fixtures, FuzzRequest, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, extraHeaders, hostileValue, joinPairs, latin1, manyPairs, multipart,
-  nameSpellings, oversizeBody, pathVariants, pct, setupFixtures, stopFixtures,
+  nameSpellings, oversizeBody, pathVariants, pct, setupFixtures, stopFixtures, SCALE,
 } from './support/fuzz';
 import { System, startSystem } from './support/system';
 
@@ -16,7 +16,7 @@ describe('fuzz: consent page and authorized applications', () => {
   const CSRF = 'fuzzCsrfToken0123456789abcdefghijklmnopqrs';
 
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
   }, 180_000);
@@ -190,15 +190,15 @@ describe('fuzz: consent page and authorized applications', () => {
       });
 
   it('GET/POST /apps/authorize: signed and raw links, sign-ins (NUL, long, unknown), approvals, CSRF variants, bodies', async () => {
-    await fz.check('consent: authorize', authorize(), { numRuns: 200 });
+    await fz.check('consent: authorize', authorize(), { numRuns: 160 });
   }, 180_000);
 
   it('POST /apps/authorize with a valid link and CSRF token: sign-ins (NUL, invalid UTF-8, long, unknown), approvals, denials', async () => {
-    await fz.check('consent: sign-in and approval', signInOrApprove(), { numRuns: 120 });
+    await fz.check('consent: sign-in and approval', signInOrApprove(), { numRuns: 80 });
   }, 180_000);
 
   it('GET /apps/authorized and POST /apps/authorized/revoke with and without a session', async () => {
-    await fz.check('consent: authorized', authorized(), { numRuns: 150 });
+    await fz.check('consent: authorized', authorized(), { numRuns: 120 });
   }, 180_000);
 
   it('thousands of link parameters, oversized forms', async () => {
@@ -216,8 +216,9 @@ describe('fuzz: consent page and authorized applications', () => {
     await fz.check('consent: sizes', arb, { numRuns: 30 });
   }, 180_000);
 
-  it('every service is ready afterwards; no secret reached any log line; nothing went uncaught', async () => {
+  it('every service is ready afterwards; no secret reached any log line', async () => {
     await fz.finalCheck();
-    expect(fz.sent).toBeGreaterThan(300);
+    // Every property ran all its requests (the last check is not vacuous).
+    expect(fz.sent).toBeGreaterThanOrEqual(Math.floor(390 * SCALE));
   }, 60_000);
 });

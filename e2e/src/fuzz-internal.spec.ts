@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { IPS_PARAM_NAMES } from '@switchboard/ips-connect';
 import {
   Auth, Fixtures, FuzzRequest, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
-  jsonLeaf, sendRaw, setupFixtures, stopFixtures, tableRequest,
+  jsonLeaf, sendRaw, setupFixtures, stopFixtures, tableRequest, SCALE,
 } from './support/fuzz';
 import { ADMIN_TOKEN, MASTER_KEY, System, startSystem } from './support/system';
 
@@ -17,7 +17,7 @@ describe('fuzz: internal routes and service routes', () => {
   const secrets = new SecretSet();
 
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
   }, 180_000);
@@ -145,11 +145,11 @@ describe('fuzz: internal routes and service routes', () => {
           )
         : fc.constant(req),
     );
-    await fz.check('internal: with token', withParams, { numRuns: 350 });
+    await fz.check('internal: with token', withParams, { numRuns: 280 });
   }, 180_000);
 
   it('auth internal routes without the internal token: nothing succeeds', async () => {
-    await fz.check('internal: without token', tableRequest(INTERNAL_ROUTES, context('auth', 0)), { numRuns: 250 });
+    await fz.check('internal: without token', tableRequest(INTERNAL_ROUTES, context('auth', 0)), { numRuns: 200 });
   }, 180_000);
 
   it('health, metrics and docs of every service with hostile paths, queries, methods and bodies', async () => {
@@ -159,11 +159,12 @@ describe('fuzz: internal routes and service routes', () => {
       tableRequest(SERVICE_ROUTES, { ...context('admin', 1), auth: fc.constant({ headers: [], authed: undefined }) }),
       tableRequest(SERVICE_ROUTES, { ...context('propagator', 1), auth: fc.constant({ headers: [], authed: undefined }) }),
     ).map((req) => ({ ...req, route: `${req.service}: ${req.route}` }));
-    await fz.check('service routes', arb, { numRuns: 250 });
+    await fz.check('service routes', arb, { numRuns: 200 });
   }, 180_000);
 
-  it('every service is ready afterwards; no secret reached any log line; nothing went uncaught', async () => {
+  it('every service is ready afterwards; no secret reached any log line', async () => {
     await fz.finalCheck();
-    expect(fz.sent).toBeGreaterThan(600);
+    // Every property ran all its requests (the last check is not vacuous).
+    expect(fz.sent).toBeGreaterThanOrEqual(Math.floor(680 * SCALE));
   }, 60_000);
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS, stripUnsafe } from '@switchboard/ips-connect';
 import {
   FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, bracketBomb, contentTypes, deepJsonBody, extraHeaders, hostileValue,
-  joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, parsedName, pathVariants, pct, separator, setupFixtures, stopFixtures,
+  joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, parsedName, pathVariants, pct, separator, setupFixtures, stopFixtures, SCALE,
 } from './support/fuzz';
 import { MASTER_KEY, System, startSystem } from './support/system';
 
@@ -14,7 +14,7 @@ describe('fuzz: IPS Connect endpoint', () => {
   const secrets = new SecretSet();
 
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
     fx = await setupFixtures(sys, secrets);
     fz = new Fuzzer(sys, secrets);
   }, 180_000);
@@ -184,16 +184,16 @@ describe('fuzz: IPS Connect endpoint', () => {
   };
 
   it('GET / POST / HEAD / other methods with hostile query strings and form bodies', async () => {
-    await fz.check('ips: hostile parameters', ipsRequest(), { numRuns: 220, mayCarry, check: protocolCheck });
+    await fz.check('ips: hostile parameters', ipsRequest(), { numRuns: 160, mayCarry, check: protocolCheck });
   }, 180_000);
 
   it('every action with a valid key (global or per-slave, raw or md5(key . id)) and hostile values', async () => {
-    await fz.check('ips: keyed actions', keyedRequest(), { numRuns: 300, mayCarry, check: protocolCheck });
+    await fz.check('ips: keyed actions', keyedRequest(), { numRuns: 150, mayCarry, check: protocolCheck });
   }, 180_000);
 
   it('multipart (well-formed, truncated, unclosed, bad boundary, files, 1500 parts), chunked, wrong content types, clients that go away', async () => {
     const arb = ipsRequest().filter((r) => r.method === 'POST' && r.body !== undefined);
-    await fz.check('ips: bodies', arb, { numRuns: 90, mayCarry, check: protocolCheck });
+    await fz.check('ips: bodies', arb, { numRuns: 70, mayCarry, check: protocolCheck });
   }, 180_000);
 
   it('thousands of parameters, bracket bombs, deep JSON and bodies around the 64 KiB limit', async () => {
@@ -218,8 +218,9 @@ describe('fuzz: IPS Connect endpoint', () => {
     await fz.check('ips: sizes', arb, { numRuns: 45, mayCarry, check: protocolCheck });
   }, 180_000);
 
-  it('every service is ready afterwards; no secret reached any log line; nothing went uncaught', async () => {
+  it('every service is ready afterwards; no secret reached any log line', async () => {
     await fz.finalCheck();
-    expect(fz.sent).toBeGreaterThan(300);
+    // Every property ran all its requests (the last check is not vacuous).
+    expect(fz.sent).toBeGreaterThanOrEqual(Math.floor(425 * SCALE));
   }, 60_000);
 });
