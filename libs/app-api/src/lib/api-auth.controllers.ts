@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
-import { InternalTokenGuard, parseOrBadRequest } from '@switchboard/identity';
+import { InternalTokenGuard, parseMemberId, parseOrBadRequest } from '@switchboard/identity';
 import { ApiCall, ApiCallService, ApiResult } from './api-call.service';
 import { AppKeysService, appView, createAppSchema, patchAppSchema } from './app-keys.service';
 import { AuthorizeService } from './authorize.service';
@@ -19,6 +19,19 @@ const linkSchema = z.object({ params: z.array(z.tuple([z.string(), z.string()]))
 const loginSchema = z.object({ login: z.string().min(1).max(255), password: z.string().min(1).max(4096), remoteAddress: z.string().nullable() });
 
 const parse = parseOrBadRequest;
+
+/** Keys are 32 lowercase hex characters (AppKeysService.create); anything else names no key and never reaches SQL. */
+function appKey(raw: string): string {
+  if (!/^[0-9a-f]{32}$/.test(raw)) throw new NotFoundException('no such application key');
+  return raw;
+}
+
+/** Member and grant ids are positive int4 (`^[1-9][0-9]{0,9}$`, at most 2147483647); anything else names nothing. */
+function rowId(raw: string, what: string): number {
+  const id = parseMemberId(raw);
+  if (id === null) throw new NotFoundException(`no such ${what}`);
+  return id;
+}
 
 /** The auth service's internal endpoints of the application API (the gateway and admin call them). */
 @ApiExcludeController()
@@ -60,17 +73,14 @@ export class ApiInternalController {
 
   @Get('api/grants/:member')
   async memberGrants(@Param('member') member: string) {
-    const id = Number(member);
-    if (!Number.isInteger(id) || id < 1) throw new NotFoundException('no such member');
-    return (await this.grants.grantsOf(id)).map(({ grant, title }) => ({ id: grant.id, api_key: grant.apiKey, title, permissions: grant.permissions, since: grant.createdAt.toISOString() }));
+    return (await this.grants.grantsOf(rowId(member, 'member'))).map(({ grant, title }) => ({ id: grant.id, api_key: grant.apiKey, title, permissions: grant.permissions, since: grant.createdAt.toISOString() }));
   }
 
   @Post('api/grants/:member/:grant/revoke')
   @HttpCode(200)
   async revokeGrant(@Param('member') member: string, @Param('grant') grant: string) {
-    const id = (raw: string) => (/^[1-9][0-9]{0,9}$/.test(raw) && Number(raw) <= 2147483647 ? Number(raw) : null);
-    if (id(member) === null || id(grant) === null) throw new NotFoundException('no such grant');
-    const mine = (await this.grants.grantsOf(Number(member))).find((g) => g.grant.id === Number(grant));
+    const grantId = rowId(grant, 'grant');
+    const mine = (await this.grants.grantsOf(rowId(member, 'member'))).find((g) => g.grant.id === grantId);
     if (!mine) throw new NotFoundException('no such grant');
     await this.grants.revoke(mine.grant.id);
     return { revoked: mine.grant.id };
@@ -90,7 +100,7 @@ export class ApiInternalController {
 
   @Patch('admin/apps/:key')
   async patch(@Param('key') key: string, @Body() body: unknown) {
-    const updated = await this.keys.patch(key, parse(patchAppSchema, body));
+    const updated = await this.keys.patch(appKey(key), parse(patchAppSchema, body));
     if (!updated) throw new NotFoundException('no such application key');
     return appView(updated);
   }
@@ -98,7 +108,7 @@ export class ApiInternalController {
   @Post('admin/apps/:key/rotate-secret')
   @HttpCode(200)
   async rotate(@Param('key') key: string) {
-    const secret = await this.keys.rotate(key);
+    const secret = await this.keys.rotate(appKey(key));
     if (!secret) throw new NotFoundException('no such application key');
     return { api_key: key, secret };
   }
@@ -106,12 +116,12 @@ export class ApiInternalController {
   @Delete('admin/apps/:key')
   @HttpCode(204)
   async remove(@Param('key') key: string) {
-    if (!(await this.keys.remove(key))) throw new NotFoundException('no such application key');
+    if (!(await this.keys.remove(appKey(key)))) throw new NotFoundException('no such application key');
   }
 
   @Get('admin/apps/:key/usage')
   async usage(@Param('key') key: string, @Query('days') days?: string) {
-    if (!(await this.keys.get(key))) throw new NotFoundException('no such application key');
+    if (!(await this.keys.get(appKey(key)))) throw new NotFoundException('no such application key');
     const n = days === undefined ? 7 : Number(days);
     if (!Number.isInteger(n) || n < 1 || n > 31) throw new BadRequestException('days must be a whole number from 1 to 31');
     return { api_key: key, days: await this.calls.usage(key, n) };
