@@ -47,7 +47,7 @@ describe('a failing slave does not serialize failed attempts on its row', () => 
     await locker?.end();
     await ds?.destroy();
     await sys?.stop();
-  });
+  }, 120_000);
 
   const failure = (d: ReadyDelivery, at: Date): FailedAttempt => ({
     delivery: { id: d.id, slave_id: slaveId, member_id: 0, series: d.series },

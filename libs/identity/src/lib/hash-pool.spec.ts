@@ -41,7 +41,7 @@ describe('HashPool: bounded password hashing', () => {
     gates[2].open();
     await Promise.all([runs[0], runs[2]]);
     expect([pool.running, pool.queued, pool.started]).toEqual([0, 0, 3]);
-  });
+  }, 60_000);
 
   it('never runs more than `concurrency` or holds more than `queue`, and refuses exactly when full (any interleaving)', async () => {
     await fc.assert(
@@ -94,5 +94,5 @@ describe('HashPool: bounded password hashing', () => {
       ),
       { numRuns: 200 },
     );
-  });
+  }, 60_000);
 });
