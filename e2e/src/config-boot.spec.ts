@@ -15,7 +15,7 @@ describe('configuration validation at boot', () => {
     const run = await runAppFromSource('auth', base);
     expect(run.code).toBe(78);
     expect(run.stderr.trim().split('\n')).toEqual(['switchboard auth: configuration error: MASTER_KEY is required']);
-  }, 60_000);
+  }, 120_000);
 
   it('auth with a short MASTER_KEY and a bad port exits 78 with one line per problem', async () => {
     const run = await runAppFromSource('auth', { ...base, MASTER_KEY: 'too-short', AUTH_PORT: 'http' });
@@ -24,17 +24,17 @@ describe('configuration validation at boot', () => {
       'switchboard auth: configuration error: AUTH_PORT must be a port number',
       'switchboard auth: configuration error: MASTER_KEY must be at least 32 characters',
     ]);
-  }, 60_000);
+  }, 120_000);
 
   it('admin without ADMIN_TOKEN exits 78 naming it', async () => {
     const run = await runAppFromSource('admin', { ...base, ADMIN_PORT: '1' });
     expect(run.code).toBe(78);
     expect(run.stderr).toContain('ADMIN_TOKEN is required');
-  }, 60_000);
+  }, 120_000);
 
   it('the migrator with a non-PostgreSQL DATABASE_URL exits 78', async () => {
     const run = await runAppFromSource('migrator', { DATABASE_URL: 'mysql://root@127.0.0.1/x' });
     expect(run.code).toBe(78);
     expect(run.stderr).toContain('DATABASE_URL must be a PostgreSQL URL');
-  }, 60_000);
+  }, 120_000);
 });

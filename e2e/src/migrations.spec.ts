@@ -52,7 +52,7 @@ describe('migrations', () => {
     } finally {
       await fresh.drop();
     }
-  }, 60_000);
+  }, 240_000);
 
   it('concurrent migrators do not collide (advisory lock)', async () => {
     const other = await createTestDatabase({ migrate: false });

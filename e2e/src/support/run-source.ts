@@ -7,7 +7,7 @@ export const ROOT = join(__dirname, '../../..');
 export function runAppFromSource(
   app: string,
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  timeoutMs = 90_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
