@@ -71,7 +71,7 @@ describe('hmac-sha256 nonces fail closed when Redis is away', () => {
     await waitFor(() => now() > Math.max(tsBefore, tsDuring), 5_000, 'the next second');
     await redis.start(); // same port, empty: every nonce recorded before is gone
     redisDown = false;
-    await waitFor(ready, 30_000, 'the gateway (and auth behind it) ready again');
+    await waitFor(ready, 60_000, 'the gateway (and auth behind it) ready again');
 
     // Neither the request used before the outage nor the one sent during it is accepted afterwards.
     expect((await before()).json.api.code).toBe('105');
@@ -81,5 +81,5 @@ describe('hmac-sha256 nonces fail closed when Redis is away', () => {
     expect((await after()).json.echo).toBe('echo-after-outage-1');
     expect((await after()).json.api.code).toBe('105');
     expect(sys.logs.text).toContain('the nonce store cannot be written');
-  }, 90_000);
+  }, 120_000);
 });
