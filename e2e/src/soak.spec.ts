@@ -49,5 +49,5 @@ describe('soak under faults (short)', () => {
     expect(result.faults.filter((f) => f.startsWith('kill -9'))).toHaveLength(1);
     expect(result.faults.filter((f) => f.startsWith('redis-server restarted'))).toHaveLength(1);
     expect(result.faults.filter((f) => f.startsWith('FAILED'))).toEqual([]);
-  }, 300_000);
+  }, 330_000);
 });

@@ -102,7 +102,7 @@ export const SHORT: Omit<SoakOptions, 'log' | 'signal'> = {
   concurrency: 12,
   maxBacklog: 600,
   propagationConcurrency: 16,
-  deadlineMs: 220_000,
+  deadlineMs: 280_000,
 };
 
 const MASTER_KEY = 'soak-master-key-0123456789abcdef0123456789';
@@ -491,6 +491,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           log(`[soak ${since()}] fault failed: ${(err as Error).message}`);
         }),
       );
+    /** When each slave misbehaved (to see how the others fared meanwhile). */
+    const windows: { label: string; from: number; to: number }[] = [];
     const note = (s: string) => {
       faults.push(s);
       log(`[soak ${since()}] ${s}`);
@@ -498,10 +500,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     misbehaving.forEach(({ behaviour, slave }, i) =>
       at(D * (0.05 + 0.25 * i), async () => {
         await slave.setBehaviour(behaviour);
+        const window = { label: `slave ${slave.index} ${behaviour}`, from: Date.now(), to: Infinity };
+        windows.push(window);
         note(`slave ${slave.index} ${behaviour} for ${options.faultMs / 1000}s`);
         await pause(options.faultMs);
         if (over()) return;
         await slave.setBehaviour('ok');
+        window.to = Date.now();
         note(`slave ${slave.index} answers again`);
       }),
     );
@@ -709,6 +714,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const nonOrigin = new Set(misbehaving.map((m) => m.slave.index));
     const lat = verdict.latencies;
     const healthyLat: number[] = [];
+    const windowLat = windows.map(() => [] as number[]);
     {
       // Latency to the well-behaved slaves only (the misbehaving ones wait for their window to end).
       const bySig = new Map(committed.map((c) => [c.sig, c]));
@@ -720,6 +726,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           if (r.own || !c || seen.has(r.sig)) continue;
           seen.add(r.sig);
           healthyLat.push(Math.max(0, r.at - c.committedAt));
+          windows.forEach((w, i) => {
+            if (c.committedAt >= w.from && c.committedAt <= w.to) windowLat[i].push(Math.max(0, r.at - c.committedAt));
+          });
         }
       });
     }
@@ -729,6 +738,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       `throughput: ${fmt(committed.length / driveS, 1)} changes/s over ${fmt(driveS, 1)}s (back-pressure waits: ${throttled}); ${fmt(verdict.delivered / ((convergedAt - driveStart) / 1000), 0)} deliveries/s until converged (${fmt((convergedAt - driveEnd) / 1000, 1)}s after the last change); start-up ${fmt((driveStart - t0) / 1000, 1)}s`,
       `originating IPS calls (ms): p50=${fmt(percentile(callMs, 50))} p95=${fmt(percentile(callMs, 95))} p99=${fmt(percentile(callMs, 99))} max=${fmt(percentile(callMs, 100))} (${callMs.length} calls)`,
       `commit -> slave applied (ms), all slaves: p50=${fmt(percentile(lat, 50))} p95=${fmt(percentile(lat, 95))} p99=${fmt(percentile(lat, 99))} max=${fmt(percentile(lat, 100))}; well-behaved slaves: p50=${fmt(percentile(healthyLat, 50))} p95=${fmt(percentile(healthyLat, 95))} p99=${fmt(percentile(healthyLat, 99))} max=${fmt(percentile(healthyLat, 100))}`,
+      `well-behaved slaves, changes made while ${windows.length ? windows.map((w, i) => `${w.label}: p50=${fmt(percentile(windowLat[i], 50))} p99=${fmt(percentile(windowLat[i], 99))} (${windowLat[i].length})`).join('; ') : 'no slave misbehaved'}`,
       `master -> slave calls (ms, delivery_attempts): ${attempts.map((a) => `${a.outcome} n=${a.n} p50=${a.p50} p95=${a.p95} p99=${a.p99} max=${a.max}`).join('; ')}`,
       `cpu seconds: ${[...cpu].map(([k, v]) => `${k}=${fmt(v / 1000, 1)}`).join(' ')}`,
       `deliveries at the master: ${statuses.map((s) => `${s.status}=${s.n}`).join(' ')}; redelivered=${verdict.redelivered} (harmless repeats at slaves) master_redelivered=${masterRedelivered} (deliveries with two successful attempts) master_duplicates=${masterDuplicates}`,
