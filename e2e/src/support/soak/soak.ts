@@ -497,41 +497,50 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       faults.push(s);
       log(`[soak ${since()}] ${s}`);
     };
-    misbehaving.forEach(({ behaviour, slave }, i) =>
-      at(D * (0.05 + 0.25 * i), async () => {
-        await slave.setBehaviour(behaviour);
-        const window = { label: `slave ${slave.index} ${behaviour}`, from: Date.now(), to: Infinity };
-        windows.push(window);
-        note(`slave ${slave.index} ${behaviour} for ${options.faultMs / 1000}s`);
-        await pause(options.faultMs);
-        if (over()) return;
-        await slave.setBehaviour('ok');
-        window.to = Date.now();
-        note(`slave ${slave.index} answers again`);
-      }),
-    );
-    for (let k = 0; k < options.propagatorKills; k++) {
-      const victim = propagators[k % propagators.length];
-      at(D * (0.15 + (0.55 * k) / Math.max(1, options.propagatorKills - 1)), async () => {
-        const pid = victim.pid;
-        await victim.kill9();
-        note(`kill -9 ${victim.name} (pid ${pid})`);
-        if (over()) return;
-        await victim.start(startBound());
-        note(`${victim.name} restarted (pid ${victim.pid})`);
-      });
+    // One fault after the other, evenly over the drive (so that each one's effect can be told apart):
+    // a slave misbehaving, a propagator killed, Redis restarted, the next slave, ...
+    const sequence: (() => Promise<void>)[] = [];
+    const rounds = Math.max(misbehaving.length, options.propagatorKills, options.redisRestarts);
+    for (let k = 0; k < rounds; k++) {
+      const m = misbehaving[k];
+      if (m) {
+        sequence.push(async () => {
+          const { behaviour, slave } = m;
+          await slave.setBehaviour(behaviour);
+          const window = { label: `slave ${slave.index} ${behaviour}`, from: Date.now(), to: Infinity };
+          windows.push(window);
+          note(`slave ${slave.index} ${behaviour} for ${options.faultMs / 1000}s`);
+          await pause(options.faultMs);
+          if (over()) return;
+          await slave.setBehaviour('ok');
+          window.to = Date.now();
+          note(`slave ${slave.index} answers again`);
+        });
+      }
+      if (k < options.propagatorKills) {
+        const victim = propagators[k % propagators.length];
+        sequence.push(async () => {
+          const pid = victim.pid;
+          await victim.kill9();
+          note(`kill -9 ${victim.name} (pid ${pid})`);
+          if (over()) return;
+          await victim.start(startBound());
+          note(`${victim.name} restarted (pid ${victim.pid})`);
+        });
+      }
+      if (k < options.redisRestarts) {
+        sequence.push(async () => {
+          const pid = redis!.pid;
+          redisCpuBefore += cpuOfPid(pid);
+          await redis!.stop();
+          await pause(1500);
+          if (over()) return;
+          await redis!.start();
+          note(`redis-server restarted without its data (pid ${pid} killed, now pid ${redis!.pid})`);
+        });
+      }
     }
-    for (let k = 0; k < options.redisRestarts; k++) {
-      at(D * (0.45 + 0.2 * k), async () => {
-        const pid = redis!.pid;
-        redisCpuBefore += cpuOfPid(pid);
-        await redis!.stop();
-        await pause(1500);
-        if (over()) return;
-        await redis!.start();
-        note(`redis-server restarted without its data (pid ${pid} killed, now pid ${redis!.pid})`);
-      });
-    }
+    sequence.forEach((fault, i) => at(D * (0.03 + (0.9 * i) / Math.max(1, sequence.length - 1)), fault));
 
     const driveStart = Date.now();
     log(`[soak ${since()}] driving ${options.changes} changes over ~${options.driveSeconds}s`);
