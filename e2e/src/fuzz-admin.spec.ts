@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ADMIN_ROUTES, Auth, Fixtures, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, setupFixtures, stopFixtures, tableRequest, SCALE } from './support/fuzz';
+import { ADMIN_ROUTES, Auth, Fixtures, FuzzRequest, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, setupFixtures, stopFixtures, sweepRoute, tableRequest, SCALE } from './support/fuzz';
 import { ADMIN_TOKEN, System, startSystem } from './support/system';
 
 /** Issue 10 §5: every admin route (libs/admin-api), with and without the bearer token. */
@@ -97,6 +97,17 @@ describe('fuzz: admin API', () => {
     const declared = controllerRoutes(sys.apps.admin).filter((r) => r.includes(' /admin'));
     expect(declared.sort()).toEqual(ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
   });
+
+  it('sweep: every admin route × every hostile class (NUL, invalid UTF-8, long values, hostile JSON fields, deep JSON, over 64 KiB, 2000 parameters), with and without the token', async () => {
+    const pathValue = (p: string) => (p === 'key' ? fx.apps.spare.apiKey : String(fx.members[1].id));
+    const unauthenticated = (r: FuzzRequest) => /deep|body of|2000|%00|every body field = "a/.test(r.note ?? '');
+    const requests = ADMIN_ROUTES.flatMap((route) => [
+      ...sweepRoute(route, 'admin', valid[0], pathValue),
+      ...sweepRoute(route, 'admin', invalid[0], pathValue).filter(unauthenticated),
+      ...sweepRoute(route, 'admin', invalid[1], pathValue).filter(unauthenticated),
+    ]);
+    await fz.checkList('admin: sweep', requests);
+  }, 180_000);
 
   it('with the admin token: hostile paths, queries, JSON bodies (invalid, deep, over 64 KiB), methods', async () => {
     await fz.check('admin: with token', tableRequest(ADMIN_ROUTES, context(40)), { numRuns: 320 });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { METHODS } from '@switchboard/app-api';
 import {
   AppKey, FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, deepJsonBody, extraHeaders, hostileValue, joinPairs,
-  latin1, manyPairs, multipart, nameSpellings, oversizeBody, paramName, pct, separator, setupFixtures, stopFixtures, SCALE,
+  latin1, manyPairs, multipart, SWEEP_VALUES, nameSpellings, oversizeBody, paramName, pct, separator, setupFixtures, stopFixtures, SCALE,
 } from './support/fuzz';
 import { ADMIN_TOKEN, System, http, startSystem } from './support/system';
 
@@ -150,6 +150,23 @@ describe('fuzz: application API', () => {
     }
     return 'HTTP 200 that is not an API envelope';
   };
+
+  it('sweep: every method × every hostile class in each of its parameters and names, in the query, a form and multipart', async () => {
+    const requests: FuzzRequest[] = [];
+    for (const m of METHODS) {
+      const names = [...new Set([...m.parameters.map((p) => p.name).filter((n) => n !== 'api_key'), 'api_sig', 'echo'])];
+      for (const v of [...SWEEP_VALUES, '[]', '[', '%00name']) {
+        const pairs: Pair[] = [['api_key', fx.apps.web.apiKey], ...names.map((n): Pair => (v.startsWith('[') ? [`${n}${v}`, 'x'] : v === '%00name' ? [`${n}%00`, 'x'] : [n, v]))];
+        const i = requests.length;
+        if (i % 3 === 0) requests.push({ route: `GET /api/${m.name}`, service: 'gateway', method: 'GET', target: `/api/${m.name}${i % 2 ? '/xml' : ''}?${joinPairs(pairs)}`, headers: [], note: v.slice(0, 12) });
+        else {
+          const b = i % 3 === 1 ? { type: FORM, body: latin1(joinPairs(pairs)) } : multipart(pairs, 'ok');
+          requests.push({ route: `POST /api/${m.name}`, service: 'gateway', method: 'POST', target: `/api/${m.name}${i % 2 ? '/json' : ''}`, headers: [['content-type', b.type]], body: b.body, note: v.slice(0, 12) });
+        }
+      }
+    }
+    await fz.checkList('api: sweep', requests, { check: envelope });
+  }, 180_000);
 
   it('unsigned and wrongly signed calls with hostile names, values, methods, formats and bodies', async () => {
     await fz.check('api: raw calls', rawCall(), { numRuns: 220, check: envelope });

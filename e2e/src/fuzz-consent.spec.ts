@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { AREAS } from '@switchboard/app-api';
 import {
-  FORM, Fixtures, FuzzRequest, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, extraHeaders, hostileValue, joinPairs, latin1, manyPairs, multipart,
+  FORM, Fixtures, FuzzRequest, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, extraHeaders, hostileValue, joinPairs, latin1, manyPairs, multipart, SWEEP_VALUES,
   nameSpellings, oversizeBody, pathVariants, pct, setupFixtures, stopFixtures, SCALE,
 } from './support/fuzz';
 import { System, startSystem } from './support/system';
@@ -188,6 +188,26 @@ describe('fuzz: consent page and authorized applications', () => {
         }
         return req;
       });
+
+  it('sweep: every hostile class in the sign-in fields, the link, the grant id and the session cookie', async () => {
+    const requests: FuzzRequest[] = [];
+    const link = signed('web', { perm_profile: 'write' });
+    const cookie: [string, string] = ['cookie', `sb_csrf=${CSRF}; sb_session=${fx.session}`];
+    const post = (target: string, fields: Pair[], note: string, headers: [string, string][] = [cookie]): FuzzRequest => ({
+      route: `POST ${target.split('?')[0]}`, service: 'gateway', method: 'POST', target, headers: [...headers, ['content-type', FORM]], body: latin1(joinPairs(fields)), note,
+    });
+    for (const v of SWEEP_VALUES) {
+      const note = v.slice(0, 12);
+      requests.push(post(`/apps/authorize?${joinPairs(link)}`, [['csrf', CSRF], ['action', 'login'], ['login', v], ['password', 'x']], `login = ${note}`));
+      requests.push(post(`/apps/authorize?${joinPairs(link)}`, [['csrf', CSRF], ['action', 'login'], ['login', 'Fuzz%20Bob'], ['password', v]], `password = ${note}`));
+      requests.push(post(`/apps/authorize?${joinPairs(link)}`, [['csrf', CSRF], ['action', v]], `action = ${note}`));
+      requests.push(post('/apps/authorize', [...link.map(([k]): Pair => [k, v]), ['csrf', CSRF], ['action', 'approve']], `every link parameter = ${note}`));
+      requests.push({ route: 'GET /apps/authorize', service: 'gateway', method: 'GET', target: `/apps/authorize?${joinPairs([...link, ['perm_network', v], ['frob', v]])}`, headers: [cookie], note: `perm_network, frob = ${note}` });
+      requests.push(post('/apps/authorized/revoke', [['csrf', CSRF], ['grant', v]], `grant = ${note}`));
+      requests.push({ route: 'GET /apps/authorized', service: 'gateway', method: 'GET', target: '/apps/authorized', headers: [['cookie', `sb_session=${v.slice(0, 300)}`]], authed: false, note: `session cookie = ${note}` });
+    }
+    await fz.checkList('consent: sweep', requests);
+  }, 180_000);
 
   it('GET/POST /apps/authorize: signed and raw links, sign-ins (NUL, long, unknown), approvals, CSRF variants, bodies', async () => {
     await fz.check('consent: authorize', authorize(), { numRuns: 160 });

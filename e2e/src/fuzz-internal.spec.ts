@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { IPS_PARAM_NAMES } from '@switchboard/ips-connect';
 import {
   Auth, Fixtures, FuzzRequest, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
-  jsonLeaf, sendRaw, setupFixtures, stopFixtures, tableRequest, SCALE,
+  jsonLeaf, sendRaw, setupFixtures, stopFixtures, sweepRoute, tableRequest, SCALE,
 } from './support/fuzz';
 import { ADMIN_TOKEN, MASTER_KEY, System, startSystem } from './support/system';
 
@@ -128,6 +128,18 @@ describe('fuzz: internal routes and service routes', () => {
     expect(await status('admin', 'PATCH', `/admin/apps/${fx.apps.spare.apiKey}%00`, [...admin, ['content-type', 'application/json']], '{"enabled":true}')).toBe(404);
     expect(await status('admin', 'GET', `/admin/apps/${fx.apps.spare.apiKey}/usage`, admin)).toBe(200);
   }, 60_000);
+
+  it('sweep: every internal route × every hostile class, with and without the token', async () => {
+    const pathValue = (p: string) => ({ key: fx.apps.spare.apiKey, grant: String(fx.grantId) })[p] ?? String(fx.members[1].id);
+    const withToken: Auth = { headers: [['x-internal-token', token()]], authed: true };
+    const unauthenticated = (r: FuzzRequest) => /deep|body of|2000|%00|every body field = "a/.test(r.note ?? '');
+    const requests = INTERNAL_ROUTES.flatMap((route) => [
+      ...sweepRoute(route, 'auth', withToken, pathValue),
+      ...sweepRoute(route, 'auth', { headers: [], authed: false }, pathValue).filter(unauthenticated),
+      ...sweepRoute(route, 'auth', { headers: [['x-internal-token', `${token()}x`]], authed: false }, pathValue).filter(unauthenticated),
+    ]);
+    await fz.checkList('internal: sweep', requests);
+  }, 180_000);
 
   it('auth internal routes with the internal token: hostile paths, queries and JSON bodies', async () => {
     const arb = tableRequest(INTERNAL_ROUTES, context('auth', 40));

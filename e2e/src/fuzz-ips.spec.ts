@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS, stripUnsafe } from '@switchboard/ips-connect';
 import {
   FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, bracketBomb, contentTypes, deepJsonBody, extraHeaders, hostileValue,
-  joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, parsedName, pathVariants, pct, separator, setupFixtures, stopFixtures, SCALE,
+  joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, SWEEP_VALUES, parsedName, pathVariants, pct, separator, setupFixtures, stopFixtures, SCALE,
 } from './support/fuzz';
 import { MASTER_KEY, System, startSystem } from './support/system';
 
@@ -189,6 +189,47 @@ describe('fuzz: IPS Connect endpoint', () => {
 
   it('every action with a valid key (global or per-slave, raw or md5(key . id)) and hostile values', async () => {
     await fz.check('ips: keyed actions', keyedRequest(), { numRuns: 150, mayCarry, check: protocolCheck });
+  }, 180_000);
+
+  it('sweep: every action × every hostile class in each of its parameters (NUL, overlong, surrogate, bad escape, 5000 bytes, name[], name[), with a valid key', async () => {
+    const requests: FuzzRequest[] = [];
+    const memberId = String(fx.members[0].id);
+    const send = (action: string, pairs: Pair[], note: string) => {
+      const i = requests.length;
+      const path = PATHS[i % PATHS.length];
+      if (i % 3 === 0) requests.push({ route: `GET ${path} do=${action}`, service: 'gateway', syntax: 'php', method: 'GET', target: `${path}?${joinPairs(pairs)}`, headers: [], note });
+      else {
+        const body = i % 3 === 1 ? { type: FORM, body: latin1(joinPairs(pairs)) } : multipart(pairs, 'ok');
+        requests.push({ route: `POST ${path} do=${action}`, service: 'gateway', syntax: 'php', method: 'POST', target: path, headers: [['content-type', body.type]], body: body.body, note });
+      }
+    };
+    for (const action of Object.keys(ACTION_PARAMS)) {
+      const hasId = ACTION_PARAMS[action].includes('id');
+      const key = (id: string) => (RAW_KEY_ACTIONS.includes(action) ? MASTER_KEY : md5(MASTER_KEY + stripUnsafe(lenientDecode(id))));
+      const others = ACTION_PARAMS[action].filter((n) => n !== 'id');
+      for (const v of [...SWEEP_VALUES, '[]', '[']) {
+        const hostile = others.map((n): Pair => (v.startsWith('[') ? [`${n}${v}`, 'x'] : [n, v]));
+        send(action, [['do', action], ['key', key(memberId)], ...(hasId ? [['id', memberId] as Pair] : []), ...hostile], `every parameter = ${v.slice(0, 12)}`);
+        if (hasId && !v.startsWith('[')) send(action, [['do', action], ['key', key(v)], ['id', v], ...others.map((n): Pair => [n, 'x'])], `id = ${v.slice(0, 12)}`);
+      }
+    }
+    await fz.checkList('ips: sweep', requests, { mayCarry, check: protocolCheck });
+  }, 180_000);
+
+  it('sweep: every spelling PHP maps to a secret parameter carries a secret that no log line may show', async () => {
+    const secretOf: Record<string, string> = { key: MASTER_KEY, ourKey: fx.slaves[0].ourKey, pass_hash: fx.members[0].passHash, pass_salt: fx.members[0].passSalt, password: fx.members[1].password! };
+    const requests: FuzzRequest[] = [];
+    for (const [name, secret] of Object.entries(secretOf)) {
+      for (const spelling of new Set([...nameSpellings(name), `${name}[a][b]`, `${name}%00%00`, `%20%20${name}`])) {
+        if (parsedName(spelling, 'php') !== name) continue;
+        for (const value of [pct(secret), `x,${pct(secret)}`]) {
+          const target = `/ipsconnect?do=fetchSalt&${spelling}=${value}`;
+          requests.push({ route: `GET /ipsconnect ${name} spelled ${spelling}`, service: 'gateway', syntax: 'php', method: 'GET', target, headers: [] });
+        }
+      }
+    }
+    expect(requests.length).toBeGreaterThan(40);
+    await fz.checkList('ips: redaction sweep', requests, { mayCarry, check: protocolCheck });
   }, 180_000);
 
   it('multipart (well-formed, truncated, unclosed, bad boundary, files, 1500 parts), chunked, wrong content types, clients that go away', async () => {

@@ -599,6 +599,42 @@ export function routeRequest(spec: RouteSpec, ctx: RouteContext): fc.Arbitrary<F
     });
 }
 
+/** Hostile values every parameter of a sweep gets (wire form): NUL, overlong NUL and `/`, a lone surrogate, a bad escape, 5000 bytes. */
+export const SWEEP_VALUES = ['%00', 'a%00b', '%C0%80', '%C0%AF', '%ED%A0%80', '%FF', '%G1', 'x'.repeat(5000)];
+/** The same as JSON strings. */
+export const SWEEP_JSON: unknown[] = ['\u0000', 'a\u0000b', '\ud800', 'x'.repeat(5000), -1, 2147483648, 1e308, [], {}, null, true];
+
+/**
+ * A deterministic sweep of one JSON route: every hostile class at least once (NUL, invalid UTF-8 and
+ * long values in every query parameter and path parameter, hostile JSON in every body field, deep
+ * JSON, a body one byte over the limit, a wrong content type, 2000 query parameters), with `auth`.
+ */
+export function sweepRoute(spec: RouteSpec, service: ServiceName, auth: Auth, pathValue: (param: string) => string): FuzzRequest[] {
+  const out: FuzzRequest[] = [];
+  const fill = (v?: string) => spec.path.replace(/:([A-Za-z]+)/g, (_m, p: string) => v ?? pathValue(p));
+  const base = (target: string, note: string): FuzzRequest => ({ route: `${spec.method} ${spec.path}`, service, method: spec.method, target, headers: [...auth.headers], authed: auth.authed, note });
+  const json = (req: FuzzRequest, text: string, type = 'application/json'): FuzzRequest => ({ ...req, headers: [...req.headers, ['content-type', type]], body: latin1(text) });
+  const hasBody = spec.method !== 'GET' && spec.method !== 'DELETE';
+  const okBody = hasBody ? JSON.stringify(Object.fromEntries((spec.body ?? []).map((f) => [f, 'x']))) : undefined;
+  const withOk = (req: FuzzRequest) => (okBody === undefined ? req : json(req, okBody));
+  for (const v of SWEEP_VALUES) {
+    if (spec.query?.length) out.push(withOk(base(`${fill()}?${spec.query.map((q) => `${q}=${v}`).join('&')}`, `every query parameter = ${v.slice(0, 12)}`)));
+    if (spec.path.includes(':')) out.push(withOk(base(fill(v), `every path parameter = ${v.slice(0, 12)}`)));
+  }
+  if (spec.body?.length) {
+    for (const v of SWEEP_JSON) out.push(json(base(fill(), `every body field = ${JSON.stringify(v).slice(0, 12)}`), JSON.stringify(Object.fromEntries(spec.body.map((f) => [f, v])))));
+  }
+  if (hasBody) {
+    out.push(json(base(fill(), 'deep JSON array ×10000'), deepJson(10_000, 'array')));
+    out.push(json(base(fill(), 'deep JSON object ×5000'), deepJson(5000, 'object')));
+    out.push(json(base(fill(), `body of ${BODY_LIMIT + 1} bytes`), `{"a":"${'x'.repeat(BODY_LIMIT - 7)}"}`));
+    out.push(json(base(fill(), 'JSON as text/plain'), okBody ?? '{}', 'text/plain'));
+    out.push(json(base(fill(), 'invalid JSON'), '{"a":'));
+  }
+  out.push(withOk(base(`${fill()}?${Array.from({ length: 2000 }, (_, i) => `p${i}=1`).join('&')}`, '2000 query parameters')));
+  return out;
+}
+
 /** Requests for a whole route table, each route equally likely. */
 export function tableRequest(routes: RouteSpec[], ctx: RouteContext): fc.Arbitrary<FuzzRequest> {
   return fc.oneof(...routes.map((r) => routeRequest(r, ctx)));
@@ -1060,6 +1096,15 @@ export class Fuzzer {
       lines.push(describeRequest(v.example, (s) => this.secrets.mask(s)).replace(/^/gm, '    '));
     }
     return lines.join('\n');
+  }
+
+  /** Sends a fixed list of requests (a sweep) and fails (with the report) if any violates a property. */
+  async checkList(name: string, requests: FuzzRequest[], opts: Omit<PropertyOptions, 'numRuns'> = {}): Promise<void> {
+    const before = new Set(this.found.keys());
+    for (const req of requests) await this.exchange(req, opts);
+    await this.expectLive(name);
+    const violations = [...this.found.entries()].filter(([k]) => !before.has(k)).map(([, v]) => v);
+    if (violations.length) throw new Error(this.format(name, violations));
   }
 
   /** Runs a property and fails (with the report) if it found any violation. */
