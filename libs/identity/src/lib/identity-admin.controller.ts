@@ -85,8 +85,8 @@ export class IdentityAdminController {
     // The outbound policy (docs/ips-connect.md): 400 naming the rule; 503 when DNS cannot answer now.
     const refusal = await this.slaveUrls.refusal(cmd.url, 'admin', null);
     if (refusal) {
-      const body = { error: 'slave_url_refused', rule: refusal.rule, message: [`url: refused by the outbound policy (rule: ${refusal.rule}): ${refusal.message}`] };
-      throw refusal.temporary ? new ServiceUnavailableException({ statusCode: 503, ...body }) : new BadRequestException({ statusCode: 400, ...body });
+      const answer = { error: 'slave_url_refused', rule: refusal.rule, message: [`url: refused by the outbound policy (rule: ${refusal.rule}): ${refusal.message}`] };
+      throw refusal.temporary ? new ServiceUnavailableException({ statusCode: 503, ...answer }) : new BadRequestException({ statusCode: 400, ...answer });
     }
     const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now());
     return { id: r.id, url: r.url, master_key: r.masterKey, created: r.created };
