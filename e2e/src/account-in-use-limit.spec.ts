@@ -40,11 +40,11 @@ describe('account.setEmail / setName: "already in use" answers are rate limited'
       expect(m.status).toBe(201);
       ids.push(m.json().id);
     }
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
     await redis.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it(`per member: after ${IN_USE_LIMITS.perMemberPerHour} "in use" answers this hour, code 3 before anything is tried`, async () => {
     const token = await tokenFor(app, ids[0]);

@@ -14,10 +14,10 @@ suite('application API: an independent PHP client', () => {
   beforeAll(async () => {
     if (!available) throw new Error('install php-cli php-curl php-xml');
     sys = await startSystem();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('completes the desktop and web flows end to end, json and xml', async () => {
     const admin = (body: unknown, path = '/admin/apps') =>

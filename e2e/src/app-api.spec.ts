@@ -37,10 +37,10 @@ describe('application API', () => {
     web = new ApiClient(sys.urls.gateway, w.json().api_key, w.json().secret);
     const m = await admin('/admin/members', 'POST', { name: 'Alice', email: 'alice@example.test', password: 'correct horse', pass_salt: 'a1B2c' });
     memberId = m.json().id;
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('admin: keys are 32 hex with a secret shown once; a web key needs a callback; bad input is 400', async () => {
     expect(desktop.apiKey).toMatch(/^[0-9a-f]{32}$/);

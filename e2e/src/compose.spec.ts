@@ -161,7 +161,7 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       const r = await compose(['config'], REQUIRED);
       expect(r.status).toBe(0);
       services = serviceBlocks(r.stdout);
-    }, 120_000);
+    }, 180_000);
 
     it('has the stores, the one-shot migration and the four services', () => {
       expect(Object.keys(services).sort()).toEqual(['admin', 'auth', 'gateway', 'migrate', 'postgres', 'propagator', 'redis']);
@@ -269,11 +269,11 @@ describe('docker/healthcheck.js', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
-  }, 120_000);
+  }, 180_000);
 
   const check = (env: Record<string, string>) =>
     run(process.execPath, [HEALTHCHECK], { PATH: process.env['PATH'], HEALTH_TIMEOUT_MS: '500', ...env });

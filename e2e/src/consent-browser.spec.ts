@@ -46,13 +46,13 @@ suite('consent page in Chromium', () => {
       headless: true,
       args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
     await sys?.stop();
     await new Promise((r) => callback?.close(r));
-  }, 120_000);
+  }, 180_000);
 
   const link = () => {
     const params = { api_key: web.apiKey, perm_profile: 'write', perm_network: 'read' };

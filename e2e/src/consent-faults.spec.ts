@@ -49,11 +49,11 @@ describe('consent pages under hostile input and a Redis outage', () => {
     expect((await admin('/admin/members', { name: 'Alice', email: 'alice@example.test', password: 'correct horse', pass_salt: 'a1B2c' })).status).toBe(201);
     const page = await signedIn.go(url, Browser.fields((await signedIn.go(url)).html, { action: 'login', login: 'Alice', password: 'correct horse' }));
     expect(page.html).toContain('Signed in as <strong>Alice</strong>');
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
     await redis.dispose();
-  }, 60_000);
+  }, 180_000);
 
   const link = (params: Record<string, string>) => {
     const all = { api_key: web.apiKey, ...params };

@@ -82,11 +82,11 @@ describe('consent sign-in flood (issue 10 §2)', () => {
     const w = await admin('/admin/apps', { title: 'Gallery', type: 'web', callback_url: 'http://127.0.0.1:9/callback' });
     web = new ApiClient(sys.urls.gateway, w.json().api_key, w.json().secret);
     expect((await admin('/admin/members', { name: 'Alice', email: 'alice@example.test', password: 'correct horse', pass_salt: 'abcdefghijklmnopqrstuv' })).status).toBe(201);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     if (flood && flood.exitCode === null) flood.kill('SIGKILL');
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   it('IPS checkEmail p99 under 32 concurrent wrong sign-ins stays within 10× idle + 250 ms; overflow is answered at once', async () => {
     const ips = ipsClient(sys.urls.gateway);

@@ -80,10 +80,10 @@ describe('consent sign-in: one answer for unknown, wrong and locked; limits befo
     for (const [name, salt] of [['Alice', native], ['Carol', native], ['Legacy', 'a1B2c']]) {
       expect((await admin('/admin/members', { name, email: `${name.toLowerCase()}@example.test`, password: 'correct horse', pass_salt: salt })).status).toBe(201);
     }
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   it('unknown account, wrong password, wrong legacy password and locked account: same status, same page, one hash each', async () => {
     // Lock Carol (LOGIN_LOCK_THRESHOLD failures), from an address of its own.

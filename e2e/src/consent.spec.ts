@@ -53,10 +53,10 @@ describe('consent page (A9)', () => {
     const d = await admin('/admin/apps', { title: 'Desktop Sync', type: 'desktop' });
     desktop = new ApiClient(sys.urls.gateway, d.json().api_key, d.json().secret);
     await admin('/admin/members', { name: 'Alice', email: 'alice@example.test', password: 'correct horse', pass_salt: 'abcdefghijklmnopqrstuv' });
-  }, 30_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('web flow: sign in, see the app and the permissions in words, approve, land on the callback with a frob', async () => {
     const b = new Browser();

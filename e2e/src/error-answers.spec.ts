@@ -21,10 +21,10 @@ describe('error answers', () => {
 
   beforeAll(async () => {
     sys = await startSystem({ METRICS_TOKEN });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   it('deeply nested JSON bodies answer 400 on admin and internal routes, and every service stays ready', async () => {
     const body = (inner: string) => `{"name":${inner},"email":"deep@example.test","password":"pw"}`;

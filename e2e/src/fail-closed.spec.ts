@@ -41,13 +41,13 @@ describe('hmac-sha256 nonces fail closed when Redis is away', () => {
     expect((await admin(`/admin/apps/${client.apiKey}`, 'PATCH', { signature_mode: 'hmac-sha256' })).status).toBe(200);
     const other = await admin('/admin/apps', 'POST', { title: 'md5 probe', type: 'desktop' });
     md5Client = new ApiClient(sys.urls.gateway, other.json().api_key, other.json().secret);
-  }, 60_000);
+  }, 180_000);
   let redisDown = false;
   afterAll(async () => {
     if (redisDown) await redis.start(); // a failed test must not leave the services closing against a dead Redis
     await sys?.stop();
     await redis?.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('refuses with 503 during the outage, and no nonce is accepted twice across it', async () => {
     const tsBefore = now();

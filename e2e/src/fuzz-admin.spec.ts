@@ -18,7 +18,7 @@ describe('fuzz: admin API', () => {
     fz?.dispose();
     await stopFixtures(fx);
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   const valid: Auth[] = [
     { headers: [['authorization', `Bearer ${ADMIN_TOKEN}`]], authed: true },

@@ -31,7 +31,7 @@ describe('fuzz: application API', () => {
     fz?.dispose();
     await stopFixtures(fx);
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   const PARAM_NAMES = ['api_key', 'api_sig', 'auth_token', 'frob', 'echo', 'ts', 'nonce', 'method', 'user_id', 'name', 'email', 'perm_profile', 'perm_network', 'format'];
   const methodName = () =>

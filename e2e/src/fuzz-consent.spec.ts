@@ -24,7 +24,7 @@ describe('fuzz: consent page and authorized applications', () => {
     fz?.dispose();
     await stopFixtures(fx);
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   const text = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 16 }),

@@ -25,7 +25,7 @@ describe('fuzz: internal routes and service routes', () => {
     fz?.dispose();
     await stopFixtures(fx);
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   const token = () => fx.env['INTERNAL_TOKEN'];
   const auth = (validWeight: number): fc.Arbitrary<Auth> =>

@@ -22,7 +22,7 @@ describe('fuzz: IPS Connect endpoint', () => {
     fz?.dispose();
     await stopFixtures(fx);
     await sys?.stop();
-  }, 60_000);
+  }, 180_000);
 
   const IPS_STATUSES = new Set(['SUCCESS', 'INVALID_ACTION', 'DISABLED', 'BAD_KEY', 'REQUEST_MISSING_DATA', 'ACCOUNT_NOT_FOUND', 'WRONG_AUTH', 'EMAIL_IN_USE', 'USERNAME_IN_USE', 'FAILURE', 'ACCOUNT_LOCKED']);
   const PATHS = IPS_CONNECT_PATHS.map((p) => `/${p}`);

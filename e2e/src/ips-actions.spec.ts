@@ -59,12 +59,12 @@ describe('IPS Connect actions', () => {
     }
     const alice = await createMember({ id: 42, name: 'Alice', email: 'alice@example.test', password: 'correct horse', pass_salt: 'abcdefghijklmnopqrstuv' });
     expect(alice).toMatchObject({ id: 42, name: 'Alice', email: 'alice@example.test', pass_salt: 'abcdefghijklmnopqrstuv' });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await pg?.end();
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   describe('§8.6 register and the outbox, D9, D11', () => {
     it('registers Bob as 43 and writes the exact parameters slave B will receive, pass_hash sealed', async () => {

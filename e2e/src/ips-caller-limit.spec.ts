@@ -19,10 +19,10 @@ describe('per-caller login limit and slave bookkeeping', () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
     });
     expect(res.status).toBe(201);
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('after LOGIN_CALLER_LIMIT failures from one address, every login from it answers ACCOUNT_LOCKED', async () => {
     const login = (id: string, password: string) => ips.get({ do: 'login', key: md5(MK, id), idType: '3', id, password });

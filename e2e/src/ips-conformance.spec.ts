@@ -140,7 +140,7 @@ suite('IPS Connect conformance (PHP harness, spec §8)', () => {
       IPS_ADMIN_TOKEN: ADMIN_TOKEN,
       IPS_PROPAGATION: process.env['IPS_PROPAGATION'] ?? 'require',
     });
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const child of slaves) {
@@ -149,7 +149,7 @@ suite('IPS Connect conformance (PHP harness, spec §8)', () => {
     await sys?.stop();
     if (dir && !keep) rmSync(dir, { recursive: true, force: true });
     else if (dir) console.warn(`ips-conformance: TAP output and slave logs kept in ${dir}`);
-  }, 60_000);
+  }, 180_000);
 
   const check = async (script: string) => {
     const run = await runPhp(script, env, 9 * 60_000);

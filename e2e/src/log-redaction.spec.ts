@@ -22,10 +22,10 @@ describe('log redaction', () => {
 
   beforeAll(async () => {
     sys = await startSystem();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('keeps every secret out of request logs, application logs and error logs', async () => {
     const query = new URLSearchParams({ do: 'verifySettings', key: MASTER_KEY, url: 'http://127.0.0.1:8081/x', ...SECRETS });

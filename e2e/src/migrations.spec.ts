@@ -8,10 +8,10 @@ describe('migrations', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: false });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await db?.drop();
-  }, 120_000);
+  }, 180_000);
 
   it('apply every registered migration to an empty database, once', async () => {
     expect(await runMigrations(db.url)).toHaveLength(MIGRATIONS.length);

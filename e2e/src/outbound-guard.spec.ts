@@ -75,7 +75,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     await sys?.stop();
     await new Promise((r) => listener?.close(r));
     if (listener6) await new Promise((r) => listener6!.close(r));
-  }, 120_000);
+  }, 180_000);
 
   it('verifySettings answers FAILURE for every loopback spelling and for private, link-local, CGNAT and unspecified addresses, audited and logged', async () => {
     const urls = [
@@ -174,7 +174,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
           [url, box().seal(`legacy-slave-key-${i}`, 'slave-key')],
         );
       }
-    }, 120_000);
+    }, 180_000);
 
     it('the propagator refuses every delivery attempt to them, naming the rule, logged and recorded, and never connects', async () => {
       const res = await ips.get({

@@ -41,13 +41,13 @@ describe('a failing slave does not serialize failed attempts on its row', () => 
     slaveId = (await ds.query(`SELECT slave_id FROM deliveries WHERE id = $1`, [ready[0].id]))[0].slave_id;
     locker = new Client({ connectionString: sys.db.url });
     await locker.connect();
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await locker?.end();
     await ds?.destroy();
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   const failure = (d: ReadyDelivery, at: Date): FailedAttempt => ({
     delivery: { id: d.id, slave_id: slaveId, member_id: 0, series: d.series },

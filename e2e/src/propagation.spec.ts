@@ -35,13 +35,13 @@ describe('propagation to slaves', () => {
     b = await new FakeSlave('key-of-slave-b-0123456789').start();
     c = await new FakeSlave('key-of-slave-c-0123456789').start();
     for (const s of [a, b, c]) expect((await ips.get({ do: 'verifySettings', key: MK, url: s.url, ourKey: s.key })).json().status).toBe('SUCCESS');
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     for (const s of [a, b, c]) await s?.stop();
     await pg?.end();
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('delivers register to every other enabled slave with the exact §8.6 parameters and keys, not to the originator', async () => {
     const id = await register(a, { revalidateUrl: 'http://127.0.0.1:9/validate' });

@@ -17,10 +17,10 @@ describe('events: nothing blocks the audit log, nothing is lost', () => {
   let sys: System;
   beforeAll(async () => {
     sys = await startSystem();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('a malformed stream entry is dead-lettered and later events still reach the audit log', async () => {
     await sys.redis.client.xadd(EVENT_STREAM, '*', 'event', JSON.stringify({ id: 'not-a-uuid', type: 'x', occurredAt: 'never' }));

@@ -9,10 +9,10 @@ describe('BrowserChainService storage', () => {
   beforeAll(async () => {
     redis = await createTestRedis();
     chains = new BrowserChainService(redis.client, { publicUrl: 'http://127.0.0.1:3000', stateSecret: 's'.repeat(40) });
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await redis?.close();
-  }, 30_000);
+  }, 180_000);
 
   const allKeysAndValues = async () => {
     const keys = (await redis.client.keys('switchboard:*')).filter((k) => k !== 'switchboard:test-owner');

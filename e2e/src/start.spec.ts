@@ -79,7 +79,7 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     redis = await createTestRedis();
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     if (child?.pid && processGroupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
@@ -90,7 +90,7 @@ describe('npm start', () => {
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await admin.end();
-  }, 120_000);
+  }, 180_000);
 
   /** What an operator's shell would give `npm start`: free ports, our database and Redis DB. */
   const startEnv = async () => {

@@ -18,10 +18,10 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
 
   beforeAll(async () => {
     sys = await startSystem({ METRICS_TOKEN });
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await sys?.stop();
-  }, 120_000);
+  }, 180_000);
 
   it('registers slave A with the §8.1 request and answers exactly {"status":"SUCCESS"}', async () => {
     const res = await ips(`do=verifySettings&key=${MASTER_KEY}&url=${SA}&ourKey=${SKA}`);
