@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { ADMIN_ROUTES, Auth, Fixtures, FuzzRequest, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, setupFixtures, stopFixtures, sweepRoute, tableRequest, SCALE } from './support/fuzz';
-import { ADMIN_TOKEN, System, startSystem } from './support/system';
+import { ADMIN_ROUTES, Auth, Fixtures, FuzzRequest, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, sweepRoute, tableRequest, SCALE, fuzzSystem,
+} from './support/fuzz';
+import { ADMIN_TOKEN, System } from './support/system';
 
 /** Issue 10 §5: every admin route (libs/admin-api), with and without the bearer token. */
 describe('fuzz: admin API', () => {
@@ -9,16 +10,11 @@ describe('fuzz: admin API', () => {
   let fz: Fuzzer;
   const secrets = new SecretSet();
 
-  beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
-    fx = await setupFixtures(sys, secrets);
-    fz = new Fuzzer(sys, secrets);
-  }, 180_000);
-  afterAll(async () => {
-    fz?.dispose();
-    await stopFixtures(fx);
-    await sys?.stop();
-  }, 180_000);
+  fuzzSystem(secrets, (s, f, z) => {
+    sys = s;
+    fx = f;
+    fz = z;
+  });
 
   const valid: Auth[] = [
     { headers: [['authorization', `Bearer ${ADMIN_TOKEN}`]], authed: true },

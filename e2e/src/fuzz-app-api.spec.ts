@@ -3,9 +3,10 @@ import fc from 'fast-check';
 import { METHODS } from '@switchboard/app-api';
 import {
   AppKey, FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, deepJsonBody, extraHeaders, hostileValue, joinPairs,
-  latin1, manyPairs, multipart, SWEEP_VALUES, nameSpellings, oversizeBody, paramName, pct, separator, setupFixtures, stopFixtures, SCALE,
+  latin1, manyPairs, multipart, SWEEP_VALUES, nameSpellings, oversizeBody, paramName, pct, separator, SCALE,
+  fuzzSystem,
 } from './support/fuzz';
-import { ADMIN_TOKEN, System, http, startSystem } from './support/system';
+import { ADMIN_TOKEN, System, http } from './support/system';
 
 /** Issue 10 §5: hostile calls of every application API method (`/api/<method>[/json|/xml]`, A1). */
 describe('fuzz: application API', () => {
@@ -15,23 +16,23 @@ describe('fuzz: application API', () => {
   const secrets = new SecretSet();
   const NAMES = METHODS.map((m) => m.name);
 
-  beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
-    fx = await setupFixtures(sys, secrets);
-    // The spare key signs with HMAC-SHA256 (A3): nonces go through Redis.
-    const patched = await http(`${sys.urls.admin}/admin/apps/${fx.apps.spare.apiKey}`, {
-      method: 'PATCH',
-      body: JSON.stringify({ signature_mode: 'hmac-sha256' }),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    });
-    expect(patched.status).toBe(200);
-    fz = new Fuzzer(sys, secrets);
-  }, 180_000);
-  afterAll(async () => {
-    fz?.dispose();
-    await stopFixtures(fx);
-    await sys?.stop();
-  }, 180_000);
+  fuzzSystem(
+    secrets,
+    (s, f, z) => {
+      sys = s;
+      fx = f;
+      fz = z;
+    },
+    async (s, f) => {
+      // The spare key signs with HMAC-SHA256 (A3): nonces go through Redis.
+      const patched = await http(`${s.urls.admin}/admin/apps/${f.apps.spare.apiKey}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ signature_mode: 'hmac-sha256' }),
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      });
+      expect(patched.status).toBe(200);
+    },
+  );
 
   const PARAM_NAMES = ['api_key', 'api_sig', 'auth_token', 'frob', 'echo', 'ts', 'nonce', 'method', 'user_id', 'name', 'email', 'perm_profile', 'perm_network', 'format'];
   const methodName = () =>

@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { AREAS } from '@switchboard/app-api';
 import {
   FORM, Fixtures, FuzzRequest, Fuzzer, Pair, SecretSet, WRONG_METHODS, contentTypes, extraHeaders, hostileValue, joinPairs, latin1, manyPairs, multipart, SWEEP_VALUES,
-  nameSpellings, oversizeBody, pathVariants, pct, setupFixtures, stopFixtures, SCALE,
+  nameSpellings, oversizeBody, pathVariants, pct, SCALE,
+  fuzzSystem,
 } from './support/fuzz';
-import { System, startSystem } from './support/system';
+import { System } from './support/system';
 
 /** Issue 10 §5: hostile requests on the consent page (A9) and the member's authorized applications. */
 describe('fuzz: consent page and authorized applications', () => {
@@ -15,16 +16,11 @@ describe('fuzz: consent page and authorized applications', () => {
   /** A well-formed double-submit CSRF token (43 base64url characters). */
   const CSRF = 'fuzzCsrfToken0123456789abcdefghijklmnopqrs';
 
-  beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
-    fx = await setupFixtures(sys, secrets);
-    fz = new Fuzzer(sys, secrets);
-  }, 180_000);
-  afterAll(async () => {
-    fz?.dispose();
-    await stopFixtures(fx);
-    await sys?.stop();
-  }, 180_000);
+  fuzzSystem(secrets, (s, f, z) => {
+    sys = s;
+    fx = f;
+    fz = z;
+  });
 
   const text = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 16 }),

@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { IPS_PARAM_NAMES } from '@switchboard/ips-connect';
 import {
   Auth, Fixtures, FuzzRequest, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
-  jsonLeaf, sendRaw, setupFixtures, stopFixtures, sweepRoute, tableRequest, SCALE,
+  jsonLeaf, sendRaw, sweepRoute, tableRequest, SCALE,
+  fuzzSystem,
 } from './support/fuzz';
-import { ADMIN_TOKEN, MASTER_KEY, System, startSystem } from './support/system';
+import { ADMIN_TOKEN, MASTER_KEY, System } from './support/system';
 
 /**
  * Issue 10 §5: the auth service's internal routes with and without `x-internal-token`, and the
@@ -16,16 +17,11 @@ describe('fuzz: internal routes and service routes', () => {
   let fz: Fuzzer;
   const secrets = new SecretSet();
 
-  beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
-    fx = await setupFixtures(sys, secrets);
-    fz = new Fuzzer(sys, secrets);
-  }, 180_000);
-  afterAll(async () => {
-    fz?.dispose();
-    await stopFixtures(fx);
-    await sys?.stop();
-  }, 180_000);
+  fuzzSystem(secrets, (s, f, z) => {
+    sys = s;
+    fx = f;
+    fz = z;
+  });
 
   const token = () => fx.env['INTERNAL_TOKEN'];
   const auth = (validWeight: number): fc.Arbitrary<Auth> =>

@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS, stripUnsafe } from '@switchboard/ips-connect';
 import {
   FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, bracketBomb, contentTypes, deepJsonBody, extraHeaders, hostileValue,
-  joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, SWEEP_VALUES, parsedName, pathVariants, pct, separator, setupFixtures, stopFixtures, SCALE,
+  joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, SWEEP_VALUES, parsedName, pathVariants, pct, separator, SCALE,
+  fuzzSystem,
 } from './support/fuzz';
-import { MASTER_KEY, System, startSystem } from './support/system';
+import { MASTER_KEY, System } from './support/system';
 
 /** Issue 10 §5: hostile requests on the IPS Connect endpoint (every path, GET/POST/HEAD/multipart). */
 describe('fuzz: IPS Connect endpoint', () => {
@@ -13,16 +14,11 @@ describe('fuzz: IPS Connect endpoint', () => {
   let fz: Fuzzer;
   const secrets = new SecretSet();
 
-  beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
-    fx = await setupFixtures(sys, secrets);
-    fz = new Fuzzer(sys, secrets);
-  }, 180_000);
-  afterAll(async () => {
-    fz?.dispose();
-    await stopFixtures(fx);
-    await sys?.stop();
-  }, 180_000);
+  fuzzSystem(secrets, (s, f, z) => {
+    sys = s;
+    fx = f;
+    fz = z;
+  });
 
   const IPS_STATUSES = new Set(['SUCCESS', 'INVALID_ACTION', 'DISABLED', 'BAD_KEY', 'REQUEST_MISSING_DATA', 'ACCOUNT_NOT_FOUND', 'WRONG_AUTH', 'EMAIL_IN_USE', 'USERNAME_IN_USE', 'FAILURE', 'ACCOUNT_LOCKED']);
   const PATHS = IPS_CONNECT_PATHS.map((p) => `/${p}`);

@@ -11,7 +11,7 @@ import { phpName, stripUnsafe } from '@switchboard/ips-connect';
 import { isSecretName } from '@switchboard/runtime';
 import { ApiClient } from './api-client';
 import { FakeSlave } from './fake-slave';
-import { ADMIN_TOKEN, MASTER_KEY, System, http } from './system';
+import { ADMIN_TOKEN, MASTER_KEY, System, http, startSystem } from './system';
 
 /**
  * Hostile-request fuzzing of every route (issue 10 §5).
@@ -1122,4 +1122,31 @@ export class Fuzzer {
     const violations = [...this.found.entries()].filter(([k]) => !before.has(k)).map(([, v]) => v);
     if (violations.length) throw new Error(this.format('after fuzzing', violations));
   }
+}
+
+/**
+ * The life of one fuzz suite: before its tests, the system (with the login and API limits out of the
+ * way, so every draw reaches the code it aims at), its fixtures and a fuzzer, handed to `ready`
+ * (which may prepare more); after them, everything stopped.
+ */
+export function fuzzSystem(
+  secrets: SecretSet,
+  ready: (sys: System, fx: Fixtures, fz: Fuzzer) => void | Promise<void>,
+  prepare?: (sys: System, fx: Fixtures) => Promise<void>,
+): void {
+  let sys: System | undefined;
+  let fx: Fixtures | undefined;
+  let fz: Fuzzer | undefined;
+  beforeAll(async () => {
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
+    fx = await setupFixtures(sys, secrets);
+    if (prepare) await prepare(sys, fx);
+    fz = new Fuzzer(sys, secrets);
+    await ready(sys, fx, fz);
+  }, 180_000);
+  afterAll(async () => {
+    fz?.dispose();
+    await stopFixtures(fx);
+    await sys?.stop();
+  }, 180_000);
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { REDACTED, SECRET_NAMES, canonicalParamName, redactDeep, redactString, redactUrl } from './redact';
+import { REDACTED, SECRET_NAMES, canonicalParamName, isSecretName, redactDeep, redactQuery, redactString, redactUrl } from './redact';
 
 describe('redactString', () => {
   it('removes every secret value from an IPS Connect query string', () => {
@@ -84,6 +84,14 @@ describe('names are compared by what the parsers read (issue 10 §3)', () => {
     for (const [spelling, name] of spellings) expect([spelling, canonicalParamName(spelling)]).toEqual([spelling, name]);
     expect(canonicalParamName('keyring')).toBe('keyring');
     expect(canonicalParamName('[key]')).toBe('[key]');
+  });
+
+  it("reads an unclosed '[' as '_' too, as PHP and the IPS parser do (pass[hash is pass_hash; found by the fuzz suite)", () => {
+    for (const spelling of ['pass[hash', 'pass[salt', 'pass%5Bhash', 'api[sig', 'auth[token']) {
+      expect([spelling, isSecretName(spelling)]).toEqual([spelling, true]);
+    }
+    expect(isSecretName('pass[hash]')).toBe(false); // an array named pass: no secret parameter
+    expect(redactQuery('do=login&pass[hash=h1&id=7')).toBe(`do=login&pass[hash=${REDACTED}&id=7`);
   });
 
   it('scrubs a request target pair by pair: a value runs to the next &, whatever it holds', () => {

@@ -53,6 +53,18 @@ function percentDecode(text: string): string {
   return UTF8_LENIENT.decode(Buffer.from(bytes));
 }
 
+/** A name with `+` read as a space, `%XX` decoded (up to three times), invisible characters dropped, trimmed. */
+function decodedParamName(raw: string): string {
+  let name = raw.replace(/\+/g, ' ');
+  for (let round = 0; round < 3 && name.includes('%'); round++) {
+    const decoded = percentDecode(name);
+    if (decoded === name) break;
+    name = decoded;
+  }
+  name = name.replace(INVISIBLE, '').trim();
+  return name;
+}
+
 /**
  * The name a parameter spelling stands for, as the protocol parsers read it, and then some: `+` is
  * a space, `%XX` decoded (up to three times, for names nested in other parameters' values), NUL,
@@ -64,20 +76,27 @@ function percentDecode(text: string): string {
  */
 export function canonicalParamName(raw: string): string {
   if (/^[A-Za-z0-9_-]+$/.test(raw)) return raw.toLowerCase();
-  let name = raw.replace(/\+/g, ' ');
-  for (let round = 0; round < 3 && name.includes('%'); round++) {
-    const decoded = percentDecode(name);
-    if (decoded === name) break;
-    name = decoded;
-  }
-  name = name.replace(INVISIBLE, '').trim();
+  let name = decodedParamName(raw);
   const bracket = name.indexOf('[');
   if (bracket > 0) name = name.slice(0, bracket).trim();
   return name.replace(/[ .]/g, '_').toLowerCase();
 }
 
+/**
+ * PHP's other reading of a `[` with no `]` after it: the `[` itself becomes `_` (`pass[hash` is
+ * `pass_hash`, params.ts). null when the name has no such bracket.
+ */
+function unclosedBracketName(raw: string): string | null {
+  const name = decodedParamName(raw);
+  const bracket = name.indexOf('[');
+  if (bracket <= 0 || name.indexOf(']', bracket) !== -1) return null;
+  return canonicalParamName(name.slice(0, bracket) + '_' + name.slice(bracket + 1));
+}
+
 export function isSecretName(name: string): boolean {
-  return SECRET_SET.has(canonicalParamName(name));
+  if (SECRET_SET.has(canonicalParamName(name))) return true;
+  const unclosed = /[[%]/.test(name) ? unclosedBracketName(name) : null;
+  return unclosed !== null && SECRET_SET.has(unclosed);
 }
 
 /**
