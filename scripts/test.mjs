@@ -18,7 +18,7 @@ mkdirSync(join(ROOT, 'tmp'), { recursive: true });
 const results = join(ROOT, 'tmp', 'jest-results.json');
 const jest = run(
   process.execPath,
-  [join(ROOT, 'node_modules/jest/bin/jest.js'), '--maxWorkers=2', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
+  [join(ROOT, 'node_modules/jest/bin/jest.js'), '--maxWorkers=1', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
   { env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
 );
 

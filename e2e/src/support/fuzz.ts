@@ -1143,7 +1143,7 @@ export function fuzzSystem(
     if (prepare) await prepare(sys, fx);
     fz = new Fuzzer(sys, secrets);
     await ready(sys, fx, fz);
-  }, 180_000);
+  }, 360_000);
   afterAll(async () => {
     fz?.dispose();
     await stopFixtures(fx);
