@@ -37,6 +37,9 @@ export function decodeForm(raw: string, into: Map<string, string>): boolean {
  * `/api/<method>` and `/api/<method>/<format>` (A1): GET or POST (urlencoded); the answer in the
  * ipernity envelope with HTTP 200 for API errors (A7). The call runs in the auth service.
  */
+/** Parameters one application API call may carry (the auth service's own bound). */
+const MAX_API_PARAMS = 1000;
+
 @ApiExcludeController()
 @Controller('api')
 export class ApiGatewayController {
@@ -63,7 +66,12 @@ export class ApiGatewayController {
     if (form) undecodable = decodeForm(req.body as string, params) || undecodable;
     let result: ApiResult;
     try {
-      result = await this.runner.apiCall({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null });
+      // More parameters than any method reads (the auth service takes at most 1000): malformed, like
+      // invalid UTF-8 (105), answered here rather than as an outage.
+      result =
+        params.size > MAX_API_PARAMS
+          ? { ok: false, code: 105, message: `The query is malformed (more than ${MAX_API_PARAMS} parameters).` }
+          : await this.runner.apiCall({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null });
     } catch (err) {
       this.logger.error(`api call ${method} failed: ${(err as Error).message}`);
       result = { ok: false, code: 503, message: 'Service unavailable.', retryAfter: 5 };
