@@ -193,7 +193,12 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       const dead = await waitFor(async () => {
         const items = (await admin(`/admin/deliveries?status=dead&member_id=${id}`)).json().items;
         return items.length === legacy().length ? items : undefined;
-      }, 180_000, 'every delivery dead');
+      }, 180_000, 'every delivery dead').catch(async (err: Error) => {
+        // What the deliveries and the propagator were doing, to tell a stalled machine from a bug.
+        const rows = (await pg.query(`SELECT d.id, d.status, d.attempts, s.url, (SELECT string_agg(coalesce(a.error, a.outcome), ' | ') FROM delivery_attempts a WHERE a.delivery_id = d.id) AS errors FROM deliveries d JOIN slaves s ON s.id = d.slave_id`)).rows;
+        const worker = sys.logs.lines.filter((l) => /"service":"propagator"/.test(l) && /"level":"(warn|error)"/.test(l) && !l.includes('refused by the outbound policy')).slice(-20);
+        throw new Error(`${err.message}\ndeliveries: ${JSON.stringify(rows)}\npropagator warnings: ${worker.join('\n')}`);
+      });
       for (const d of dead as { id: number }[]) {
         const detail = (await admin(`/admin/deliveries/${d.id}`)).json();
         expect(detail.attempts).toBe(4);

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AuthClient } from '@switchboard/auth-client';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
@@ -59,6 +59,8 @@ export class AdminSlavesController {
   @HttpCode(201)
   @ApiBody({ schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', example: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php' } } } })
   @ApiCreatedResponse({ description: '{id, url, master_key}' })
+  @ApiBadRequestResponse({ description: 'not an http(s) URL, or refused by the outbound policy: {error: "slave_url_refused", rule: scheme | credentials | address | resolution, message}' })
+  @ApiServiceUnavailableResponse({ description: 'the host name could not be resolved now (error slave_url_refused, rule resolution)' })
   issueKey(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin('POST', '/slaves', body ?? {}));
   }
