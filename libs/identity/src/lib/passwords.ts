@@ -65,7 +65,7 @@ const BCRYPT_MAX_KEY_BYTES = 72;
  * PHP (crypt_blowfish) cycles the password's UTF-8 bytes and its terminating NUL and reads the first
  * 72 bytes. OpenBSD's `$2a$` code does the same except that it keeps the length in a byte, so a
  * password of 255 bytes or more would wrap; passing at most 72 bytes makes the two agree. A NUL inside
- * the password is kept as a byte, as bcryptjs and PHP's `password_hash` family do.
+ * the password is hashed as a byte, as bcryptjs does (the consent page refuses control characters).
  */
 export async function bcryptCrypt(plain: string, setting: string): Promise<string> {
   let key = Buffer.from(plain, 'utf8');
