@@ -125,7 +125,7 @@ function appendVar(name, value) {
 // 1. Dependencies.
 if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
   say('node_modules is missing: installing dependencies from package-lock.json…');
-  await run('npm install', 'npm', ['install', '--no-audit', '--no-fund']); // not `npm ci`: see docs/libraries.md
+  await run('npm ci', 'npm', ['ci', '--no-audit', '--no-fund']);
 }
 
 // 2. Secrets: generated once, kept in the env file (mode 600, git-ignored). An empty variable in the
