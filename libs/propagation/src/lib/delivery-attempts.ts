@@ -88,7 +88,7 @@ export class DeliveryAttempts {
        -- A slave's first success gets its health row.
        fresh AS (
          INSERT INTO slave_delivery_health (slave_id, last_success_at)
-         SELECT x.id FROM unnest($9::int[]) AS x(id)
+         SELECT x.id, $8::timestamptz FROM unnest($9::int[]) AS x(id)
           WHERE NOT EXISTS (SELECT 1 FROM slave_delivery_health h WHERE h.slave_id = x.id)
           ORDER BY x.id
          ON CONFLICT DO NOTHING),
