@@ -38,14 +38,17 @@ export class DeliveryMaintenance {
     return rows.length;
   }
 
-  /** Parks the pending deliveries of one slave (just disabled). */
+  /** Parks the pending deliveries of one slave (just disabled); it is no longer "failing". */
   async parkSlave(slaveId: number): Promise<number> {
-    const rows = await returning<{ id: string }>(
-      this.db,
-      `UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE slave_id = $1 AND status IN ('waiting', 'ready') RETURNING id`,
-      [slaveId, this.now()],
-    );
-    return rows.length;
+    return this.db.transaction(async (m) => {
+      const rows = await returning<{ id: string }>(
+        m,
+        `UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE slave_id = $1 AND status IN ('waiting', 'ready') RETURNING id`,
+        [slaveId, this.now()],
+      );
+      await m.query(`UPDATE slave_delivery_health SET failing_since = NULL WHERE slave_id = $1 AND failing_since IS NOT NULL`, [slaveId]);
+      return rows.length;
+    });
   }
 
   /**
