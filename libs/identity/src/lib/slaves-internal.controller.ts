@@ -6,7 +6,9 @@ import { CLOCK, Clock } from './clock';
 import { parseOrBadRequest } from './admin-commands';
 import { SlavesService } from './slaves.service';
 
-const disableSchema = z.object({ reason: z.string().min(1).max(200) }).strict();
+const disableSchema = z
+  .object({ reason: z.string().min(1).max(200).refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'reason must not contain control characters') })
+  .strict();
 
 /**
  * Slave commands of the other services (the propagator): auth alone writes `slaves`. The propagator
