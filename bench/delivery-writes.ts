@@ -8,7 +8,7 @@
 import { DataSource } from 'typeorm';
 import { createTestDatabase } from '@switchboard/testing';
 import { dataSourceOptions } from '@switchboard/db';
-import { DeliveredRecord, DeliveryStore } from '@switchboard/propagation';
+import { DeliveredRecord, DeliveryAttempts, DeliveryLines } from '@switchboard/propagation';
 import { cpuByProgram } from './proc-cpu';
 
 /** CPU time (ms) used so far by every PostgreSQL process of the machine. */
@@ -20,7 +20,8 @@ async function main() {
   await ds.initialize();
   try {
     await ds.query(`INSERT INTO slaves (url, enabled, slave_key_sealed) SELECT 'http://127.0.0.1/' || g, true, 'k' FROM generate_series(1, 100) g`);
-    const store = new DeliveryStore(ds, { schedule: [0] } as never);
+    const attempts = new DeliveryAttempts(ds, { schedule: [0] } as never);
+    const lines = new DeliveryLines(ds, { schedule: [0] } as never);
     for (let round = 0; round < 6; round++) {
       const base = round * 50;
       await ds.query(
@@ -30,7 +31,7 @@ async function main() {
         [base],
       );
       const promoteStart = performance.now();
-      await store.promote(ds.manager, { members: Array.from({ length: 50 }, (_, i) => base + i + 1) });
+      await lines.promote({ members: Array.from({ length: 50 }, (_, i) => base + i + 1) });
       const promoteMs = performance.now() - promoteStart;
       const rows: { id: string; slave_id: number; member_id: number }[] = await ds.query(`SELECT id, slave_id, member_id FROM deliveries WHERE status = 'ready' ORDER BY id`);
       const groups: DeliveredRecord[][] = [];
@@ -40,7 +41,7 @@ async function main() {
       const cpu = postgresCpu();
       const start = performance.now();
       let next = 0;
-      while (next < groups.length) await store.recordDelivered(groups[next++]);
+      while (next < groups.length) await attempts.recordDelivered(groups[next++]);
       console.log(`round ${round + 1} (table ${(round + 1) * 5000} rows): promote ${promoteMs.toFixed(0)} ms; ${rows.length} recorded in ${(performance.now() - start).toFixed(0)} ms, PostgreSQL CPU ${postgresCpu() - cpu} ms`);
     }
   } finally {

@@ -216,7 +216,7 @@ async function main() {
       await Promise.all(Array.from({ length: Math.min(50, 1000 - j) }, (_, k) => ips.get({ do: 'disableSlave', key: MK, url: stub.url(j + k) })));
     }
     // The rounds start on a quiet system: the events of those 900 calls published and relayed.
-    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL OR relayed_at IS NULL`)).rows[0].n) === 0, 60_000, 'outbox drained');
+    await waitFor(async () => Number((await db.query(`SELECT count(*) AS n FROM outbox_events o WHERE o.published_at IS NULL OR NOT EXISTS (SELECT 1 FROM propagation_changes c WHERE c.seq = o.id)`)).rows[0].n) === 0, 60_000, 'outbox drained');
     await new Promise((r) => setTimeout(r, 1000));
     const total = BACKLOG_MEMBERS * BACKLOG_SLAVES;
     const ours: number[] = [];
@@ -270,7 +270,7 @@ async function main() {
     console.log('targets (not enforced): 100 slaves ≤ 150 ms median, 1000 ≤ 1 s, throughput ≥ 0.8 × baseline');
   } catch (err) {
     console.error(`propagator output:\n${propagator.output().slice(-3000)}`);
-    console.error((await db.query(`SELECT status, count(*) FROM deliveries GROUP BY 1`)).rows, (await db.query(`SELECT count(*) FROM outbox_events WHERE relayed_at IS NULL`)).rows);
+    console.error((await db.query(`SELECT status, count(*) FROM deliveries GROUP BY 1`)).rows, (await db.query(`SELECT count(*) FROM outbox_events o WHERE NOT EXISTS (SELECT 1 FROM propagation_changes c WHERE c.seq = o.id)`)).rows);
     throw err;
   } finally {
     await baseline?.stop();

@@ -150,6 +150,7 @@ env.REDIS_URL ||= 'redis://127.0.0.1:6379/0';
 const local = env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
 env.PUBLIC_URL ||= `http://${local}:${env.GATEWAY_PORT}`;
 env.AUTH_URL ||= `http://${local}:${env.AUTH_PORT}`;
+env.PROPAGATOR_URL ||= `http://${local}:${env.PROPAGATOR_PORT}`;
 // Local development: slaves usually run on this machine or the LAN, which the production rule
 // refuses (docs/operations.md). Only when neither the environment nor the env file decides.
 if (!env.SLAVE_URL_ALLOW_PRIVATE) {

@@ -1,6 +1,6 @@
 import net, { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { SecretBox } from '@switchboard/crypto';
+import { SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { waitFor } from '@switchboard/testing';
 import { ipsClient, md5 } from './support/ips';
 import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
@@ -171,7 +171,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       for (const [i, url] of [ORIGIN(), ...legacy()].entries()) {
         await pg.query(
           `INSERT INTO slaves (url, slave_key_sealed, enabled, registered_at, updated_at, last_access_at) VALUES ($1, $2, true, now(), now(), now())`,
-          [url, box().seal(`legacy-slave-key-${i}`, 'slave-key')],
+          [url, box().seal(`legacy-slave-key-${i}`, SLAVE_KEY_PURPOSE)],
         );
       }
     }, 180_000);

@@ -481,6 +481,13 @@ export const INTERNAL_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/internal/admin/apps/:key/rotate-secret' },
   { method: 'DELETE', path: '/internal/admin/apps/:key' },
   { method: 'GET', path: '/internal/admin/apps/:key/usage', query: ['days'] },
+  { method: 'POST', path: '/internal/slaves/:id/disable', body: ['reason'] },
+];
+
+/** The propagator's internal routes (INTERNAL_TOKEN): dead-letter retries asked by the admin API. */
+export const PROPAGATOR_INTERNAL_ROUTES: RouteSpec[] = [
+  { method: 'POST', path: '/internal/deliveries/:id/retry' },
+  { method: 'POST', path: '/internal/slaves/:id/retry' },
 ];
 
 /** Health, metrics and the OpenAPI documents (every service; /docs on gateway, auth and admin). */

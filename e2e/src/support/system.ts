@@ -33,6 +33,8 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   const logs = new LogCapture();
   // The gateway's port is chosen first: PUBLIC_URL (continue URLs, allowed returnTo) must name it.
   const gatewayPort = await freePort();
+  // The propagator's port too: admin asks it for retries (PROPAGATOR_URL).
+  const propagatorPort = await freePort();
   const env: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -44,6 +46,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123456789',
     ADMIN_TOKEN,
     INTERNAL_TOKEN: 'test-internal-token-0123456789abcdef012',
+    PROPAGATOR_URL: `http://127.0.0.1:${propagatorPort}`,
     // Propagation on a test time scale: four quick attempts, repairs every second.
     PROPAGATION_RETRY_SCHEDULE: '0,200ms,400ms,800ms',
     PROPAGATION_REPAIR_INTERVAL: '1s',
@@ -66,7 +69,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     env['AUTH_URL'] = urls.auth;
     await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }), gatewayPort);
     await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));
-    if (!options.withoutPropagator) await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }));
+    if (!options.withoutPropagator) await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }), propagatorPort);
   } catch (err) {
     for (const app of started.reverse()) await app.close().catch(() => undefined);
     await redis.close();

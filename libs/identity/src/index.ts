@@ -1,6 +1,6 @@
 export * from './lib/clock';
 export * from './lib/identity-options';
-export * from './lib/internal-token.guard';
+export { INTERNAL_TOKEN, INTERNAL_TOKEN_HEADER, InternalTokenGuard } from '@switchboard/runtime';
 export * from './lib/passwords';
 export * from './lib/hash-pool';
 export * from './lib/lockout';
@@ -13,3 +13,4 @@ export * from './lib/identity.module';
 export * from './lib/security-events.service';
 export * from './lib/admin-commands';
 export * from './lib/identity-admin.controller';
+export * from './lib/slaves-internal.controller';

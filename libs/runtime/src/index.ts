@@ -7,3 +7,4 @@ export * from './lib/timeout';
 export * from './lib/safety-net';
 export * from './lib/json-body';
 export * from './lib/bearer';
+export * from './lib/internal-token.guard';

@@ -3,7 +3,6 @@ import { AdminApiModule } from '@switchboard/admin-api';
 import { AuthClientModule } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
-import { DeliveryAdminModule } from '@switchboard/propagation';
 import { RedisModule } from '@switchboard/redis';
 import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
 import type { DestinationStream } from 'pino';
@@ -23,8 +22,7 @@ export class AdminModule {
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-admin'),
         HealthModule.forRoot([DatabaseCheck, RedisCheck]),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
-        DeliveryAdminModule.forRoot({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL, schedule: config.PROPAGATION_RETRY_SCHEDULE }),
-        AdminApiModule.forRoot({ adminToken: config.ADMIN_TOKEN, redisUrl: config.REDIS_URL }),
+        AdminApiModule.forRoot({ adminToken: config.ADMIN_TOKEN, redisUrl: config.REDIS_URL, propagatorUrl: config.PROPAGATOR_URL, internalToken: config.INTERNAL_TOKEN }),
       ],
     };
   }

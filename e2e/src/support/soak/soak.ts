@@ -226,6 +226,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       REDIS_URL: redis.url,
       PUBLIC_URL: `http://127.0.0.1:${gw1Port}`,
       AUTH_URL: `http://127.0.0.1:${authPort}`,
+      PROPAGATOR_URL: `http://127.0.0.1:${p1Port}`,
       MASTER_KEY,
       SECRETS_KEY: 'soak-secrets-key-0123456789abcdef0123456789',
       ADMIN_TOKEN: 'soak-admin-token-0123456789abcdef0123456',
@@ -594,7 +595,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const pending = async () => {
       const { rows } = await client.query<{ n: number }>(
         `SELECT (SELECT count(*) FROM deliveries WHERE status IN ('waiting', 'ready', 'parked'))
-              + (SELECT count(*) FROM outbox_events WHERE relayed_at IS NULL AND payload ? 'propagate') AS n`,
+              + (SELECT count(*) FROM outbox_events o WHERE o.payload ? 'propagate' AND NOT EXISTS (SELECT 1 FROM propagation_changes c WHERE c.seq = o.id)) AS n`,
       );
       return Number(rows[0].n);
     };

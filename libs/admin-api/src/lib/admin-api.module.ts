@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ADMIN_API_OPTIONS, AdminApiOptions, AdminTokenGuard } from './admin-token.guard';
 import { AdminAuditController, AdminSlavesController } from './admin.controllers';
 import { AuditRecorder } from './audit.recorder';
+import { DeliveryQueries } from './delivery-queries';
+import { PropagatorClient } from './propagator-client';
 import { AdminDeliveriesController } from './admin-deliveries.controller';
 import { AdminAppsController, AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
 
@@ -11,7 +13,7 @@ export class AdminApiModule {
     return {
       module: AdminApiModule,
       controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController, AdminAppsController],
-      providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder],
+      providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder, DeliveryQueries, PropagatorClient],
     };
   }
 }

@@ -1,8 +1,11 @@
-import { BadRequestException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { BadRequestException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DELIVERY_STATUSES } from '@switchboard/db';
-import { DeliveryScheduler, DeliveryStore } from '@switchboard/propagation';
+import { relay } from './admin-commands.controllers';
 import { AdminTokenGuard } from './admin-token.guard';
+import { DeliveryListRow, DeliveryQueries } from './delivery-queries';
+import { PropagatorClient } from './propagator-client';
 
 const ID = /^[1-9][0-9]{0,17}$/;
 
@@ -15,22 +18,7 @@ function int(query: Record<string, unknown>, name: string, max = 2147483647): nu
   return Number(raw);
 }
 
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  seq: string;
-  slave_id: number;
-  member_id: number;
-  action: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: Date | null;
-  last_error: string | null;
-  created_at: Date;
-  finished_at: Date | null;
-}
-
-const view = (d: DeliveryRow) => ({
+const view = (d: DeliveryListRow) => ({
   id: String(d.id),
   event_id: d.event_id,
   slave_id: d.slave_id,
@@ -51,8 +39,8 @@ const view = (d: DeliveryRow) => ({
 @Controller('admin')
 export class AdminDeliveriesController {
   constructor(
-    private readonly store: DeliveryStore,
-    private readonly scheduler: DeliveryScheduler,
+    private readonly deliveries: DeliveryQueries,
+    private readonly propagator: PropagatorClient,
   ) {}
 
   /** Deliveries, newest first; `status` is one of waiting, ready, parked, delivered, dead, superseded. */
@@ -69,23 +57,9 @@ export class AdminDeliveriesController {
       throw new BadRequestException(`status must be one of ${DELIVERY_STATUSES.join(', ')}`);
     }
     const limit = int(query, 'limit', 500) ?? 100;
-    const params: unknown[] = [];
-    const where: string[] = [];
-    const add = (sql: string, value: unknown) => {
-      params.push(value);
-      where.push(sql.replace('?', `$${params.length}`));
-    };
-    if (status) add('status = ?', status);
-    const slaveId = int(query, 'slave_id');
-    if (slaveId) add('slave_id = ?', slaveId);
-    const memberId = int(query, 'member_id');
-    if (memberId) add('member_id = ?', memberId);
-    const before = int(query, 'before', Number.MAX_SAFE_INTEGER);
-    if (before) add('id < ?', String(before));
-    params.push(limit + 1);
-    const rows: DeliveryRow[] = await this.store.db.query(
-      `SELECT * FROM deliveries ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`,
-      params,
+    const rows = await this.deliveries.list(
+      { status: status as string | undefined, slaveId: int(query, 'slave_id'), memberId: int(query, 'member_id'), before: int(query, 'before', Number.MAX_SAFE_INTEGER) },
+      limit,
     );
     const page = rows.slice(0, limit);
     return { items: page.map(view), next_before: rows.length > limit ? String(page[page.length - 1].id) : null };
@@ -95,10 +69,9 @@ export class AdminDeliveriesController {
   @Get('deliveries/:id')
   async get(@Param('id') id: string) {
     if (!ID.test(id)) throw new NotFoundException('no such delivery');
-    const [row] = (await this.store.db.query(`SELECT * FROM deliveries WHERE id = $1`, [id])) as DeliveryRow[];
-    if (!row) throw new NotFoundException('no such delivery');
-    const attempts: { attempted_at: Date; duration_ms: number; http_status: number | null; ips_status: string | null; error: string | null; outcome: string }[] =
-      await this.store.db.query(`SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id`, [id]);
+    const found = await this.deliveries.get(id);
+    if (!found) throw new NotFoundException('no such delivery');
+    const { delivery: row, attempts } = found;
     return {
       ...view(row),
       attempt_log: attempts.map((a) => ({
@@ -112,30 +85,24 @@ export class AdminDeliveriesController {
     };
   }
 
-  /** Retries a dead letter with a fresh schedule (superseded instead if a newer value was delivered since). */
+  /**
+   * Retries a dead letter with a fresh schedule (superseded instead if a newer value was delivered
+   * since). Asked of the propagator, which alone writes deliveries; its answer is relayed.
+   */
   @Post('deliveries/:id/retry')
   @HttpCode(202)
-  async retry(@Param('id') id: string) {
+  @ApiServiceUnavailableResponse({ description: 'the propagator could not be reached' })
+  async retry(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (!ID.test(id)) throw new NotFoundException('no such delivery');
-    const { retried, ready } = await this.store.retry({ deliveryId: id });
-    if (retried.length === 0) {
-      const [row] = (await this.store.db.query(`SELECT status FROM deliveries WHERE id = $1`, [id])) as { status: string }[];
-      if (!row) throw new NotFoundException('no such delivery');
-      throw new BadRequestException(`only dead deliveries can be retried (this one is ${row.status})`);
-    }
-    await this.scheduler.enqueue(ready);
-    return { retried };
+    return relay(reply, this.propagator.retryDelivery(id, String(req.id)));
   }
 
-  /** Retries every dead letter of a slave, oldest first. */
+  /** Retries every dead letter of a slave, oldest first (asked of the propagator). */
   @Post('slaves/:id/retry')
   @HttpCode(202)
-  async retrySlave(@Param('id') id: string) {
+  @ApiServiceUnavailableResponse({ description: 'the propagator could not be reached' })
+  async retrySlave(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (!/^[1-9][0-9]{0,9}$/.test(id) || Number(id) > 2147483647) throw new NotFoundException('no such slave');
-    const [slave] = (await this.store.db.query(`SELECT id FROM slaves WHERE id = $1`, [Number(id)])) as { id: number }[];
-    if (!slave) throw new NotFoundException('no such slave');
-    const { retried, ready } = await this.store.retry({ slaveId: slave.id });
-    await this.scheduler.enqueue(ready);
-    return { retried };
+    return relay(reply, this.propagator.retrySlave(id, String(req.id)));
   }
 }

@@ -5,6 +5,10 @@ export const ADMIN_API_OPTIONS = Symbol('ADMIN_API_OPTIONS');
 export interface AdminApiOptions {
   adminToken: string;
   redisUrl: string;
+  /** The propagator's internal routes (dead-letter retries), and the token they take. */
+  propagatorUrl: string;
+  internalToken: string;
+  propagatorTimeoutMs?: number;
 }
 
 /** `Authorization: Bearer <ADMIN_TOKEN>` on every admin route; 401 with WWW-Authenticate otherwise. */

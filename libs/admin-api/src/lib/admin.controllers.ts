@@ -8,6 +8,7 @@ import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
 import { withoutCredentials } from '@switchboard/outbound';
 import { AdminTokenGuard } from './admin-token.guard';
 import { relay } from './admin-commands.controllers';
+import { DeliveryQueries } from './delivery-queries';
 
 class SlaveView {
   @ApiProperty() id!: number;
@@ -48,6 +49,7 @@ export class AdminSlavesController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly auth: AuthClient,
+    private readonly deliveries: DeliveryQueries,
   ) {}
 
   /**
@@ -70,13 +72,7 @@ export class AdminSlavesController {
   @ApiOkResponse({ type: [SlaveView] })
   async list(): Promise<SlaveView[]> {
     const slaves = await this.db.getRepository(SlaveEntity).find({ order: { id: 'ASC' } });
-    const counts: { slave_id: number; pending: string; dead: string }[] = await this.db.query(
-      `SELECT slave_id,
-              count(*) FILTER (WHERE status IN ('waiting', 'ready', 'parked')) AS pending,
-              count(*) FILTER (WHERE status = 'dead') AS dead
-         FROM deliveries WHERE status IN ('waiting', 'ready', 'parked', 'dead') GROUP BY slave_id`,
-    );
-    const bySlave = new Map(counts.map((c) => [c.slave_id, c]));
+    const stats = await this.deliveries.slaveStats();
     return slaves.map((s) => ({
       id: s.id,
       // Credentials are refused at registration; a slave registered with some before is listed without them.
@@ -85,10 +81,10 @@ export class AdminSlavesController {
       disabled_reason: s.disabledReason,
       registered_at: s.registeredAt.toISOString(),
       last_access_at: s.lastAccessAt?.toISOString() ?? null,
-      pending: Number(bySlave.get(s.id)?.pending ?? 0),
-      dead: Number(bySlave.get(s.id)?.dead ?? 0),
-      last_success_at: s.lastSuccessAt?.toISOString() ?? null,
-      failing_since: s.failingSince?.toISOString() ?? null,
+      pending: stats.get(s.id)?.pending ?? 0,
+      dead: stats.get(s.id)?.dead ?? 0,
+      last_success_at: stats.get(s.id)?.lastSuccessAt?.toISOString() ?? null,
+      failing_since: stats.get(s.id)?.failingSince?.toISOString() ?? null,
     }));
   }
 }

@@ -26,7 +26,7 @@ export class AuthRejectedError extends Error {
   }
 }
 
-/** How the other services call the auth service (which alone writes members, keys and slaves). */
+/** How the other services (gateway, admin, propagator) call the auth service (which alone writes members, keys and slaves). */
 @Injectable()
 export class AuthClient {
   constructor(@Inject(AUTH_CLIENT_OPTIONS) private readonly options: AuthClientOptions) {}
@@ -62,6 +62,17 @@ export class AuthClient {
 
   planChain(request: ChainRequest): Promise<ChainPlan> {
     return this.call<ChainPlan>('POST', '/internal/ipsconnect/chain', request, request.requestId);
+  }
+
+  /**
+   * Disables a slave (the one disable path: row and `slave_disabled` event written by auth); true
+   * when this call disabled it, false when it already was or no longer exists.
+   */
+  async disableSlave(slaveId: number, reason: string): Promise<boolean> {
+    const { status, body } = await this.request('POST', `/internal/slaves/${slaveId}/disable`, { reason }, null);
+    if (status === 404) return false;
+    if (status >= 400) throw new AuthRejectedError(status, body);
+    return (body as { disabled?: boolean }).disabled === true;
   }
 
   /**

@@ -81,6 +81,10 @@ export const ENV_RULES = {
   AUTH_URL: url(['http:', 'https:'], 'http(s)')
     .default('http://127.0.0.1:3001')
     .transform((v) => v.replace(/\/+$/, '')),
+  /** Where the admin service reaches the propagator's internal routes (dead-letter retries). */
+  PROPAGATOR_URL: url(['http:', 'https:'], 'http(s)')
+    .default('http://127.0.0.1:3003')
+    .transform((v) => v.replace(/\/+$/, '')),
   // Login brute-force policy (spec D12).
   LOGIN_LOCK_THRESHOLD: count(5, 1),
   LOGIN_LOCK_WINDOW: duration('15m'),
@@ -149,11 +153,13 @@ export const SERVICE_KEYS = {
     'API_TOKEN_IDLE',
     'SLAVE_URL_ALLOW_PRIVATE',
   ],
-  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'ADMIN_PORT', 'PROPAGATION_RETRY_SCHEDULE', 'METRICS_TOKEN'],
+  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'PROPAGATOR_URL', 'ADMIN_PORT', 'METRICS_TOKEN'],
   propagator: [
     ...COMMON,
     'DATABASE_URL',
     'SECRETS_KEY',
+    'INTERNAL_TOKEN',
+    'AUTH_URL',
     'PROPAGATOR_PORT',
     'PROPAGATION_RETRY_SCHEDULE',
     'PROPAGATION_TIMEOUT',

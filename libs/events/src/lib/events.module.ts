@@ -3,7 +3,7 @@ import { OUTBOX_PUBLISHER_OPTIONS, OutboxPublisher, OutboxPublisherOptions } fro
 
 @Module({})
 export class OutboxPublisherModule {
-  /** Runs the outbox → Redis stream relay in this service (the auth service owns it). */
+  /** Runs the outbox → Redis stream relay of the outbox this service writes (options.outbox). */
   static forRoot(options: OutboxPublisherOptions): DynamicModule {
     return {
       module: OutboxPublisherModule,

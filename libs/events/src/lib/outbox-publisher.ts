@@ -2,15 +2,15 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { OutboxEventEntity } from '@switchboard/db';
 import { REDIS } from '@switchboard/redis';
 import { EVENT_STREAM, EVENT_STREAM_MAXLEN } from './domain-event';
 import { OutboxWaker } from './outbox-waker';
-import { eventFromOutbox } from './outbox';
+import { CHANGE_OUTBOX, Outbox, eventFromOutbox } from './outbox';
 
 export const OUTBOX_PUBLISHER_OPTIONS = Symbol('OUTBOX_PUBLISHER_OPTIONS');
-const PUBLISH_LOCK = 7_106_362_849;
 export interface OutboxPublisherOptions {
+  /** The outbox this service writes and publishes (default: the change outbox). */
+  outbox?: Outbox;
   databaseUrl: string;
   /** Fallback poll interval when no NOTIFY arrives (missed during a reconnect, say). */
   pollMs: number;
@@ -18,8 +18,9 @@ export interface OutboxPublisherOptions {
 }
 
 /**
- * Relays committed outbox events to the Redis event stream, oldest first. One publisher works at a
- * time (advisory lock), so several auth replicas can run; a row is marked published only after
+ * Relays committed events of one outbox table to the Redis event stream, oldest first, in the
+ * service that writes that table. One publisher works at a time per outbox (advisory lock), so
+ * several replicas can run; a row is marked published only after
  * Redis accepted it, so a Redis outage delays events and loses none (a crash between XADD and the
  * commit can publish one twice: consumers dedupe on the event id).
  */
@@ -27,15 +28,18 @@ export interface OutboxPublisherOptions {
 export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxPublisher.name);
   private readonly waker: OutboxWaker;
+  private readonly outbox: Outbox;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: IORedis,
     @Inject(OUTBOX_PUBLISHER_OPTIONS) private readonly options: OutboxPublisherOptions,
   ) {
+    this.outbox = options.outbox ?? CHANGE_OUTBOX;
     this.waker = new OutboxWaker({
       databaseUrl: options.databaseUrl,
-      applicationName: 'switchboard-outbox-publisher',
+      applicationName: `switchboard-publisher-${this.outbox.table}`,
+      channel: this.outbox.channel,
       pollMs: options.pollMs,
       work: async () => (await this.publishBatch()) === this.options.batchSize,
       logger: this.logger,
@@ -60,15 +64,12 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     return this.db.transaction(async (manager) => {
       // One publisher at a time (an advisory lock, not row locks: the propagator's relay reads the
       // same rows, and SKIP LOCKED on either side would make the other miss fresh events).
-      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [PUBLISH_LOCK]);
+      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [this.outbox.publishLock]);
       if (!locked) return 0;
-      const rows: Pick<OutboxEventEntity, 'id' | 'eventId' | 'type' | 'payload'>[] = await manager
-        .createQueryBuilder(OutboxEventEntity, 'o')
-        .select(['o.id', 'o.eventId', 'o.type', 'o.payload'])
-        .where('o.published_at IS NULL')
-        .orderBy('o.id', 'ASC')
-        .limit(this.options.batchSize)
-        .getMany();
+      const rows: { id: string; eventId: string; type: string; payload: Record<string, unknown> }[] = await manager.query(
+        `SELECT id, event_id AS "eventId", type, payload FROM ${this.outbox.table} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [this.options.batchSize],
+      );
       if (rows.length === 0) return 0;
       const pipeline = this.redis.multi();
       for (const row of rows) {
@@ -77,12 +78,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
       const results = await pipeline.exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('Redis refused the batch');
-      await manager
-        .createQueryBuilder()
-        .update(OutboxEventEntity)
-        .set({ publishedAt: () => 'now()' })
-        .whereInIds(rows.map((r) => r.id))
-        .execute();
+      await manager.query(`UPDATE ${this.outbox.table} SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
   }

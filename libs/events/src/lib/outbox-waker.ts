@@ -6,6 +6,8 @@ export interface OutboxWakerOptions {
   databaseUrl: string;
   /** Names the LISTEN connection in pg_stat_activity. */
   applicationName: string;
+  /** The NOTIFY channel to LISTEN on (default: the change outbox's). */
+  channel?: string;
   /** Fallback poll when no NOTIFY arrives (missed during a reconnect, say). */
   pollMs: number;
   /** One pass of work; resolves true while there may be more to do right away. */
@@ -53,7 +55,7 @@ export class OutboxWaker {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      await client.query(`LISTEN ${this.options.channel ?? OUTBOX_CHANNEL}`);
       this.listener = client;
       this.kick();
     } catch (err) {

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { SettingEntity } from '@switchboard/db';
 import { CLOCK, Clock } from './clock';
 import { createMemberSchema, issueSlaveKeySchema, parseOrBadRequest, settingsSchema } from './admin-commands';
-import { InternalTokenGuard } from './internal-token.guard';
+import { InternalTokenGuard } from '@switchboard/runtime';
 import { GLOBAL_KEY_SETTING, KeyringService } from './keyring.service';
 import { LoginService } from './login.service';
 import { MembersService, parseMemberId } from './members.service';

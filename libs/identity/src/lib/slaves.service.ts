@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SecretBox } from '@switchboard/crypto';
+import { SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { SlaveEntity } from '@switchboard/db';
 import { appendToOutbox, newEvent } from '@switchboard/events';
 import { KeyringService, MASTER_KEY_PURPOSE } from './keyring.service';
-
-export const SLAVE_KEY_PURPOSE = 'slave-key';
 
 export interface SlaveRegistration {
   slaveId: number;
@@ -48,7 +46,7 @@ export class SlavesService {
           `INSERT INTO slaves (url, slave_key_sealed, enabled, registered_at, updated_at, last_access_at)
            VALUES ($1, $2, true, $3, $3, $3)
            ON CONFLICT (url) DO UPDATE SET slave_key_sealed = EXCLUDED.slave_key_sealed, enabled = true,
-             disabled_reason = NULL, failing_since = NULL, updated_at = EXCLUDED.updated_at, last_access_at = EXCLUDED.last_access_at
+             disabled_reason = NULL, updated_at = EXCLUDED.updated_at, last_access_at = EXCLUDED.last_access_at
            RETURNING id, (xmax = 0) AS inserted`,
           [url, sealed, now],
         );
@@ -59,8 +57,9 @@ export class SlavesService {
         await manager.update(
           SlaveEntity,
           { id: existing.id },
-          // A slave coming back starts with a clean record: it is not "failing" until it fails again.
-          { slaveKeySealed: sealed, enabled: true, disabledReason: null, failingSince: null, updatedAt: now, lastAccessAt: now },
+          // A slave coming back starts with a clean record: the propagator counts a failing period from
+          // its latest registration (updated_at) at the earliest.
+          { slaveKeySealed: sealed, enabled: true, disabledReason: null, updatedAt: now, lastAccessAt: now },
         );
         registration = { slaveId: existing.id, created: false, keyChanged, reenabled: !existing.enabled };
       }
@@ -98,13 +97,19 @@ export class SlavesService {
     );
   }
 
-  /** `disableSlave` (§2.2): stop propagation and chains to it until it calls verifySettings again. */
-  async disable(slaveId: number, reason: string, now: Date): Promise<boolean> {
+  /**
+   * The one way a slave is disabled: `disableSlave` (§2.2, `accessed`: the slave itself asked), a
+   * slave answering DISABLED / HTTP 410 to a delivery, or the propagator's auto-disable (both through
+   * `POST /internal/slaves/:id/disable`). Stops propagation and chains to it until it calls
+   * verifySettings again; writes the row and its `slave_disabled` event. The propagator parks the
+   * slave's pending deliveries (it owns them) whichever path disabled it.
+   */
+  async disable(slaveId: number, reason: string, now: Date, options: { accessed?: boolean } = {}): Promise<boolean> {
     return this.db.transaction(async (manager) => {
       const result = await manager
         .createQueryBuilder()
         .update(SlaveEntity)
-        .set({ enabled: false, disabledReason: reason, updatedAt: now, lastAccessAt: now })
+        .set({ enabled: false, disabledReason: reason, updatedAt: now, ...(options.accessed === false ? {} : { lastAccessAt: now }) })
         .where('id = :id AND enabled', { id: slaveId })
         .execute();
       if (!result.affected) return false;

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { D15_BACKOFF, DELIVER_BATCH_JOB, DELIVER_JOB, DELIVERY_JOB_OPTIONS, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
-import type { ReadyDelivery } from './delivery-store';
+import type { ReadyDelivery } from './delivery-types';
 
 /** The live job of a delivery: its batch, or its own job of the current series. */
 export function jobIdOf(d: { id: string; series: number; jobId?: string | null }): string {

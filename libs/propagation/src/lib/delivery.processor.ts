@@ -2,20 +2,21 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Job, MinimalJob } from 'bullmq';
-import { SecretBox } from '@switchboard/crypto';
+import { SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { SEALED_PARAM_PURPOSE } from '@switchboard/events';
 import { withTimeout } from '@switchboard/runtime';
 import { DeliveryScheduler, jobIdOf } from './delivery-scheduler';
 import { Coalescer, Slots } from './concurrency';
-import { DeliveredRecord, DeliveryRow, DeliveryStore, ReadyDelivery } from './delivery-store';
+import { DeliveryAttempts } from './delivery-attempts';
+import { DeliveryLines } from './delivery-lines';
+import type { DeliveredRecord, DeliveryRow, ReadyDelivery } from './delivery-types';
+import { SlaveDisabler } from './slave-disabler';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 import { DELIVER_BATCH_JOB, DELIVERY_QUEUE, DeliverBatchJobData, DeliverJobData } from './queue';
 import { delayBefore } from './schedule';
 import { RequestTarget, SlaveAnswer, SlaveHttp, slaveTarget, withQuery } from './slave-http';
 import { PreparedChange, prepareChange, preparedQuery } from './slave-request';
-
-export const SLAVE_KEY_PURPOSE = 'slave-key';
 
 /** `make(key)`, computed once per key; the map is emptied when it reaches 10 000 entries. */
 function remember<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
@@ -45,7 +46,7 @@ export function d15Backoff(attemptsMade: number, _type?: string, _err?: Error, j
 /**
  * The BullMQ worker that delivers changes to slaves (spec D15): the exact IPS request, the answer
  * classified, the attempt recorded; delivered / dead / superseded end the delivery and let the next
- * one of its (slave, member) line go; `DISABLED` parks everything of that slave.
+ * one of its (slave, member) line go; `DISABLED` has auth disable the slave and parks everything of it.
  *
  * A batch job carries the next attempt of up to BATCH_SIZE deliveries: one read for all of them,
  * their slave calls in parallel (bounded by PROPAGATION_CONCURRENCY across the process), successes
@@ -68,7 +69,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   private readonly slaveTargets = new Map<string, RequestTarget | null>();
 
   constructor(
-    private readonly store: DeliveryStore,
+    private readonly attempts: DeliveryAttempts,
+    private readonly lines: DeliveryLines,
+    private readonly disabler: SlaveDisabler,
     private readonly scheduler: DeliveryScheduler,
     private readonly metrics: PropagationMetrics,
     @Inject(SecretBox) private readonly box: SecretBox,
@@ -80,7 +83,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     // One write at a time, gathering what came in over 20 ms or during the previous write: per
     // row, PostgreSQL pays several times less in statements of hundreds than in statements of ten.
     this.delivered = new Coalescer(async (records) => {
-      const hasNext = await this.store.recordDelivered(records);
+      const hasNext = await this.attempts.recordDelivered(records);
       return records.map((r) => hasNext.get(r.id) ?? false);
     }, { parallel: 1, lingerMs: 20, maxItems: 1000 });
   }
@@ -95,7 +98,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
 
   async process(job: Job<DeliverJobData | DeliverBatchJobData>): Promise<void> {
     if (job.name === DELIVER_BATCH_JOB) {
-      const rows = await this.store.load((job.data as DeliverBatchJobData).deliveryIds);
+      const rows = await this.attempts.load((job.data as DeliverBatchJobData).deliveryIds);
       // Only the deliveries this batch still carries (not finished, not moved to a job of their own).
       const mine = rows.filter((d) => d.status === 'ready' && d.job_id === job.id);
       const changes = new Map<string, PreparedChange>();
@@ -105,7 +108,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       if (failed) throw failed.reason;
       return;
     }
-    const [d] = await this.store.load([(job.data as DeliverJobData).deliveryId]);
+    const [d] = await this.attempts.load([(job.data as DeliverJobData).deliveryId]);
     // A job of an older series, or for a delivery already final: nothing to do (idempotent).
     if (!d || d.status !== 'ready' || jobIdOf({ id: d.id, series: d.series, jobId: d.job_id }) !== job.id) return;
     await this.attempt(d, 'single', new Map());
@@ -114,14 +117,14 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   /** One attempt of one delivery; in a single job a retryable failure throws DeliveryRetry (BullMQ backoff). */
   private async attempt(d: DeliveryRow, mode: 'batch' | 'single', changes: Map<string, PreparedChange>): Promise<void> {
     if (!d.slave_enabled || !d.slave_key_sealed || !d.payload.propagate) {
-      await this.store.park(d.id);
+      await this.attempts.park(d.id);
       return;
     }
     // Only a retried series can be older than a value delivered since (in-order delivery otherwise).
-    if (d.series > 0 && (await this.store.isSuperseded(this.store.db.manager, d.id))) {
-      const next = await this.store.db.transaction((m) => this.store.finish(m, d.id, 'superseded', 'a newer value was already delivered'));
+    const superseded = d.series > 0 ? await this.attempts.supersedeIfNewer(d.id) : null;
+    if (superseded) {
       this.metrics.countDelivery('superseded', d.slave_id);
-      await this.scheduler.enqueue(next);
+      await this.scheduler.enqueue(superseded);
       return;
     }
 
@@ -136,7 +139,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const target = base && withQuery(base, preparedQuery(this.slaveKey(d.slave_key_sealed), change));
     const { answer, attemptedAt, durationMs } = await this.slots.run(async () => {
       const started = Date.now();
-      const at = this.store.now();
+      const at = this.attempts.now();
       const result = await this.http.call(target, this.options.timeoutMs);
       return { answer: result, attemptedAt: at, durationMs: Date.now() - started };
     });
@@ -162,9 +165,12 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         memberId: d.member_id,
       });
       // Usually nobody waits behind this one; when someone does, the next of the line goes now.
-      next = hasNext ? await this.store.promote(this.store.db.manager, { members: [d.member_id], slaves: [d.slave_id] }) : [];
+      next = hasNext ? await this.lines.promote({ members: [d.member_id], slaves: [d.slave_id] }) : [];
     } else {
-      ({ next, stale } = await this.store.recordFailure({ delivery: d, action, attempt, last, attemptedAt, durationMs, answer, outcome }));
+      let disable: string | null;
+      ({ next, stale, disable } = await this.attempts.recordFailure({ delivery: d, action, attempt, last, attemptedAt, durationMs, answer, outcome }));
+      // DISABLED / HTTP 410: auth disables the slave, then its pending deliveries are parked.
+      if (disable) await this.disabler.disable(d.slave_id, disable);
     }
 
     if (next === null) {

@@ -1,15 +1,18 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { OutboxWaker } from '@switchboard/events';
+import { ChangeRelay } from './change-relay';
+import { DeliveryLines } from './delivery-lines';
+import { DeliveryMaintenance } from './delivery-maintenance';
 import { DeliveryScheduler } from './delivery-scheduler';
-import { DeliveryStore } from './delivery-store';
+import { SlaveDisabler } from './slave-disabler';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PropagationMetrics } from './propagation-metrics';
 
 /**
- * The propagator's outbox relay (spec D15): claims committed outbox events (FOR UPDATE SKIP LOCKED,
- * woken by LISTEN/NOTIFY, with a short poll as fallback), creates the deliveries and enqueues those
- * at the head of their line. A repair pass re-enqueues what Redis lost, resumes parked deliveries
- * of re-enabled slaves and disables slaves that have failed for too long.
+ * The propagator's outbox relay (spec D15): relays committed outbox events (woken by LISTEN/NOTIFY,
+ * with a short poll as fallback), creates the deliveries and enqueues those at the head of their
+ * line. A repair pass re-enqueues what Redis lost, parks the deliveries of disabled slaves, resumes
+ * those of re-enabled slaves and has auth disable slaves that have failed for too long.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,7 +23,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private repairing?: Promise<void>;
 
   constructor(
-    private readonly store: DeliveryStore,
+    private readonly relay: ChangeRelay,
+    private readonly lines: DeliveryLines,
+    private readonly maintenance: DeliveryMaintenance,
+    private readonly disabler: SlaveDisabler,
     private readonly scheduler: DeliveryScheduler,
     private readonly metrics: PropagationMetrics,
     @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
@@ -30,11 +36,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       applicationName: 'switchboard-propagator-relay',
       pollMs: options.relayPollMs ?? 1000,
       work: async () => {
-        const { events, ready: inTx, members } = await this.store.relayBatch(200);
+        const { events, ready: inTx, members } = await this.relay.relayBatch(200);
         if (events === 0) return false;
         // Again after the commit: a worker finishing a delivery of the same line meanwhile could not
         // see the new deliveries, and our promote inside the transaction still saw it in flight.
-        const ready = [...inTx, ...(members.length ? await this.store.promote(this.store.db.manager, { members }) : [])];
+        const ready = [...inTx, ...(members.length ? await this.lines.promote({ members }) : [])];
         await this.scheduler.enqueue(ready).catch((err) => this.logger.warn(`enqueue failed, the repair pass will retry: ${(err as Error).message}`));
         return true;
       },
@@ -65,20 +71,27 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.repairing || this.stopped) return this.repairing ?? Promise.resolve();
     this.repairing = (async () => {
       try {
-        await this.store.unpark();
-        const disabled = await this.store.autoDisable(this.options.autoDisableAfterMs);
+        await this.relay.advanceFloor();
+        await this.maintenance.parkDisabledSlaves();
+        await this.maintenance.unpark();
+        const disabled: number[] = [];
+        const after = this.options.autoDisableAfterMs;
+        for (const id of await this.maintenance.failingSlaves(after)) {
+          const days = Math.round((after / 86_400_000) * 10) / 10;
+          if (await this.disabler.disable(id, `every delivery failed for ${days} days`)) disabled.push(id);
+        }
         if (disabled.length) this.logger.warn(`auto-disabled slaves ${disabled.join(', ')}: every delivery failed for too long`);
-        await this.store.eraseDeliveredSecrets();
-        const heads = await this.store.db.transaction((m) => this.store.promote(m));
+        await this.maintenance.eraseDeliveredSecrets();
+        const heads = await this.lines.promote();
         await this.scheduler.enqueue(heads);
         // Ready deliveries whose job should have run by now: re-create the job if Redis lost it.
         const grace = Math.max(10_000, this.options.repairIntervalMs);
-        for (const d of await this.store.overdue(grace)) {
+        for (const d of await this.maintenance.overdue(grace)) {
           if (await this.scheduler.hasLiveJob(d)) continue;
-          const renewed = await this.store.bumpSeries(d.id, d.series);
+          const renewed = await this.maintenance.bumpSeries(d.id, d.series);
           if (renewed) await this.scheduler.enqueue([renewed]);
         }
-        await this.metrics.refreshLag(this.store);
+        this.metrics.setLag(await this.relay.lagSeconds());
       } catch (err) {
         this.logger.warn(`repair pass failed, will retry: ${(err as Error).message}`);
       } finally {

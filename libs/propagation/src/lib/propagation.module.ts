@@ -3,8 +3,15 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SecretBox } from '@switchboard/crypto';
 import { OutboundPolicy } from '@switchboard/outbound';
 import { consumerConnectionOptions, producerConnectionOptions } from '@switchboard/redis';
+import { INTERNAL_TOKEN, InternalTokenGuard } from '@switchboard/runtime';
+import { ChangeRelay } from './change-relay';
+import { DeliveryAttempts } from './delivery-attempts';
+import { DeliveryLines } from './delivery-lines';
+import { DeliveryMaintenance } from './delivery-maintenance';
+import { DeliveryRetries } from './delivery-retries';
 import { DeliveryScheduler } from './delivery-scheduler';
-import { DeliveryStore } from './delivery-store';
+import { PropagatorInternalController } from './propagator-internal.controller';
+import { SlaveDisabler } from './slave-disabler';
 import { DeliveryProcessor, WorkerCheck, activeSchedule } from './delivery.processor';
 import { OutboxRelay } from './outbox-relay';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
@@ -26,15 +33,19 @@ export function redisConnection(redisUrl: string, kind: 'consumer' | 'producer')
   };
 }
 
-/** The propagator: outbox relay, BullMQ worker, repair pass, metrics (global: health checks use it). */
+/**
+ * The propagator: outbox relay, BullMQ worker, repair pass, metrics, internal routes (global: health
+ * checks use it). Needs AuthClient (AuthClientModule) to have slaves disabled.
+ */
 @Global()
 @Module({})
 export class PropagationWorkerModule {
-  static forRoot(options: PropagationOptions & { secretsKey: string }): DynamicModule {
+  static forRoot(options: PropagationOptions & { secretsKey: string; internalToken: string }): DynamicModule {
     activeSchedule.delays = options.schedule;
-    const { secretsKey, ...propagation } = options;
+    const { secretsKey, internalToken, ...propagation } = options;
     return {
       module: PropagationWorkerModule,
+      controllers: [PropagatorInternalController],
       imports: [
         BullModule.forRoot({ connection: redisConnection(options.redisUrl, 'consumer'), defaultJobOptions: DELIVERY_JOB_OPTIONS }),
         BullModule.registerQueue({ name: DELIVERY_QUEUE }),
@@ -44,37 +55,20 @@ export class PropagationWorkerModule {
         { provide: SecretBox, useValue: new SecretBox(secretsKey) },
         // Every connection to a slave passes the outbound policy (docs/propagation.md).
         { provide: SlaveHttp, useFactory: () => new SlaveHttp(new OutboundPolicy({ allowPrivate: options.slaveUrlAllowPrivate ?? false })) },
-        DeliveryStore,
+        { provide: INTERNAL_TOKEN, useValue: internalToken },
+        InternalTokenGuard,
+        ChangeRelay,
+        DeliveryLines,
+        DeliveryAttempts,
+        DeliveryRetries,
+        DeliveryMaintenance,
+        SlaveDisabler,
         DeliveryScheduler,
         PropagationMetrics,
         DeliveryProcessor,
         OutboxRelay,
       ],
-      exports: [DeliveryProcessor, DeliveryStore, DeliveryScheduler, OutboxRelay],
-    };
-  }
-}
-
-/** What the admin service needs to retry dead letters: the store and a producer on the queue. */
-@Module({})
-export class DeliveryAdminModule {
-  static forRoot(options: Pick<PropagationOptions, 'schedule' | 'redisUrl' | 'databaseUrl'>): DynamicModule {
-    return {
-      module: DeliveryAdminModule,
-      global: true,
-      imports: [
-        BullModule.forRoot('delivery-producer', { connection: redisConnection(options.redisUrl, 'producer'), defaultJobOptions: DELIVERY_JOB_OPTIONS }),
-        BullModule.registerQueue({ name: DELIVERY_QUEUE, configKey: 'delivery-producer' }),
-      ],
-      providers: [
-        {
-          provide: PROPAGATION_OPTIONS,
-          useValue: { ...options, timeoutMs: 0, concurrency: 0, autoDisableAfterMs: 0, repairIntervalMs: 0 } satisfies PropagationOptions,
-        },
-        DeliveryStore,
-        DeliveryScheduler,
-      ],
-      exports: [DeliveryStore, DeliveryScheduler],
+      exports: [DeliveryProcessor, DeliveryScheduler, OutboxRelay, ChangeRelay, DeliveryLines, DeliveryAttempts, DeliveryRetries, DeliveryMaintenance],
     };
   }
 }

@@ -5,7 +5,6 @@ import { createRedis } from './connections';
 /** The service's fail-fast Redis client (producer settings). */
 export const REDIS = Symbol('SWITCHBOARD_REDIS');
 export const REDIS_URL = Symbol('SWITCHBOARD_REDIS_URL');
-export const InjectRedis = () => Inject(REDIS);
 
 @Injectable()
 class RedisCloser implements OnApplicationShutdown {

@@ -3,7 +3,6 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 /** Where a delivery stands. `waiting`, `ready` and `parked` are pending; the others are final. */
 export const DELIVERY_STATUSES = ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-export const PENDING_STATUSES: DeliveryStatus[] = ['waiting', 'ready', 'parked'];
 
 /**
  * One change (outbox event) to one slave (spec D15). `seq` is the outbox id: deliveries to one

@@ -6,9 +6,10 @@ import { DeliveryEntity } from './delivery.entity';
 import { MemberEntity } from './member.entity';
 import { SettingEntity } from './setting.entity';
 import { SlaveEntity } from './slave.entity';
+import { PropagationChangeEntity, PropagatorOutboxEntity, SlaveDeliveryHealthEntity } from './propagation.entities';
 
 export * from './delivery.entity';
-export { AppFrobEntity, AppGrantEntity, AppKeyEntity, AppTokenEntity, AuditEventEntity, DeliveryAttemptEntity, MemberEntity, OutboxEventEntity, SettingEntity, SlaveEntity };
+export { AppFrobEntity, AppGrantEntity, AppKeyEntity, AppTokenEntity, AuditEventEntity, DeliveryAttemptEntity, MemberEntity, OutboxEventEntity, PropagationChangeEntity, PropagatorOutboxEntity, SettingEntity, SlaveDeliveryHealthEntity, SlaveEntity };
 
 /** Every entity, listed by class so that a webpack bundle finds them (no glob paths). */
-export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity, DeliveryEntity, DeliveryAttemptEntity, AppKeyEntity, AppFrobEntity, AppGrantEntity, AppTokenEntity];
+export const ENTITIES = [SlaveEntity, OutboxEventEntity, AuditEventEntity, MemberEntity, SettingEntity, DeliveryEntity, DeliveryAttemptEntity, AppKeyEntity, AppFrobEntity, AppGrantEntity, AppTokenEntity, PropagationChangeEntity, PropagatorOutboxEntity, SlaveDeliveryHealthEntity];

@@ -2,11 +2,11 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * A domain event written in the same transaction as the change it describes. A relay publishes it to
- * the Redis event stream (`published_at`); nothing is lost if Redis is down at commit time.
+ * the Redis event stream (`published_at`); nothing is lost if Redis is down at commit time. Written
+ * only by the service that writes the change (the propagator keeps its own copy: propagation_changes).
  */
 @Entity({ name: 'outbox_events' })
 @Index('ix_outbox_events_unpublished', ['id'], { where: 'published_at IS NULL' })
-@Index('ix_outbox_events_unrelayed', ['id'], { where: 'relayed_at IS NULL' })
 export class OutboxEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint', primaryKeyConstraintName: 'pk_outbox_events' })
   id!: string;
@@ -25,8 +25,4 @@ export class OutboxEventEntity {
 
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt!: Date | null;
-
-  /** When the propagator turned it into deliveries (or found it needs none). */
-  @Column({ name: 'relayed_at', type: 'timestamptz', nullable: true })
-  relayedAt!: Date | null;
 }

@@ -36,11 +36,4 @@ export class SlaveEntity {
 
   @Column({ name: 'last_access_at', type: 'timestamptz', nullable: true })
   lastAccessAt!: Date | null;
-
-  /** Last delivery that succeeded, and since when every delivery has failed (NULL: not failing). */
-  @Column({ name: 'last_success_at', type: 'timestamptz', nullable: true })
-  lastSuccessAt!: Date | null;
-
-  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
-  failingSince!: Date | null;
 }

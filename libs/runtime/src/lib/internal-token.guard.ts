@@ -4,7 +4,10 @@ import { constantTimeEqual } from '@switchboard/crypto';
 export const INTERNAL_TOKEN = Symbol('INTERNAL_TOKEN');
 export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
 
-/** Service-to-service calls into auth carry INTERNAL_TOKEN; anything else is 401. */
+/**
+ * Service-to-service calls (`/internal/*` of auth and of the propagator) carry INTERNAL_TOKEN;
+ * anything else is 401. The service provides INTERNAL_TOKEN.
+ */
 @Injectable()
 export class InternalTokenGuard implements CanActivate {
   constructor(@Inject(INTERNAL_TOKEN) private readonly token: string) {}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
+import { PROPAGATION_OUTBOX_EVENT, propagatorEvent } from './propagator-events';
+import { promoteIn, returning } from './delivery-sql';
+import type { ReadyDelivery } from './delivery-types';
+
+/** Retries of dead letters, asked for by the admin API (through the propagator's internal routes). */
+@Injectable()
+export class DeliveryRetries {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
+  ) {}
+
+  /**
+   * Dead letters (one, or all of a slave oldest first) get a fresh attempt series and a
+   * `delivery_retried` audit event; an old change whose fields were since delivered newer will be
+   * superseded when its turn comes.
+   */
+  async retry(filter: { deliveryId?: string; slaveId?: number }): Promise<{ retried: string[]; ready: ReadyDelivery[] }> {
+    return this.db.transaction(async (manager) => {
+      const now = this.options.clock?.now() ?? new Date();
+      const params: unknown[] = [now];
+      let where = "status = 'dead'";
+      if (filter.deliveryId) {
+        params.push(filter.deliveryId);
+        where += ` AND id = $${params.length}`;
+      }
+      if (filter.slaveId) {
+        params.push(filter.slaveId);
+        where += ` AND slave_id = $${params.length}`;
+      }
+      const rows = await returning<{ id: string; slave_id: number; member_id: number }>(
+        manager,
+        `UPDATE deliveries SET status = 'waiting', attempts = 0, series = series + 1, finished_at = NULL, updated_at = $1, next_attempt_at = $1
+          WHERE ${where} RETURNING id, slave_id, member_id`,
+        params,
+      );
+      if (rows.length === 0) return { retried: [], ready: [] };
+      for (const row of rows) {
+        await propagatorEvent(manager, PROPAGATION_OUTBOX_EVENT.retried, { slaveId: row.slave_id, memberId: row.member_id, data: { delivery_id: String(row.id) } }, now, 'admin');
+      }
+      const ready = await promoteIn(manager, now, { members: [...new Set(rows.map((r) => r.member_id))], slaves: [...new Set(rows.map((r) => r.slave_id))] });
+      return { retried: rows.map((r) => String(r.id)).sort((a, b) => Number(a) - Number(b)), ready };
+    });
+  }
+
+  /** A delivery's status (null: no such delivery), to say why it was not retried. */
+  async status(deliveryId: string): Promise<string | null> {
+    const [row] = (await this.db.query(`SELECT status FROM deliveries WHERE id = $1`, [deliveryId])) as { status: string }[];
+    return row?.status ?? null;
+  }
+
+  async slaveExists(slaveId: number): Promise<boolean> {
+    const rows = (await this.db.query(`SELECT 1 FROM slaves WHERE id = $1`, [slaveId])) as unknown[];
+    return rows.length > 0;
+  }
+}

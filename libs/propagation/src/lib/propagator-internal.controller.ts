@@ -1,0 +1,46 @@
+import { BadRequestException, Controller, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
+import { InternalTokenGuard } from '@switchboard/runtime';
+import { DeliveryRetries } from './delivery-retries';
+import { DeliveryScheduler } from './delivery-scheduler';
+
+const DELIVERY_ID = /^[1-9][0-9]{0,17}$/;
+const SLAVE_ID = /^[1-9][0-9]{0,9}$/;
+
+/**
+ * The propagator's internal routes (INTERNAL_TOKEN, like auth's): the admin API asks for retries of
+ * dead letters here, as the propagator alone writes deliveries. Answers are relayed by admin as
+ * they are (docs/propagation.md, "Admin API").
+ */
+@Controller('internal')
+@UseGuards(InternalTokenGuard)
+export class PropagatorInternalController {
+  constructor(
+    private readonly retries: DeliveryRetries,
+    private readonly scheduler: DeliveryScheduler,
+  ) {}
+
+  /** 202 `{retried: [id]}`; 404 no such delivery; 400 not dead. */
+  @Post('deliveries/:id/retry')
+  @HttpCode(202)
+  async retryDelivery(@Param('id') id: string) {
+    if (!DELIVERY_ID.test(id)) throw new NotFoundException('no such delivery');
+    const { retried, ready } = await this.retries.retry({ deliveryId: id });
+    if (retried.length === 0) {
+      const status = await this.retries.status(id);
+      if (!status) throw new NotFoundException('no such delivery');
+      throw new BadRequestException(`only dead deliveries can be retried (this one is ${status})`);
+    }
+    await this.scheduler.enqueue(ready);
+    return { retried };
+  }
+
+  /** 202 `{retried: [id…]}` (every dead letter of the slave, oldest first); 404 no such slave. */
+  @Post('slaves/:id/retry')
+  @HttpCode(202)
+  async retrySlave(@Param('id') id: string) {
+    if (!SLAVE_ID.test(id) || Number(id) > 2147483647 || !(await this.retries.slaveExists(Number(id)))) throw new NotFoundException('no such slave');
+    const { retried, ready } = await this.retries.retry({ slaveId: Number(id) });
+    await this.scheduler.enqueue(ready);
+    return { retried };
+  }
+}
