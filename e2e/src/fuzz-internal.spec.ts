@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { IPS_PARAM_NAMES } from '@switchboard/ips-connect';
+import { IPS_PARAM_NAMES } from '@switchboard/ips-protocol';
 import {
   Auth, Fixtures, FuzzRequest, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
   jsonLeaf, sendRaw, sweepRoute, tableRequest, SCALE,

@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fc from 'fast-check';
 import { legacyHash } from '@switchboard/identity';
 import { waitFor } from '@switchboard/testing';
-import { phpName, stripUnsafe } from '@switchboard/ips-connect';
+import { phpName, stripUnsafe } from '@switchboard/ips-protocol';
 import { isSecretName } from '@switchboard/runtime';
 import { ApiClient } from './api-client';
 import { FakeSlave } from './fake-slave';

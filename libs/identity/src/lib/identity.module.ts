@@ -5,6 +5,7 @@ import { CLOCK, Clock, SYSTEM_CLOCK } from './clock';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 import { IdentityAdminController } from './identity-admin.controller';
 import { INTERNAL_TOKEN, InternalTokenGuard } from './internal-token.guard';
+import { KeyringController } from './keyring.controller';
 import { KeyringService } from './keyring.service';
 import { LoginService } from './login.service';
 import { MembersService } from './members.service';
@@ -31,7 +32,7 @@ export class IdentityModule {
     const services = [SlavesService, KeyringService, MembersService, LoginService, SecurityEventsService, SlaveUrlGuard];
     return {
       module: IdentityModule,
-      controllers: [IdentityAdminController],
+      controllers: [IdentityAdminController, KeyringController],
       providers: [
         { provide: SecretBox, useValue: new SecretBox(secretsKey) },
         { provide: PassDigester, useValue: new PassDigester(secretsKey) },

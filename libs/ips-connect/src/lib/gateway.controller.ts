@@ -2,29 +2,39 @@ import { All, Controller, HttpCode, Inject, Logger, Req, Res } from '@nestjs/com
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserChainService, ERROR_PAGE, SESSION_COOKIE, readCookie } from './browser-chain';
-import { BrowserAction, ChainPlan, ChainRequest, IPS_PARAM_NAMES, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
-import { Params, paramsToObject, parseRequestParams, phpEqualsOne, stringParam } from './params';
-import { phpJsonEncode } from './php-json';
+import {
+  BrowserAction,
+  ChainPlan,
+  ChainRequest,
+  IPS_CONNECT_PATHS,
+  IPS_PARAM_NAMES,
+  IpsActionRequest,
+  IpsAnswer,
+  Params,
+  isBrowserAction,
+  isIpsAction,
+  paramsToObject,
+  parseRequestParams,
+  phpEqualsOne,
+  phpJsonEncode,
+  stringParam,
+} from '@switchboard/ips-protocol';
+import { READ_ACTIONS, IpsReadActions } from './read-actions';
 
-/** Runs an action where it is owned (the auth service); the gateway app wires it to AuthClient. */
+/** Runs the actions that change members or slaves where they are owned (the auth service); the gateway app wires it to AuthClient. */
 export interface IpsActionRunner {
   ipsAction(request: IpsActionRequest): Promise<IpsAnswer>;
   planChain(request: ChainRequest): Promise<ChainPlan>;
 }
 export const IPS_ACTION_RUNNER = Symbol('IPS_ACTION_RUNNER');
 
-/** The paths IPS slaves are configured with (spec D2), all serving the same protocol. */
-export const IPS_CONNECT_PATHS = [
-  'ipsconnect',
-  'applications/core/interface/ipsconnect/ipsconnect.php',
-  'interface/ipsconnect/ipsconnect.php',
-];
 
 /**
  * The public IPS Connect endpoint: parses the request PHP-style, applies IPS's dispatch order
  * (slaveCall → DISABLED, unknown `do` → INVALID_ACTION, then the action), answers JSON exactly like
- * PHP's json_encode, and walks browsers through crossLogin / logout chains (303s). Stateless: actions
- * run in the auth service, chain state and master sessions live in Redis.
+ * PHP's json_encode, and walks browsers through crossLogin / logout chains (303s). Read actions run
+ * here (IpsReadActions: one query each); the others run in the auth service, which owns what they
+ * change; chain state and master sessions live in Redis.
  */
 @ApiExcludeController()
 @Controller()
@@ -34,6 +44,7 @@ export class IpsConnectGatewayController {
   constructor(
     @Inject(IPS_ACTION_RUNNER) private readonly runner: IpsActionRunner,
     private readonly chains: BrowserChainService,
+    private readonly reads: IpsReadActions,
   ) {}
 
   @All(IPS_CONNECT_PATHS)
@@ -68,6 +79,7 @@ export class IpsConnectGatewayController {
     if (phpEqualsOne(params.get('slaveCall'))) return { status: 'DISABLED' };
     if (!isIpsAction(action)) return { status: 'INVALID_ACTION' };
     try {
+      if (READ_ACTIONS.has(action)) return await this.reads.run(action, params, req.ip ?? null);
       return await this.runner.ipsAction({ action, params: paramsToObject(params, IPS_PARAM_NAMES), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
     } catch (err) {
       this.logger.error(`do=${action} failed: ${(err as Error).message}`);

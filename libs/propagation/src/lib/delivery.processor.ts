@@ -2,7 +2,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Job, MinimalJob } from 'bullmq';
-import { SecretBox } from '@switchboard/crypto';
+import { SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { SEALED_PARAM_PURPOSE } from '@switchboard/events';
 import { withTimeout } from '@switchboard/runtime';
 import { DeliveryScheduler, jobIdOf } from './delivery-scheduler';
@@ -15,7 +15,6 @@ import { delayBefore } from './schedule';
 import { RequestTarget, SlaveAnswer, SlaveHttp, slaveTarget, withQuery } from './slave-http';
 import { PreparedChange, prepareChange, preparedQuery } from './slave-request';
 
-export const SLAVE_KEY_PURPOSE = 'slave-key';
 
 /** `make(key)`, computed once per key; the map is emptied when it reaches 10 000 entries. */
 function remember<K, V>(map: Map<K, V>, key: K, make: (key: K) => V): V {
