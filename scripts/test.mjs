@@ -18,7 +18,9 @@ mkdirSync(join(ROOT, 'tmp'), { recursive: true });
 const results = join(ROOT, 'tmp', 'jest-results.json');
 const jest = run(
   process.execPath,
-  [join(ROOT, 'node_modules/jest/bin/jest.js'), '--maxWorkers=1', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
+  // --forceExit: a handle left open by a failed test (a listener its cleanup never reached) must not
+  // keep the run from ending; the failure itself is reported.
+  [join(ROOT, 'node_modules/jest/bin/jest.js'), '--maxWorkers=1', '--forceExit', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
   { env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' } },
 );
 

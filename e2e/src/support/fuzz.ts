@@ -800,6 +800,17 @@ async function consentApprove(sys: System, app: AppKey, login: string, password:
  * Every secret among them is added to `secrets`.
  */
 export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fixtures> {
+  const fakes = [new FakeSlave('fuzz-slave-key-A-0123456789abcdef'), new FakeSlave('fuzz-slave-key-B-fedcba9876543210'), new FakeSlave('fuzz-slave-key-C-00112233445566778')];
+  try {
+    return await createFixtures(sys, secrets, fakes);
+  } catch (err) {
+    // Listening fake slaves would keep Jest from exiting after a failed setup.
+    await Promise.all(fakes.map((f) => f.stop().catch(() => undefined)));
+    throw err;
+  }
+}
+
+async function createFixtures(sys: System, secrets: SecretSet, fakes: FakeSlave[]): Promise<Fixtures> {
   const env = sys.env;
   const started = Date.now();
   const phase = (what: string) => process.env['FUZZ_TRACE'] && process.stderr.write(`[fuzz] fixtures: ${what} after ${Date.now() - started} ms\n`);
@@ -810,7 +821,6 @@ export async function setupFixtures(sys: System, secrets: SecretSet): Promise<Fi
   // A canary: a path traversal to a system file would show it.
   secrets.add('/etc/passwd content', 'root:x:0:0:');
 
-  const fakes = [new FakeSlave('fuzz-slave-key-A-0123456789abcdef'), new FakeSlave('fuzz-slave-key-B-fedcba9876543210'), new FakeSlave('fuzz-slave-key-C-00112233445566778')];
   await Promise.all(fakes.map((f) => f.start()));
   const [, , issued] = await Promise.all([
     ips(sys, { do: 'verifySettings', key: MASTER_KEY, url: fakes[0].url, ourKey: fakes[0].key }),
