@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { IPS_PARAM_NAMES } from '@switchboard/ips-protocol';
+import { IPS_CONNECT_PATHS, IPS_PARAM_NAMES } from '@switchboard/ips-protocol';
 import {
   Auth, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
   jsonLeaf, sendRaw, sweepRoute, tableRequest, SCALE,
@@ -108,7 +108,11 @@ describe('fuzz: internal routes and service routes', () => {
     const service = table(SERVICE_ROUTES.filter((r) => !r.path.startsWith('/docs')));
     expect(controllerRoutes(sys.apps.auth).sort()).toEqual([...table(INTERNAL_ROUTES), ...service].sort());
     expect(controllerRoutes(sys.apps.admin).sort()).toEqual([...table(ADMIN_ROUTES), ...service].sort());
-    expect(controllerRoutes(sys.apps.gateway).sort()).toEqual([...GATEWAY_ROUTES, ...service].sort());
+    // IPS Connect's paths are registered straight on Fastify (the slaves' hot path), not as a controller.
+    const fastify = sys.apps.gateway.getHttpAdapter().getInstance();
+    const rawIps = IPS_CONNECT_PATHS.filter((p) => ['GET', 'POST', 'HEAD', 'PUT', 'DELETE'].every((method) => fastify.hasRoute({ method, url: `/${p}` }))).map((p) => `ALL /${p}`);
+    expect(rawIps).toHaveLength(IPS_CONNECT_PATHS.length);
+    expect([...controllerRoutes(sys.apps.gateway), ...rawIps].sort()).toEqual([...GATEWAY_ROUTES, ...service].sort());
     expect(controllerRoutes(sys.apps.propagator).sort()).toEqual(service.sort());
   });
 

@@ -17,12 +17,12 @@ export class IpsConnectGatewayModule {
   static forRoot(runner: Type<IpsActionRunner & KeyringSource>, options: ChainOptions): DynamicModule {
     return {
       module: IpsConnectGatewayModule,
-      controllers: [IpsConnectGatewayController],
       providers: [
         { provide: IPS_ACTION_RUNNER, useExisting: runner },
         { provide: KEYRING_SOURCE, useExisting: runner },
         { provide: CHAIN_OPTIONS, useValue: options },
         BrowserChainService,
+        IpsConnectGatewayController,
         GatewayKeyring,
         MemberReads,
         SlaveSeen,
