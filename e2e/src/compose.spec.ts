@@ -31,7 +31,7 @@ const APPS = ['gateway', 'auth', 'admin', 'propagator'] as const;
  */
 const EXPECTED_ENV: Record<string, string[]> = {
   migrate: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],
-  gateway: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'METRICS_TOKEN'],
+  gateway: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'METRICS_TOKEN'],
   auth: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'PUBLIC_URL', 'MASTER_KEY', 'SECRETS_KEY', 'INTERNAL_TOKEN', 'SLAVE_URL_ALLOW_PRIVATE'],
   admin: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'METRICS_TOKEN'],
   propagator: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'SECRETS_KEY', 'SLAVE_URL_ALLOW_PRIVATE'],
@@ -198,11 +198,10 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
         new RegExp(` {6}${on}:\\n {8}condition: ${condition}\\b`).test(section(services[service], 'depends_on'));
       expect(dependsOn('migrate', 'postgres', 'service_healthy')).toBe(true);
       for (const app of APPS) expect(dependsOn(app, 'migrate', 'service_completed_successfully')).toBe(true);
-      for (const app of ['auth', 'admin', 'propagator']) {
+      for (const app of ['gateway', 'auth', 'admin', 'propagator']) {
         expect(dependsOn(app, 'postgres', 'service_healthy')).toBe(true);
         expect(dependsOn(app, 'redis', 'service_healthy')).toBe(true);
       }
-      expect(dependsOn('gateway', 'redis', 'service_healthy')).toBe(true);
       expect(dependsOn('gateway', 'auth', 'service_healthy')).toBe(true);
       expect(dependsOn('admin', 'auth', 'service_healthy')).toBe(true);
     });

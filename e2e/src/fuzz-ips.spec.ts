@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS, stripUnsafe } from '@switchboard/ips-connect';
+import { IPS_ACTIONS, IPS_CONNECT_PATHS, IPS_PARAM_NAMES, BROWSER_ACTIONS, stripUnsafe } from '@switchboard/ips-protocol';
 import {
   FORM, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, Pair, SecretSet, WRONG_METHODS, bracketBomb, contentTypes, deepJsonBody, extraHeaders, hostileValue,
   joinPairs, latin1, manyPairs, md5, multipart, nameSpellings, oversizeBody, lenientDecode, paramName, SWEEP_VALUES, parsedName, pathVariants, pct, separator, SCALE,

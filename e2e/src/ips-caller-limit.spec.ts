@@ -37,20 +37,28 @@ describe('per-caller login limit and slave bookkeeping', () => {
     expect(members).toEqual([]);
   }, 60_000);
 
-  it('D4: a request naming a registered slave in `url` updates its last access', async () => {
-    const url = 'http://127.0.0.1:8081/ipsconnect.php';
-    expect((await ips.get({ do: 'verifySettings', key: MK, url, ourKey: 'k' })).json().status).toBe('SUCCESS');
+  it('D4: a request naming a registered slave in `url` updates its last access (read actions in the gateway, writes in auth)', async () => {
+    const lastAccess = async (url: string) => {
+      const slaves = (await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as { url: string; last_access_at: string | null }[];
+      return new Date(slaves.find((s) => s.url === url)!.last_access_at ?? 0).getFullYear();
+    };
     const pg = new Client({ connectionString: sys.db.url });
     await pg.connect();
     try {
-      await pg.query(`UPDATE slaves SET last_access_at = '2000-01-01' WHERE url = $1`, [url]);
-      await ips.get({ do: 'checkName', key: MK, name: 'x', url });
-      const { rows } = await pg.query('SELECT last_access_at FROM slaves WHERE url = $1', [url]);
-      expect(new Date(rows[0].last_access_at).getFullYear()).toBeGreaterThan(2020);
-      await pg.query(`UPDATE slaves SET last_access_at = '2000-01-01' WHERE url = $1`, [url]);
-      await ips.get({ do: 'checkName', key: 'wrong', name: 'x', url }); // a refused key is no access
-      const after = await pg.query('SELECT last_access_at FROM slaves WHERE url = $1', [url]);
-      expect(new Date(after.rows[0].last_access_at).getFullYear()).toBe(2000);
+      for (const [port, call] of [
+        // A read action: answered by the gateway, recorded in Redis.
+        [8081, (url: string, key: string) => ips.get({ do: 'checkName', key, name: 'x', url })],
+        // An action that changes something: run by auth, recorded in PostgreSQL.
+        [8082, (url: string, key: string) => ips.get({ do: 'changeName', key: md5(key, '999999'), id: '999999', name: 'Nobody', url })],
+      ] as const) {
+        const url = `http://127.0.0.1:${port}/ipsconnect.php`;
+        expect((await ips.get({ do: 'verifySettings', key: MK, url, ourKey: 'k' })).json().status).toBe('SUCCESS');
+        await pg.query(`UPDATE slaves SET last_access_at = '2000-01-01' WHERE url = $1`, [url]);
+        await call(url, 'wrong'); // a refused key is no access
+        expect(await lastAccess(url)).toBe(2000);
+        await call(url, MK);
+        expect(await lastAccess(url)).toBeGreaterThan(2020);
+      }
     } finally {
       await pg.end();
     }

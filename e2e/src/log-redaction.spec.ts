@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
 import fc from 'fast-check';
 import pino from 'pino';
-import { ARRAY_PARAM, parseForm } from '@switchboard/ips-connect';
+import { ARRAY_PARAM, parseForm } from '@switchboard/ips-protocol';
 import { SECRET_NAMES, pinoOptions } from '@switchboard/runtime';
 import { ADMIN_TOKEN, MASTER_KEY, System, http, startSystem } from './support/system';
 

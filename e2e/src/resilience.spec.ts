@@ -6,7 +6,7 @@ import { parseConfig } from '@switchboard/config';
 import { DEAD_EVENT_STREAM, EVENT_STREAM } from '@switchboard/events';
 import { DeliveryProcessor } from '@switchboard/propagation';
 import { createServiceApp, listen } from '@switchboard/runtime';
-import { LogCapture, freePort, waitFor } from '@switchboard/testing';
+import { LogCapture, createTestDatabase, freePort, waitFor } from '@switchboard/testing';
 import { ipsClient } from './support/ips';
 import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
 
@@ -70,7 +70,9 @@ describe('readiness tells the truth', () => {
 
   it('the gateway is not ready without Redis or the auth service, answers SERVICE_UNAVAILABLE, and still shuts down promptly', async () => {
     const logs = new LogCapture();
+    const db = await createTestDatabase();
     const config = parseConfig('gateway', {
+      DATABASE_URL: db.url,
       REDIS_URL: `redis://127.0.0.1:${await freePort()}/0`,
       AUTH_URL: `http://127.0.0.1:${await freePort()}`,
       PUBLIC_URL: 'http://127.0.0.1:3000',
@@ -89,6 +91,7 @@ describe('readiness tells the truth', () => {
       const started = Date.now();
       await app.close();
       expect(Date.now() - started).toBeLessThan(5000);
+      await db.drop();
     }
   }, 60_000);
 });

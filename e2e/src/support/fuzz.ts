@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fc from 'fast-check';
 import { legacyHash } from '@switchboard/identity';
 import { waitFor } from '@switchboard/testing';
-import { phpName, stripUnsafe } from '@switchboard/ips-connect';
+import { phpName, stripUnsafe } from '@switchboard/ips-protocol';
 import { isSecretName } from '@switchboard/runtime';
 import { ApiClient } from './api-client';
 import { FakeSlave } from './fake-slave';
@@ -467,6 +467,8 @@ export const INTERNAL_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/internal/admin/slaves', body: ['url'] },
   { method: 'PUT', path: '/internal/admin/settings', body: ['global_master_key'] },
   { method: 'GET', path: '/internal/admin/settings' },
+  // The key material handed to the gateway: with the internal token its answer holds keys by design.
+  { method: 'GET', path: '/internal/keyring' },
   { method: 'POST', path: '/internal/ipsconnect', body: ['action', 'params', 'remoteAddress', 'requestId'] },
   { method: 'POST', path: '/internal/ipsconnect/chain', body: ['action', 'params', 'remoteAddress', 'requestId'] },
   { method: 'POST', path: '/internal/api/call', body: ['method', 'httpMethod', 'params', 'undecodable', 'remoteAddress'] },

@@ -5,6 +5,7 @@ export * from './lib/passwords';
 export * from './lib/hash-pool';
 export * from './lib/lockout';
 export * from './lib/keyring.service';
+export * from './lib/keyring.controller';
 export * from './lib/members.service';
 export * from './lib/login.service';
 export * from './lib/slaves.service';

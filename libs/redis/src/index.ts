@@ -1,2 +1,3 @@
 export * from './lib/connections';
 export * from './lib/redis.module';
+export * from './lib/shared-keys';

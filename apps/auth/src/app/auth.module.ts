@@ -4,7 +4,7 @@ import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { OutboxPublisherModule } from '@switchboard/events';
 import { Clock, IdentityModule } from '@switchboard/identity';
-import { IpsConnectActionsModule } from '@switchboard/ips-connect';
+import { IpsConnectActionsModule } from '@switchboard/ips-actions';
 import { RedisModule } from '@switchboard/redis';
 import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
 import type { DestinationStream } from 'pino';

@@ -2,12 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppApiGatewayModule } from '@switchboard/app-api';
 import { AuthClient, AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
+import { DbModule } from '@switchboard/db';
 import { IpsConnectGatewayModule } from '@switchboard/ips-connect';
 import { RedisModule } from '@switchboard/redis';
-import { HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
 import type { DestinationStream } from 'pino';
 
-/** The public edge: IPS Connect (and, next, the application API). Stateless. */
+/** The public edge: IPS Connect and the application API. Answers read actions itself; the rest runs in auth. */
 @Module({})
 export class GatewayModule {
   static forRoot(config: ServiceConfig<'gateway'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
@@ -18,9 +19,11 @@ export class GatewayModule {
         loggingModule({ service: 'gateway', level: config.LOG_LEVEL, stream: options.logStream }),
         // The gateway's port is public: /metrics only with METRICS_TOKEN (docs/hardening.md).
         MetricsModule.forRoot('gateway', { bearerTokens: config.METRICS_TOKEN ? [config.METRICS_TOKEN] : [] }),
+        // Read-only use: members and settings for the read actions (docs/architecture.md).
+        DbModule.forRoot(config.DATABASE_URL, 'switchboard-gateway'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
-        HealthModule.forRoot([RedisCheck, AuthServiceCheck]),
+        HealthModule.forRoot([DatabaseCheck, RedisCheck, AuthServiceCheck]),
         AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL, stateSecret: config.INTERNAL_TOKEN })),
       ],
     };

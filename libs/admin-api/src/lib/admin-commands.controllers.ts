@@ -5,7 +5,8 @@ import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AuthClient } from '@switchboard/auth-client';
 import { MemberEntity } from '@switchboard/db';
-import { memberView, parseMemberId } from '@switchboard/identity';
+import { memberView } from '@switchboard/identity';
+import { parseMemberId } from '@switchboard/input-rules';
 import { AdminTokenGuard } from './admin-token.guard';
 
 /** Relays an auth-service answer (validation errors and conflicts included) as the admin answer. */

@@ -1,4 +1,6 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Logger, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type IORedis from 'ioredis';
+import { REDIS, SLAVE_SEEN_KEY } from '@switchboard/redis';
 import type { FastifyReply } from 'fastify';
 import { AuthClient } from '@switchboard/auth-client';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
@@ -48,9 +50,23 @@ class AuditPage {
 export class AdminSlavesController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    @Inject(REDIS) private readonly redis: IORedis,
     private readonly auth: AuthClient,
     private readonly deliveries: DeliveryQueries,
   ) {}
+
+  private readonly logger = new Logger('AdminSlaves');
+
+  /** Last calls the gateway answered (Redis, written by the gateway); empty while Redis is away. */
+  private async seenByGateway(): Promise<Map<number, number>> {
+    try {
+      const all = await this.redis.hgetall(SLAVE_SEEN_KEY);
+      return new Map(Object.entries(all).map(([id, ms]) => [Number(id), Number(ms)]));
+    } catch (err) {
+      this.logger.warn(`last access from the gateway unavailable: ${(err as Error).message}`);
+      return new Map();
+    }
+  }
 
   /**
    * Issues a per-slave master key for a slave URL (spec D5): configure that slave with it instead of
@@ -73,6 +89,12 @@ export class AdminSlavesController {
   async list(): Promise<SlaveView[]> {
     const slaves = await this.db.getRepository(SlaveEntity).find({ order: { id: 'ASC' } });
     const stats = await this.deliveries.slaveStats();
+    const seen = await this.seenByGateway();
+    // Spec D4's last access: the later of auth's record (actions it ran) and the gateway's (reads).
+    const lastAccess = (s: SlaveEntity) => {
+      const ms = Math.max(s.lastAccessAt?.getTime() ?? 0, seen.get(s.id) ?? 0);
+      return ms > 0 ? new Date(ms).toISOString() : null;
+    };
     return slaves.map((s) => ({
       id: s.id,
       // Credentials are refused at registration; a slave registered with some before is listed without them.
@@ -80,7 +102,7 @@ export class AdminSlavesController {
       enabled: s.enabled,
       disabled_reason: s.disabledReason,
       registered_at: s.registeredAt.toISOString(),
-      last_access_at: s.lastAccessAt?.toISOString() ?? null,
+      last_access_at: lastAccess(s),
       pending: stats.get(s.id)?.pending ?? 0,
       dead: stats.get(s.id)?.dead ?? 0,
       last_success_at: stats.get(s.id)?.lastSuccessAt?.toISOString() ?? null,

@@ -1,7 +1,8 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
-import { InternalTokenGuard, parseMemberId, parseOrBadRequest } from '@switchboard/identity';
+import { InternalTokenGuard, parseOrBadRequest } from '@switchboard/identity';
+import { parseMemberId } from '@switchboard/input-rules';
 import { ApiCall, ApiCallService, ApiResult } from './api-call.service';
 import { AppKeysService, appView, createAppSchema, patchAppSchema } from './app-keys.service';
 import { AuthorizeService } from './authorize.service';

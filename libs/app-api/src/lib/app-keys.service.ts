@@ -7,7 +7,6 @@ import { SecretBox } from '@switchboard/crypto';
 import { AppKeyEntity } from '@switchboard/db';
 
 export const APP_SECRET_PURPOSE = 'app-secret';
-const CACHE_MS = 2000;
 
 // PostgreSQL text cannot hold NUL; the other control characters have no place in these fields either
 // (a description may span lines).
@@ -68,7 +67,6 @@ export function appView(k: AppKeyEntity) {
 /** Application keys (A4): owned by the auth service; secrets sealed, shown at creation and rotation only. */
 @Injectable()
 export class AppKeysService {
-  private cache = new Map<string, { key: AppKey | null; at: number }>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -117,7 +115,6 @@ export class AppKeysService {
         updatedAt: new Date(),
       },
     );
-    this.cache.delete(apiKey);
     return repo.findOneBy({ apiKey });
   }
 
@@ -125,7 +122,6 @@ export class AppKeysService {
     if (!API_KEY_FORMAT.test(apiKey)) return null;
     const secret = this.newSecret();
     const result = await this.db.getRepository(AppKeyEntity).update({ apiKey }, { secretSealed: this.box.seal(secret, APP_SECRET_PURPOSE), updatedAt: new Date() });
-    this.cache.delete(apiKey);
     return result.affected ? secret : null;
   }
 
@@ -137,19 +133,18 @@ export class AppKeysService {
       await m.query(`DELETE FROM app_grants WHERE api_key = $1`, [apiKey]);
       await m.query(`DELETE FROM app_frobs WHERE api_key = $1`, [apiKey]);
       const r = await m.getRepository(AppKeyEntity).delete({ apiKey });
-      this.cache.delete(apiKey);
       return !!r.affected;
     });
   }
 
-  /** The key with its secret unsealed (cached 2 s), or null. */
+  /**
+   * The key with its secret unsealed, or null. Read at every call, not cached: a key disabled,
+   * rotated or deleted is refused on its next call, by every process.
+   */
   async get(apiKey: string): Promise<AppKey | null> {
     if (!API_KEY_FORMAT.test(apiKey)) return null;
-    const hit = this.cache.get(apiKey);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.key;
     const entity = await this.db.getRepository(AppKeyEntity).findOneBy({ apiKey });
     const key = entity ? (({ secretSealed, ...rest }) => ({ ...rest, secret: this.box.open(secretSealed, APP_SECRET_PURPOSE) }))(entity) : null;
-    this.cache.set(apiKey, { key, at: Date.now() });
     return key;
   }
 }

@@ -6,7 +6,6 @@ import {
   Clock,
   HashPool,
   HashPoolBusyError,
-  IdLookup,
   LoginService,
   MembersService,
   SecurityEventsService,
@@ -15,6 +14,7 @@ import {
   isNativeSalt,
   legacyHash,
 } from '@switchboard/identity';
+import type { IdLookup } from '@switchboard/ips-protocol';
 import { REDIS } from '@switchboard/redis';
 import { InjectMetrics, ServiceMetrics } from '@switchboard/runtime';
 import { AppKeysService } from './app-keys.service';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ApiCall, ApiResult, LinkCheck, PasswordLogin } from '@switchboard/app-api';
-import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer } from '@switchboard/ips-connect';
+import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, KeyringSnapshot } from '@switchboard/ips-protocol';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
 export interface AuthClientOptions {
@@ -26,7 +26,7 @@ export class AuthRejectedError extends Error {
   }
 }
 
-/** How the other services (gateway, admin, propagator) call the auth service (which alone writes members, keys and slaves). */
+/** How the other services (gateway, admin, propagator) call the auth service (which alone writes members, keys and slaves, and hands key material to the gateway). */
 @Injectable()
 export class AuthClient {
   constructor(@Inject(AUTH_CLIENT_OPTIONS) private readonly options: AuthClientOptions) {}
@@ -58,6 +58,11 @@ export class AuthClient {
   async revokeGrant(memberId: number, grantId: number): Promise<boolean> {
     const r = await this.request('POST', `/internal/api/grants/${memberId}/${grantId}/revoke`, undefined, null);
     return r.status === 200;
+  }
+
+  /** The key material (auth is its only issuer and store); the gateway keeps it per keyring version. */
+  keyring(): Promise<KeyringSnapshot> {
+    return this.call<KeyringSnapshot>('GET', '/internal/keyring', undefined, null);
   }
 
   planChain(request: ChainRequest): Promise<ChainPlan> {

@@ -134,7 +134,7 @@ export type EnvKey = keyof typeof ENV_RULES;
 const COMMON = ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL'] as const;
 
 export const SERVICE_KEYS = {
-  gateway: [...COMMON, 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'GATEWAY_PORT', 'METRICS_TOKEN'],
+  gateway: [...COMMON, 'DATABASE_URL', 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'GATEWAY_PORT', 'METRICS_TOKEN'],
   auth: [
     ...COMMON,
     'DATABASE_URL',

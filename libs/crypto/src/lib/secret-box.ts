@@ -3,12 +3,6 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 const VERSION = 'v1';
 
 /**
- * The seal purpose of a slave's own key (`slaves.slave_key_sealed`): sealed by auth at
- * verifySettings, opened by auth (chains) and the propagator (signing deliveries).
- */
-export const SLAVE_KEY_PURPOSE = 'slave-key';
-
-/**
  * Encryption at rest for values we must be able to read back (slave keys, application secrets,
  * pass_hash values waiting for delivery): AES-256-GCM with a key derived from `SECRETS_KEY` by
  * HKDF-SHA256. Stored form: `v1.<iv>.<tag>.<ciphertext>`, base64url parts. `purpose` binds a value to

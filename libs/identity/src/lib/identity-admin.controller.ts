@@ -6,9 +6,10 @@ import { SettingEntity } from '@switchboard/db';
 import { CLOCK, Clock } from './clock';
 import { createMemberSchema, issueSlaveKeySchema, parseOrBadRequest, settingsSchema } from './admin-commands';
 import { InternalTokenGuard } from '@switchboard/runtime';
-import { GLOBAL_KEY_SETTING, KeyringService } from './keyring.service';
+import { GLOBAL_KEY_SETTING, KeyringService, bumpKeyringVersion } from './keyring.service';
 import { LoginService } from './login.service';
-import { MembersService, parseMemberId } from './members.service';
+import { parseMemberId } from '@switchboard/input-rules';
+import { MembersService } from './members.service';
 import { generateSalt, hashMatchesSaltFormat, protocolHash } from './passwords';
 import { SecurityEventsService } from './security-events.service';
 import { SlaveUrlGuard } from './slave-url-guard';
@@ -95,14 +96,16 @@ export class IdentityAdminController {
   @Put('settings')
   async settings(@Body() body: unknown) {
     const cmd = parse(settingsSchema, body);
-    await this.db
-      .createQueryBuilder()
-      .insert()
-      .into(SettingEntity)
-      .values({ key: GLOBAL_KEY_SETTING, value: cmd.global_master_key, updatedAt: this.clock.now() })
-      .orUpdate(['value', 'updated_at'], ['key'])
-      .execute();
-    this.keyring.invalidate();
+    await this.db.transaction(async (manager) => {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(SettingEntity)
+        .values({ key: GLOBAL_KEY_SETTING, value: cmd.global_master_key, updatedAt: this.clock.now() })
+        .orUpdate(['value', 'updated_at'], ['key'])
+        .execute();
+      await bumpKeyringVersion(manager);
+    });
     await this.events.record('settings_changed', { data: { global_master_key: cmd.global_master_key } }, this.clock.now());
     return { global_master_key: cmd.global_master_key };
   }

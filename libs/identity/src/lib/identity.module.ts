@@ -6,6 +6,7 @@ import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 import { IdentityAdminController } from './identity-admin.controller';
 import { SlavesInternalController } from './slaves-internal.controller';
 import { INTERNAL_TOKEN, InternalTokenGuard } from '@switchboard/runtime';
+import { KeyringController } from './keyring.controller';
 import { KeyringService } from './keyring.service';
 import { LoginService } from './login.service';
 import { MembersService } from './members.service';
@@ -32,7 +33,7 @@ export class IdentityModule {
     const services = [SlavesService, KeyringService, MembersService, LoginService, SecurityEventsService, SlaveUrlGuard];
     return {
       module: IdentityModule,
-      controllers: [IdentityAdminController, SlavesInternalController],
+      controllers: [IdentityAdminController, SlavesInternalController, KeyringController],
       providers: [
         { provide: SecretBox, useValue: new SecretBox(secretsKey) },
         { provide: PassDigester, useValue: new PassDigester(secretsKey) },

@@ -1,35 +1,47 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SecretBox, constantTimeEqual, md5Hex } from '@switchboard/crypto';
-import { SettingEntity, SlaveEntity } from '@switchboard/db';
+import { MASTER_KEY_PURPOSE, SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
+import { KeyMatch, KeyringSnapshot, matchMasterKey } from '@switchboard/ips-protocol';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 
-export const MASTER_KEY_PURPOSE = 'slave-master-key';
+export type { KeyMatch } from '@switchboard/ips-protocol';
+
 export const GLOBAL_KEY_SETTING = 'global_master_key';
-const CACHE_MS = 2000;
+/** The `settings` row every change of key material increases (see bumpKeyringVersion). */
+export const KEYRING_VERSION_SETTING = 'keyring_version';
 
-/** Who presented a valid master key: the global key, or one slave's own master key (spec D5). */
-export interface KeyMatch {
-  via: 'global' | 'slave';
-  /** The slave whose per-slave master key matched. */
-  slaveId: number | null;
-}
-
-interface KeySet {
-  global: string | null;
-  slaves: { id: number; url: string; key: string }[];
-  loadedAt: number;
+/** Anything that runs SQL: a DataSource, an EntityManager inside a transaction, a QueryRunner. */
+interface Sql {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
 /**
- * Master keys: the configured global MK (unless an operator switched it off) and the per-slave
- * master keys issued through the admin API. Keys are compared in constant time, each candidate
- * tried (a handful of MD5s per request); a cache of 2 s keeps the database out of the hot path.
+ * Increases the keyring version in the caller's transaction. Every change of key material (a
+ * slave's registration, key or enabled state, a per-slave master key, the global key switch) calls
+ * it before committing, so that a process which reads a newer version than its copy reloads the
+ * keys before it checks a call: no cache serves keys older than the last committed change.
+ */
+export async function bumpKeyringVersion(sql: Sql): Promise<void> {
+  await sql.query(
+    `INSERT INTO settings (key, value, updated_at) VALUES ($1, '1'::jsonb, now())
+     ON CONFLICT (key) DO UPDATE SET value = to_jsonb(coalesce((settings.value #>> '{}')::bigint, 0) + 1), updated_at = now()`,
+    [KEYRING_VERSION_SETTING],
+  );
+}
+
+/** The current keyring version (0 before any change). */
+export const KEYRING_VERSION_SQL = `SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = '${KEYRING_VERSION_SETTING}'), 0)::int AS v`;
+
+/**
+ * Master keys and slaves' keys: the only store of them is here (the auth service), sealed at rest.
+ * `snapshot()` reads them, unsealed, with their version in one transaction; the gateway receives
+ * that snapshot over the internal API and keeps it until a call shows a newer version. This
+ * service's own copy follows the same rule: one version read per check, a reload when it moved.
  */
 @Injectable()
 export class KeyringService {
-  private cache?: KeySet;
+  private cache?: KeyringSnapshot;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -37,48 +49,55 @@ export class KeyringService {
     @Inject(IDENTITY_OPTIONS) private readonly options: IdentityOptions,
   ) {}
 
-  invalidate() {
-    this.cache = undefined;
-  }
-
   async globalKeyEnabled(): Promise<boolean> {
-    const row = await this.db.getRepository(SettingEntity).findOneBy({ key: GLOBAL_KEY_SETTING });
-    return row ? row.value !== false : true;
+    const rows = (await this.db.query(`SELECT value FROM settings WHERE key = $1`, [GLOBAL_KEY_SETTING])) as { value: unknown }[];
+    return rows.length ? rows[0].value !== false : true;
   }
 
-  private async keys(): Promise<KeySet> {
-    if (this.cache && Date.now() - this.cache.loadedAt < CACHE_MS) return this.cache;
-    const [enabled, slaves] = await Promise.all([
-      this.globalKeyEnabled(),
-      this.db
-        .getRepository(SlaveEntity)
-        .createQueryBuilder('s')
-        .where('s.master_key_sealed IS NOT NULL')
-        .getMany(),
-    ]);
-    this.cache = {
-      global: enabled ? this.options.masterKey : null,
-      slaves: slaves.map((s) => ({ id: s.id, url: s.url, key: this.box.open(s.masterKeySealed!, MASTER_KEY_PURPOSE) })),
-      loadedAt: Date.now(),
-    };
+  /** Every key, unsealed, and the version they belong to, read in one snapshot. */
+  async snapshot(): Promise<KeyringSnapshot> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      const [{ v }] = (await runner.query(KEYRING_VERSION_SQL)) as { v: number }[];
+      const settings = (await runner.query(`SELECT value FROM settings WHERE key = $1`, [GLOBAL_KEY_SETTING])) as { value: unknown }[];
+      const slaves = (await runner.query(
+        `SELECT id, url, enabled, master_key_sealed, slave_key_sealed FROM slaves ORDER BY id`,
+      )) as { id: number; url: string; enabled: boolean; master_key_sealed: string | null; slave_key_sealed: string | null }[];
+      await runner.commitTransaction();
+      return {
+        version: v,
+        global: settings.length && settings[0].value === false ? null : this.options.masterKey,
+        slaves: slaves.map((s) => ({
+          id: s.id,
+          url: s.url,
+          enabled: s.enabled,
+          masterKey: s.master_key_sealed ? this.box.open(s.master_key_sealed, MASTER_KEY_PURPOSE) : null,
+          slaveKey: s.slave_key_sealed ? this.box.open(s.slave_key_sealed, SLAVE_KEY_PURPOSE) : null,
+        })),
+      };
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The keys as of the last committed change (one version read; a reload when it moved). */
+  async current(): Promise<KeyringSnapshot> {
+    const [{ v }] = (await this.db.query(KEYRING_VERSION_SQL)) as { v: number }[];
+    if (!this.cache || this.cache.version < v) {
+      const fresh = await this.snapshot();
+      if (!this.cache || fresh.version >= this.cache.version) this.cache = fresh;
+    }
     return this.cache;
   }
 
-  /**
-   * Checks `given` against every master key, as `raw` (no-id actions) or `md5(key . id)` over the id
-   * exactly as received. Every candidate is compared, so timing does not tell which one matched.
-   */
+  /** See matchMasterKey (ips-protocol): the raw key, or md5(key . id) over the id as received. */
   async match(given: string | undefined, id: string | null, url: string | undefined): Promise<KeyMatch | null> {
     if (given === undefined) return null;
-    const keys = await this.keys();
-    const expected = (key: string) => (id === null ? key : md5Hex(key, id));
-    // When `url` names a slave with its own key, that key is tried first (spec D5).
-    const ordered = [...keys.slaves].sort((a, b) => Number(b.url === url) - Number(a.url === url));
-    let found: KeyMatch | null = null;
-    for (const slave of ordered) {
-      if (constantTimeEqual(given, expected(slave.key)) && !found) found = { via: 'slave', slaveId: slave.id };
-    }
-    if (keys.global !== null && constantTimeEqual(given, expected(keys.global)) && !found) found = { via: 'global', slaveId: null };
-    return found;
+    return matchMasterKey(await this.current(), given, id, url);
   }
 }

@@ -8,7 +8,8 @@ import { REDIS } from '@switchboard/redis';
 import { CLOCK, Clock } from './clock';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 import { AFTER_SUCCESS, afterFailure, isLocked } from './lockout';
-import { IdLookup, MembersService } from './members.service';
+import type { IdLookup } from '@switchboard/ips-protocol';
+import { MembersService } from './members.service';
 import { hashMatchesSaltFormat } from './passwords';
 import { SecurityEventsService } from './security-events.service';
 

@@ -4,25 +4,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { SecretBox } from '@switchboard/crypto';
 import { MemberEntity } from '@switchboard/db';
 import { EventType, PropagatedAction, SEALED_PARAM_PURPOSE, appendToOutbox, newEvent } from '@switchboard/events';
+import { IdLookup, matchKey } from '@switchboard/ips-protocol';
 import { PassDigester } from './passwords';
 
-/** How `fetchSalt` / `login` / `fetchId` look an account up (spec D7). */
-export type IdLookup = 'name' | 'email' | 'email-then-name';
-
-/** Unicode lower case: names and e-mails are matched and unique under it (spec D8). */
-export function matchKey(value: string): string {
-  return value.toLowerCase();
-}
-
-export const MEMBER_ID = /^[1-9][0-9]{0,9}$/;
-export const MAX_MEMBER_ID = 2147483647;
-
-/** A member id exactly as the protocol allows it (spec D6), or null. */
-export function parseMemberId(raw: string | undefined): number | null {
-  if (raw === undefined || !MEMBER_ID.test(raw)) return null;
-  const id = Number(raw);
-  return id <= MAX_MEMBER_ID ? id : null;
-}
 
 export interface NewMember {
   name: string;

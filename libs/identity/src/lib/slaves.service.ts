@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
+import { MASTER_KEY_PURPOSE, SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { SlaveEntity } from '@switchboard/db';
 import { appendToOutbox, newEvent } from '@switchboard/events';
-import { KeyringService, MASTER_KEY_PURPOSE } from './keyring.service';
+import { bumpKeyringVersion } from './keyring.service';
 
 export interface SlaveRegistration {
   slaveId: number;
@@ -23,7 +23,6 @@ export class SlavesService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SecretBox) private readonly box: SecretBox,
-    private readonly keyring: KeyringService,
   ) {}
 
   /**
@@ -63,6 +62,7 @@ export class SlavesService {
         );
         registration = { slaveId: existing.id, created: false, keyChanged, reenabled: !existing.enabled };
       }
+      await bumpKeyringVersion(manager);
       await appendToOutbox(
         manager,
         newEvent('slave_registered', 'auth', {
@@ -72,12 +72,6 @@ export class SlavesService {
       );
       return registration;
     });
-  }
-
-  /** The slave's own key, unsealed (to sign calls to it). */
-  async slaveKey(slaveId: number): Promise<string | null> {
-    const slave = await this.db.getRepository(SlaveEntity).findOneBy({ id: slaveId });
-    return slave?.slaveKeySealed ? this.box.open(slave.slaveKeySealed, SLAVE_KEY_PURPOSE) : null;
   }
 
   findByUrl(url: string): Promise<SlaveEntity | null> {
@@ -113,6 +107,7 @@ export class SlavesService {
         .where('id = :id AND enabled', { id: slaveId })
         .execute();
       if (!result.affected) return false;
+      await bumpKeyringVersion(manager);
       await appendToOutbox(manager, newEvent('slave_disabled', 'auth', { slaveId, data: { reason } }, now));
       return true;
     });
@@ -134,10 +129,10 @@ export class SlavesService {
         [url, sealed, now],
       );
       const { id, inserted } = rows[0];
+      await bumpKeyringVersion(manager);
       await appendToOutbox(manager, newEvent('slave_created', 'auth', { slaveId: id, data: { url, created: inserted, per_slave_key: true } }, now));
       return { id, url, masterKey, created: inserted };
     });
-    this.keyring.invalidate();
     return result;
   }
 

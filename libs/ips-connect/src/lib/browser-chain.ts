@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { SecretBox } from '@switchboard/crypto';
 import { REDIS } from '@switchboard/redis';
-import type { BrowserAction, ChainPlan } from './protocol';
+import type { BrowserAction, ChainPlan } from '@switchboard/ips-protocol';
 
 export const CHAIN_OPTIONS = Symbol('CHAIN_OPTIONS');
 export interface ChainOptions {

@@ -1,44 +1,72 @@
-import { All, Controller, HttpCode, Inject, Logger, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserChainService, ERROR_PAGE, SESSION_COOKIE, readCookie } from './browser-chain';
-import { BrowserAction, ChainPlan, ChainRequest, IPS_PARAM_NAMES, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
-import { Params, paramsToObject, parseRequestParams, phpEqualsOne, stringParam } from './params';
-import { phpJsonEncode } from './php-json';
+import {
+  BrowserAction,
+  ChainPlan,
+  ChainRequest,
+  IPS_CONNECT_PATHS,
+  IPS_PARAM_NAMES,
+  IpsActionRequest,
+  IpsAnswer,
+  Params,
+  isBrowserAction,
+  isIpsAction,
+  paramsToObject,
+  parseRequestParams,
+  phpEqualsOne,
+  phpJsonEncode,
+  stringParam,
+} from '@switchboard/ips-protocol';
+import { READ_ACTIONS, IpsReadActions } from './read-actions';
 
-/** Runs an action where it is owned (the auth service); the gateway app wires it to AuthClient. */
+/** Runs the actions that change members or slaves where they are owned (the auth service); the gateway app wires it to AuthClient. */
 export interface IpsActionRunner {
   ipsAction(request: IpsActionRequest): Promise<IpsAnswer>;
   planChain(request: ChainRequest): Promise<ChainPlan>;
 }
 export const IPS_ACTION_RUNNER = Symbol('IPS_ACTION_RUNNER');
 
-/** The paths IPS slaves are configured with (spec D2), all serving the same protocol. */
-export const IPS_CONNECT_PATHS = [
-  'ipsconnect',
-  'applications/core/interface/ipsconnect/ipsconnect.php',
-  'interface/ipsconnect/ipsconnect.php',
-];
 
 /**
  * The public IPS Connect endpoint: parses the request PHP-style, applies IPS's dispatch order
  * (slaveCall → DISABLED, unknown `do` → INVALID_ACTION, then the action), answers JSON exactly like
- * PHP's json_encode, and walks browsers through crossLogin / logout chains (303s). Stateless: actions
- * run in the auth service, chain state and master sessions live in Redis.
+ * PHP's json_encode, and walks browsers through crossLogin / logout chains (303s). Read actions run
+ * here (IpsReadActions: one query each); the others run in the auth service, which owns what they
+ * change; chain state and master sessions live in Redis.
+ *
+ * Registered straight on Fastify (not as a Nest controller): the hot path of every slave pays for
+ * no router, guard, interceptor or pipe layer it does not use. Fastify's hooks still run (request id,
+ * nosniff, metrics, body parsers); every error is answered here (SERVICE_UNAVAILABLE or an error page).
  */
-@ApiExcludeController()
-@Controller()
-export class IpsConnectGatewayController {
+@Injectable()
+export class IpsConnectGatewayController implements OnModuleInit {
   private readonly logger = new Logger('IpsConnect');
 
   constructor(
     @Inject(IPS_ACTION_RUNNER) private readonly runner: IpsActionRunner,
     private readonly chains: BrowserChainService,
+    private readonly reads: IpsReadActions,
+    private readonly adapter: HttpAdapterHost,
   ) {}
 
-  @All(IPS_CONNECT_PATHS)
-  @HttpCode(200)
-  async handle(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+  onModuleInit() {
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    for (const path of IPS_CONNECT_PATHS) {
+      fastify.all(`/${path}`, async (req, reply) => {
+        try {
+          await this.handle(req, reply);
+        } catch (err) {
+          this.logger.error(`IPS Connect request failed: ${(err as Error).message}`);
+          if (!reply.sent) this.json(reply.code(200).header('retry-after', '5'), { status: 'SERVICE_UNAVAILABLE' });
+        }
+        return reply;
+      });
+    }
+  }
+
+  async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
       this.json(reply.code(405).header('allow', 'GET, POST'), { status: 'INVALID_ACTION' });
       return;
@@ -68,6 +96,7 @@ export class IpsConnectGatewayController {
     if (phpEqualsOne(params.get('slaveCall'))) return { status: 'DISABLED' };
     if (!isIpsAction(action)) return { status: 'INVALID_ACTION' };
     try {
+      if (READ_ACTIONS.has(action)) return await this.reads.run(action, params, req.ip ?? null);
       return await this.runner.ipsAction({ action, params: paramsToObject(params, IPS_PARAM_NAMES), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
     } catch (err) {
       this.logger.error(`do=${action} failed: ${(err as Error).message}`);

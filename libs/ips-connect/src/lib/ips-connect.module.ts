@@ -1,29 +1,35 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { StreamEmitter } from '@switchboard/events';
 import { BrowserChainService, CHAIN_OPTIONS, ChainOptions } from './browser-chain';
-import { IpsActionsService } from './actions.service';
-import { IpsActionsController } from './actions.controller';
 import { IPS_ACTION_RUNNER, IpsActionRunner, IpsConnectGatewayController } from './gateway.controller';
+import { GatewayKeyring, KEYRING_SOURCE, KeyringSource } from './gateway-keyring';
+import { MemberReads } from './member-reads';
+import { IpsReadActions } from './read-actions';
+import { SlaveSeen } from './slave-seen';
 
-/** Gateway side: the public endpoint; `runner` executes actions (AuthClient in production). */
+/**
+ * Gateway side: the public endpoint and the read actions. `runner` executes the other actions and
+ * `keys` hands over key material (both the AuthClient in production). Needs TypeORM's DataSource
+ * (read-only use of `members` and `settings`) and the Redis client.
+ */
 @Module({})
 export class IpsConnectGatewayModule {
-  static forRoot(runner: Type<IpsActionRunner>, options: ChainOptions): DynamicModule {
+  static forRoot(runner: Type<IpsActionRunner & KeyringSource>, options: ChainOptions): DynamicModule {
     return {
       module: IpsConnectGatewayModule,
-      controllers: [IpsConnectGatewayController],
       providers: [
         { provide: IPS_ACTION_RUNNER, useExisting: runner },
+        { provide: KEYRING_SOURCE, useExisting: runner },
         { provide: CHAIN_OPTIONS, useValue: options },
         BrowserChainService,
+        IpsConnectGatewayController,
+        GatewayKeyring,
+        MemberReads,
+        SlaveSeen,
+        StreamEmitter,
+        IpsReadActions,
       ],
       exports: [BrowserChainService],
     };
   }
 }
-
-/** Auth side: the action handlers and their internal endpoints (needs the global IdentityModule). */
-@Module({
-  controllers: [IpsActionsController],
-  providers: [IpsActionsService],
-})
-export class IpsConnectActionsModule {}

@@ -114,6 +114,28 @@ export class BootLogger implements LoggerService {
   }
 }
 
+let stdoutDestination: DestinationStream | undefined;
+
+/**
+ * pino's own asynchronous destination on stdout (sonic-boom, `sync: false`): a log line costs a
+ * buffer append, never a blocking write, and lines written at the same time leave in one write. One
+ * per process; flushed synchronously on exit so that the last lines (a fatal error) are not lost.
+ */
+export function asyncStdout(): DestinationStream {
+  if (!stdoutDestination) {
+    const dest = pino.destination({ dest: 1, sync: false });
+    process.once('exit', () => {
+      try {
+        dest.flushSync();
+      } catch {
+        // stdout already closed: nothing more can be written
+      }
+    });
+    stdoutDestination = dest;
+  }
+  return stdoutDestination;
+}
+
 export function loggingModule(options: LoggingOptions): DynamicModule {
   return LoggerModule.forRoot({
     pinoHttp: [
@@ -126,7 +148,7 @@ export function loggingModule(options: LoggingOptions): DynamicModule {
           ignore: (req) => /^\/(health|metrics)(\/|$|\?)/.test((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? ''),
         },
       },
-      options.stream ?? process.stdout,
+      options.stream ?? asyncStdout(),
     ],
     ...(options.httpRequests === false ? { forRoutes: [] } : {}),
   });

@@ -92,3 +92,10 @@ export interface IpsActionRequest {
   remoteAddress: string | null;
   requestId: string | null;
 }
+
+/** The paths IPS slaves are configured with (spec D2), all serving the same protocol. */
+export const IPS_CONNECT_PATHS = [
+  'ipsconnect',
+  'applications/core/interface/ipsconnect/ipsconnect.php',
+  'interface/ipsconnect/ipsconnect.php',
+];

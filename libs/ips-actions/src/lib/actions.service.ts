@@ -3,7 +3,6 @@ import {
   CLOCK,
   Clock,
   IDENTITY_OPTIONS,
-  IdLookup,
   IdentityOptions,
   KeyMatch,
   KeyringService,
@@ -15,54 +14,13 @@ import {
   SlaveUrlGuard,
   SlavesService,
   hashMatchesSaltFormat,
-  parseMemberId,
 } from '@switchboard/identity';
 import { md5Hex } from '@switchboard/crypto';
+import { isHttpUrl, parseMemberId, usableEmail, usableName } from '@switchboard/input-rules';
+import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, Params, idLookup, paramsFromObject, phpEqualsOne, stringParam } from '@switchboard/ips-protocol';
 import { withoutCredentials } from '@switchboard/outbound';
-import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer } from './protocol';
-import { Params, paramsFromObject, phpEqualsOne, stringParam } from './params';
 
-const MAX_URL = 2048;
 const MAX_SLAVE_KEY = 255;
-const MAX_NAME = 255;
-const MAX_EMAIL = 150;
-
-/**
- * An absolute http(s) URL of printable ASCII only: it will stand in `Location` headers (browser
- * chains) and request lines (propagation), where CR, LF or other bytes must never get through
- * (`new URL()` would silently drop tabs and newlines and accept what we then echo).
- */
-export function isHttpUrl(value: string): boolean {
-  if (value.length > MAX_URL || !/^[\x21-\x7e]+$/.test(value)) return false;
-  try {
-    const u = new URL(value);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname;
-  } catch {
-    return false;
-  }
-}
-
-/** Names and e-mails slaves can store: no control characters, within IPS's column sizes. */
-const usableName = (v: string | undefined) => (v !== undefined && v.length <= MAX_NAME && !/[\u0000-\u001f\u007f]/.test(v) ? v : undefined);
-const usableEmail = (v: string | undefined) =>
-  v !== undefined && v.length <= MAX_EMAIL && /^[^\s@]+@[^\s@]+$/.test(v) ? v : undefined;
-
-/** Spec D7: which account an `idType` designates; null finds nothing. */
-export function idLookup(idType: string): IdLookup | null {
-  switch (idType) {
-    case '1':
-    case 'name':
-    case 'username':
-      return 'name';
-    case '2':
-    case 'email':
-      return 'email';
-    case '3':
-      return 'email-then-name';
-    default:
-      return null;
-  }
-}
 
 const OK: IpsAnswer = { status: 'SUCCESS' };
 
@@ -127,9 +85,7 @@ export class IpsActionsService {
 
   /** The key check; a refusal is recorded as `authn_key_fail`. */
   private async key(p: Params, action: string, id: string | null, caller: string | null): Promise<KeyMatch | null> {
-    const given = stringParam(p, 'key');
-    // Keys are short printable strings: anything else is refused before any hashing.
-    const match = given !== undefined && /^[\x21-\x7e]{1,512}$/.test(given) ? await this.keyring.match(given, id, stringParam(p, 'url')) : null;
+    const match = await this.keyring.match(stringParam(p, 'key'), id, stringParam(p, 'url'));
     if (!match) {
       const slave = await this.urlSlave(p);
       const url = stringParam(p, 'url');

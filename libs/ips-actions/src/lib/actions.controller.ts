@@ -1,8 +1,8 @@
 import { BadRequestException, Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InternalTokenGuard } from '@switchboard/identity';
+import { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from '@switchboard/ips-protocol';
 import { IpsActionsService } from './actions.service';
-import { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from './protocol';
 
 function checkParams(params: unknown): void {
   if (typeof params !== 'object' || params === null) throw new BadRequestException('params must be an object');

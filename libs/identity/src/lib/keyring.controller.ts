@@ -1,0 +1,22 @@
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { KeyringSnapshot } from '@switchboard/ips-protocol';
+import { InternalTokenGuard } from '@switchboard/runtime';
+import { KeyringService } from './keyring.service';
+
+/**
+ * Hands the key material to the gateway (internal port, internal token): the only way keys leave
+ * the auth service, which alone issues, rotates and stores them. Never logged, never cached by HTTP.
+ */
+@ApiExcludeController()
+@Controller('internal/keyring')
+@UseGuards(InternalTokenGuard)
+export class KeyringController {
+  constructor(private readonly keyring: KeyringService) {}
+
+  @Get()
+  @Header('cache-control', 'no-store')
+  snapshot(): Promise<KeyringSnapshot> {
+    return this.keyring.snapshot();
+  }
+}

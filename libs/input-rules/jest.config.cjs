@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'input-rules',
+  preset: '../../jest.preset.js',
+};

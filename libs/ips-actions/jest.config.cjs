@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'ips-actions',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,2 @@
+export * from './lib/actions.service';
+export * from './lib/ips-actions.module';

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'ips-protocol',
+  preset: '../../jest.preset.js',
+};
