@@ -30,6 +30,8 @@ export function redisConnection(redisUrl: string, kind: 'consumer' | 'producer')
     password: url.password ? decodeURIComponent(url.password) : undefined,
     db: Number(url.pathname.replace('/', '') || 0),
     tls: url.protocol === 'rediss:' ? {} : undefined,
+    // Named like every Switchboard connection (CLIENT LIST; e2e/src/architecture.spec.ts).
+    connectionName: 'switchboard-propagator-bullmq',
   };
 }
 
