@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './support/run-source';
 
@@ -7,6 +8,14 @@ const node = (args: string[], input?: string) =>
   spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env, input, maxBuffer: 16 * 1024 * 1024 });
 
 describe('static checks', () => {
+  it("the README's layout lists every lib, and only libs that exist", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const layout = readme.slice(readme.indexOf('## Layout'), readme.indexOf('## Tests'));
+    const listed = [...layout.matchAll(/^  ([a-z0-9-]+)\/ /gm)].map((m) => m[1]).sort();
+    const libs = readdirSync(join(ROOT, 'libs'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    expect(listed).toEqual(libs);
+  });
+
   /** Jest runs TypeScript through SWC, which does not type-check: this does, for every project. */
   it('every app, lib and test type-checks (tsc -p tsconfig.check.json)', () => {
     const r = node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.check.json']);
