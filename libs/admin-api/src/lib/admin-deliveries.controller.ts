@@ -6,16 +6,14 @@ import { relay } from './admin-commands.controllers';
 import { AdminTokenGuard } from './admin-token.guard';
 import { DeliveryListRow, DeliveryQueries } from './delivery-queries';
 import { PropagatorClient } from './propagator-client';
+import { MAX_MEMBER_ID, parseBigId, parseBoundedInt, parseId } from '@switchboard/input-rules';
 
-const ID = /^[1-9][0-9]{0,17}$/;
-
-function int(query: Record<string, unknown>, name: string, max = 2147483647): number | undefined {
+function int(query: Record<string, unknown>, name: string, max = MAX_MEMBER_ID): number | undefined {
   const raw = query[name];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !/^\d{1,19}$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
-    throw new BadRequestException(`${name} must be a whole number from 1 to ${max}`);
-  }
-  return Number(raw);
+  const value = typeof raw === 'string' ? parseBoundedInt(raw, 1, max) : null;
+  if (value === null) throw new BadRequestException(`${name} must be a whole number from 1 to ${max}`);
+  return value;
 }
 
 const view = (d: DeliveryListRow) => ({
@@ -68,7 +66,7 @@ export class AdminDeliveriesController {
   /** One delivery with every attempt (time, HTTP code, IPS status, error). */
   @Get('deliveries/:id')
   async get(@Param('id') id: string) {
-    if (!ID.test(id)) throw new NotFoundException('no such delivery');
+    if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
     const found = await this.deliveries.get(id);
     if (!found) throw new NotFoundException('no such delivery');
     const { delivery: row, attempts } = found;
@@ -93,7 +91,7 @@ export class AdminDeliveriesController {
   @HttpCode(202)
   @ApiServiceUnavailableResponse({ description: 'the propagator could not be reached' })
   async retry(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    if (!ID.test(id)) throw new NotFoundException('no such delivery');
+    if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
     return relay(reply, this.propagator.retryDelivery(id, String(req.id)));
   }
 
@@ -102,7 +100,7 @@ export class AdminDeliveriesController {
   @HttpCode(202)
   @ApiServiceUnavailableResponse({ description: 'the propagator could not be reached' })
   async retrySlave(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    if (!/^[1-9][0-9]{0,9}$/.test(id) || Number(id) > 2147483647) throw new NotFoundException('no such slave');
+    if (parseId(id) === null) throw new NotFoundException('no such slave');
     return relay(reply, this.propagator.retrySlave(id, String(req.id)));
   }
 }

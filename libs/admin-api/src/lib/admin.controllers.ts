@@ -11,6 +11,7 @@ import { withoutCredentials } from '@switchboard/outbound';
 import { AdminTokenGuard } from './admin-token.guard';
 import { relay } from './admin-commands.controllers';
 import { DeliveryQueries } from './delivery-queries';
+import { MAX_MEMBER_ID, parseBoundedInt } from '@switchboard/input-rules';
 
 class SlaveView {
   @ApiProperty() id!: number;
@@ -131,14 +132,13 @@ export class AdminAuditController {
     const int = (name: string, min: number, max: number): number | undefined => {
       const raw = query[name];
       if (raw === undefined) return undefined;
-      if (typeof raw !== 'string' || !/^\d{1,19}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-        throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}`);
-      }
-      return Number(raw);
+      const value = typeof raw === 'string' ? parseBoundedInt(raw, min, max) : null;
+      if (value === null) throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}`);
+      return value;
     };
     const limit = int('limit', 1, 500) ?? 100;
-    const slaveId = int('slave_id', 1, 2147483647);
-    const memberId = int('member_id', 1, 2147483647);
+    const slaveId = int('slave_id', 1, MAX_MEMBER_ID);
+    const memberId = int('member_id', 1, MAX_MEMBER_ID);
     const before = int('before', 1, Number.MAX_SAFE_INTEGER);
     const type = query['type'];
     if (type !== undefined && (typeof type !== 'string' || !/^[a-z_]{1,64}$/.test(type))) {

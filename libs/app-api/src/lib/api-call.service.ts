@@ -10,6 +10,7 @@ import { GrantsService, TokenInfo } from './grants.service';
 import { METHODS, MethodSpec, findMethod } from './methods';
 import { Grant, allows, permissionAttributes } from './permissions';
 import { SignedParams, hasForbiddenCharacters, verifyHmac, verifyMd5 } from './signature';
+import { parseMemberId, usableEmail, usableName } from '@switchboard/input-rules';
 
 export const API_OPTIONS = Symbol('API_OPTIONS');
 export interface ApiOptions {
@@ -280,8 +281,8 @@ export class ApiCallService implements OnModuleInit, OnModuleDestroy {
         await this.grants.revoke(auth!.grant.id);
         return [el('revoked', {}, '1')];
       case 'user.get': {
-        const id = Number(this.param(call, 'user_id'));
-        const member = Number.isInteger(id) && id > 0 && id <= 2147483647 ? await this.members.findById(id) : null;
+        const id = parseMemberId(this.param(call, 'user_id'));
+        const member = id === null ? null : await this.members.findById(id);
         if (!member) throw new ApiError(1, 'User not found.');
         return [this.userNode(member)];
       }
@@ -293,7 +294,7 @@ export class ApiCallService implements OnModuleInit, OnModuleDestroy {
       case 'account.setEmail': {
         const isName = method.name === 'account.setName';
         const value = this.param(call, isName ? 'name' : 'email');
-        const valid = value !== undefined && (isName ? value.length <= 255 : value.length <= 150 && /^[^\s@]+@[^\s@]+$/.test(value));
+        const valid = (isName ? usableName(value) : usableEmail(value)) !== undefined;
         if (!valid) throw new ApiError(1, isName ? 'The name is missing or invalid.' : 'The e-mail address is missing or invalid.');
         // "Already in use" tells whether an account exists: limited per member and per key, checked
         // before the change is even tried, so that over the limit nothing is learnt (issue 10 §2).

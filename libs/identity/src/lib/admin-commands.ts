@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
+import { EMAIL_PATTERN, MAX_MEMBER_ID } from '@switchboard/input-rules';
 
 /**
  * Admin commands that change what the auth service owns; validated with these schemas on both
@@ -9,12 +10,12 @@ const noControl = (what: string) => (v: string) => !/[\u0000-\u001f\u007f]/.test
 
 export const createMemberSchema = z
   .object({
-    id: z.number().int().min(1).max(2147483647).optional(),
+    id: z.number().int().min(1).max(MAX_MEMBER_ID).optional(),
     name: z.string().min(1).max(255).refine((v) => noControl('name')(v) === true, 'name must not contain control characters'),
     email: z
       .string()
       .max(150)
-      .regex(/^[^\s@]+@[^\s@]+$/, 'email must be an e-mail address')
+      .regex(EMAIL_PATTERN, 'email must be an e-mail address')
       .refine((v) => noControl('email')(v) === true, 'email must not contain control characters'),
     /** The plaintext: hashed here as a slave would ($2a$13$ bcrypt, or legacy md5 for non-22-char salts). */
     password: z.string().min(1).max(4096).optional(),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CLOCK, Clock } from './clock';
 import { parseOrBadRequest } from './admin-commands';
 import { SlavesService } from './slaves.service';
+import { parseId } from '@switchboard/input-rules';
 
 const disableSchema = z
   .object({ reason: z.string().min(1).max(200).refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'reason must not contain control characters') })
@@ -28,7 +29,7 @@ export class SlavesInternalController {
   @Post(':id/disable')
   @HttpCode(200)
   async disable(@Param('id') raw: string, @Body() body: unknown) {
-    const id = /^[1-9][0-9]{0,9}$/.test(raw) && Number(raw) <= 2147483647 ? Number(raw) : null;
+    const id = parseId(raw);
     const { reason } = parseOrBadRequest(disableSchema, body ?? {});
     if (id === null || !(await this.slaves.findById(id))) throw new NotFoundException('no such slave');
     return { disabled: await this.slaves.disable(id, reason, this.clock.now(), { accessed: false }) };

@@ -15,6 +15,14 @@ export function parseMemberId(raw: string | undefined): number | null {
   return id <= MAX_MEMBER_ID ? id : null;
 }
 
+/** Ids of int4 rows (slaves, grants, members) in a path: the member id rule. */
+export const parseId = parseMemberId;
+
+/** Ids of bigint rows (deliveries, events) in a path, kept as text: `^[1-9][0-9]{0,17}$`, or null. */
+export function parseBigId(raw: string | undefined): string | null {
+  return raw !== undefined && /^[1-9][0-9]{0,17}$/.test(raw) ? raw : null;
+}
+
 /** A positive int4 given as a number (JSON bodies), or null. */
 export function memberIdNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_MEMBER_ID ? value : null;

@@ -2,9 +2,8 @@ import { BadRequestException, Controller, HttpCode, NotFoundException, Param, Po
 import { InternalTokenGuard } from '@switchboard/runtime';
 import { DeliveryRetries } from './delivery-retries';
 import { DeliveryScheduler } from './delivery-scheduler';
+import { parseBigId, parseId } from '@switchboard/input-rules';
 
-const DELIVERY_ID = /^[1-9][0-9]{0,17}$/;
-const SLAVE_ID = /^[1-9][0-9]{0,9}$/;
 
 /**
  * The propagator's internal routes (INTERNAL_TOKEN, like auth's): the admin API asks for retries of
@@ -23,7 +22,7 @@ export class PropagatorInternalController {
   @Post('deliveries/:id/retry')
   @HttpCode(202)
   async retryDelivery(@Param('id') id: string) {
-    if (!DELIVERY_ID.test(id)) throw new NotFoundException('no such delivery');
+    if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
     const { retried, ready } = await this.retries.retry({ deliveryId: id });
     if (retried.length === 0) {
       const status = await this.retries.status(id);
@@ -38,8 +37,9 @@ export class PropagatorInternalController {
   @Post('slaves/:id/retry')
   @HttpCode(202)
   async retrySlave(@Param('id') id: string) {
-    if (!SLAVE_ID.test(id) || Number(id) > 2147483647 || !(await this.retries.slaveExists(Number(id)))) throw new NotFoundException('no such slave');
-    const { retried, ready } = await this.retries.retry({ slaveId: Number(id) });
+    const slaveId = parseId(id);
+    if (slaveId === null || !(await this.retries.slaveExists(slaveId))) throw new NotFoundException('no such slave');
+    const { retried, ready } = await this.retries.retry({ slaveId });
     await this.scheduler.enqueue(ready);
     return { retried };
   }
