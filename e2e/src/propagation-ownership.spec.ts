@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { LEGACY_EVENT_STREAM, eventStream } from '@switchboard/events';
 import { waitFor } from '@switchboard/testing';
 import { FakeSlave } from './support/fake-slave';
 import { TestClock, ipsClient } from './support/ips';
@@ -91,5 +92,16 @@ describe('table ownership of the propagator and admin', () => {
       expect([t, writers[t]]).toEqual([t, ['switchboard-propagator']]);
     }
     expect(writers['audit_events']).toEqual(['switchboard-admin']);
+
+    // Likewise each event stream has one writer: auth relays the change outbox to its own, the
+    // propagator its outbox to its own; nothing writes the former single stream.
+    const typesIn = async (stream: string) =>
+      [...new Set((await sys.redis.client.xrange(stream, '-', '+')).map(([, f]) => (JSON.parse(f[f.indexOf('event') + 1]) as { type: string }).type))].sort();
+    expect(await typesIn(eventStream('propagator'))).toEqual(['delivery_dead', 'delivery_retried']);
+    const authTypes = await typesIn(eventStream('auth'));
+    expect(authTypes).toEqual(expect.arrayContaining(['slave_registered', 'slave_disabled', 'user_created']));
+    expect(authTypes.filter((t) => t.startsWith('delivery_'))).toEqual([]);
+    expect(await typesIn(eventStream('gateway'))).toEqual([]);
+    expect(await sys.redis.client.exists(LEGACY_EVENT_STREAM)).toBe(0);
   }, 90_000);
 });

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { AuditRecorder } from '@switchboard/admin-api';
 import { GatewayModule } from '@switchboard/app-gateway';
 import { parseConfig } from '@switchboard/config';
-import { DEAD_EVENT_STREAM, EVENT_STREAM } from '@switchboard/events';
+import { DEAD_EVENT_STREAM, LEGACY_EVENT_STREAM, eventStream } from '@switchboard/events';
 import { DeliveryProcessor } from '@switchboard/propagation';
 import { createServiceApp, listen } from '@switchboard/runtime';
 import { LogCapture, createTestDatabase, freePort, waitFor } from '@switchboard/testing';
@@ -23,13 +23,17 @@ describe('events: nothing blocks the audit log, nothing is lost', () => {
   }, 180_000);
 
   it('a malformed stream entry is dead-lettered and later events still reach the audit log', async () => {
-    await sys.redis.client.xadd(EVENT_STREAM, '*', 'event', JSON.stringify({ id: 'not-a-uuid', type: 'x', occurredAt: 'never' }));
-    await sys.redis.client.xadd(EVENT_STREAM, '*', 'nothing', 'here');
+    // Into the gateway's stream; the event below comes through auth's (each service its own stream).
+    await sys.redis.client.xadd(eventStream('gateway'), '*', 'event', JSON.stringify({ id: 'not-a-uuid', type: 'x', occurredAt: 'never' }));
+    await sys.redis.client.xadd(eventStream('gateway'), '*', 'nothing', 'here');
     const ips = ipsClient(sys.urls.gateway);
     expect((await ips.get({ do: 'verifySettings', key: MK, url: 'http://127.0.0.1:8081/x.php', ourKey: 'k' })).json().status).toBe('SUCCESS');
     await waitFor(async () => (await audit(sys, 'type=slave_registered')).items.length === 1, 10_000, 'slave_registered in the audit log');
     const dead = await sys.redis.client.xrange(DEAD_EVENT_STREAM, '-', '+');
     expect(dead.map(([, fields]) => fields[fields.indexOf('reason') + 1])).toEqual(['event id is not a UUID', 'entry has no event field']);
+    expect(dead.map(([, fields]) => fields[fields.indexOf('stream') + 1])).toEqual([eventStream('gateway'), eventStream('gateway')]);
+    expect(await sys.redis.client.xlen(eventStream('auth'))).toBeGreaterThan(0);
+    expect(await sys.redis.client.exists(LEGACY_EVENT_STREAM)).toBe(0);
   }, 60_000);
 
   it('the sweep records published events the stream never delivered (e.g. Redis lost its data)', async () => {

@@ -38,7 +38,7 @@ export class AuthModule {
           slaveUrlAllowPrivate: config.SLAVE_URL_ALLOW_PRIVATE,
           clock: options.clock,
         }),
-        OutboxPublisherModule.forRoot({ databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
+        OutboxPublisherModule.forRoot({ writer: 'auth', databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
         IpsConnectActionsModule,
         AppApiAuthModule.forRoot({ clientLimitPerMinute: config.API_CLIENT_LIMIT, tokenIdleMs: config.API_TOKEN_IDLE }),
       ],

@@ -3,6 +3,7 @@ import { AppApiGatewayModule } from '@switchboard/app-api';
 import { AuthClient, AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
+import { StreamEmitterModule } from '@switchboard/events';
 import { IpsConnectGatewayModule } from '@switchboard/ips-connect';
 import { RedisModule } from '@switchboard/redis';
 import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
@@ -24,6 +25,8 @@ export class GatewayModule {
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         HealthModule.forRoot([DatabaseCheck, RedisCheck, AuthServiceCheck]),
+        // Events that change no table (a refused key), to the gateway's own event stream.
+        StreamEmitterModule.forRoot('gateway'),
         AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL, stateSecret: config.INTERNAL_TOKEN })),
       ],
     };

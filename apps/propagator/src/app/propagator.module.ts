@@ -29,7 +29,7 @@ export class PropagatorModule {
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-propagator'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         // Its own audit events (delivery_dead, delivery_retried) reach the event stream from its own outbox.
-        OutboxPublisherModule.forRoot({ outbox: PROPAGATOR_OUTBOX, databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
+        OutboxPublisherModule.forRoot({ writer: 'propagator', outbox: PROPAGATOR_OUTBOX, databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
         PropagationWorkerModule.forRoot({
           databaseUrl: config.DATABASE_URL,
           redisUrl: config.REDIS_URL,

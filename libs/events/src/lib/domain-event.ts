@@ -87,9 +87,31 @@ export function newEvent<T extends Record<string, unknown>>(
   };
 }
 
-/** The Redis stream every service publishes domain events to (relayed from the outbox). */
-export const EVENT_STREAM = 'switchboard:events';
-/** Approximate cap on the stream's length; consumers read far faster than this fills. */
+/**
+ * The services that write domain events to Redis. Each writes only its own stream (one writing
+ * service per Redis key family): auth and the propagator relay their outbox tables, the gateway
+ * emits events that change no table (`authn_key_fail`). Which stream a writer uses comes from how
+ * its app wires it (OutboxPublisherModule / StreamEmitterModule), not from the event's `source`.
+ */
+export const EVENT_WRITERS = ['auth', 'propagator', 'gateway'] as const;
+export type EventWriter = (typeof EVENT_WRITERS)[number];
+
+/** The Redis stream `writer` publishes its domain events to: `switchboard:events:<writer>`. */
+export function eventStream(writer: EventWriter): string {
+  if (!(EVENT_WRITERS as readonly string[]).includes(writer)) throw new Error(`no event stream for service ${JSON.stringify(writer)}`);
+  return `switchboard:events:${writer}`;
+}
+
+/** Every writer's stream: what the event consumers read. */
+export const EVENT_STREAMS: readonly string[] = EVENT_WRITERS.map(eventStream);
+
+/**
+ * The single stream all three services wrote before each got its own. Nothing writes it any more;
+ * a consumer drains what its group has not read of it yet, once at start (docs/propagation.md).
+ */
+export const LEGACY_EVENT_STREAM = 'switchboard:events';
+
+/** Approximate cap on each stream's length; consumers read far faster than this fills. */
 export const EVENT_STREAM_MAXLEN = 100_000;
 /** PostgreSQL NOTIFY channel raised in every transaction that writes to the outbox. */
 export const OUTBOX_CHANNEL = 'switchboard_outbox';

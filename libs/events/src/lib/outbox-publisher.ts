@@ -3,12 +3,14 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { REDIS } from '@switchboard/redis';
-import { EVENT_STREAM, EVENT_STREAM_MAXLEN } from './domain-event';
+import { EVENT_STREAM_MAXLEN, EventWriter, eventStream } from './domain-event';
 import { OutboxWaker } from './outbox-waker';
 import { CHANGE_OUTBOX, Outbox, eventFromOutbox } from './outbox';
 
 export const OUTBOX_PUBLISHER_OPTIONS = Symbol('OUTBOX_PUBLISHER_OPTIONS');
 export interface OutboxPublisherOptions {
+  /** The service running the publisher: it writes only that service's stream (`eventStream(writer)`). */
+  writer: EventWriter;
   /** The outbox this service writes and publishes (default: the change outbox). */
   outbox?: Outbox;
   databaseUrl: string;
@@ -18,8 +20,8 @@ export interface OutboxPublisherOptions {
 }
 
 /**
- * Relays committed events of one outbox table to the Redis event stream, oldest first, in the
- * service that writes that table. One publisher works at a time per outbox (advisory lock), so
+ * Relays committed events of one outbox table to the Redis event stream of the service that writes
+ * that table (`eventStream(options.writer)`), oldest first. One publisher works at a time per outbox (advisory lock), so
  * several replicas can run; a row is marked published only after
  * Redis accepted it, so a Redis outage delays events and loses none (a crash between XADD and the
  * commit can publish one twice: consumers dedupe on the event id).
@@ -29,6 +31,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(OutboxPublisher.name);
   private readonly waker: OutboxWaker;
   private readonly outbox: Outbox;
+  private readonly stream: string;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -36,6 +39,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
     @Inject(OUTBOX_PUBLISHER_OPTIONS) private readonly options: OutboxPublisherOptions,
   ) {
     this.outbox = options.outbox ?? CHANGE_OUTBOX;
+    this.stream = eventStream(options.writer);
     this.waker = new OutboxWaker({
       databaseUrl: options.databaseUrl,
       applicationName: `switchboard-publisher-${this.outbox.table}`,
@@ -73,7 +77,7 @@ export class OutboxPublisher implements OnApplicationBootstrap, OnApplicationShu
       if (rows.length === 0) return 0;
       const pipeline = this.redis.multi();
       for (const row of rows) {
-        pipeline.xadd(EVENT_STREAM, 'MAXLEN', '~', String(EVENT_STREAM_MAXLEN), '*', 'event', JSON.stringify(eventFromOutbox(row)));
+        pipeline.xadd(this.stream, 'MAXLEN', '~', String(EVENT_STREAM_MAXLEN), '*', 'event', JSON.stringify(eventFromOutbox(row)));
       }
       const results = await pipeline.exec();
       const failed = results?.find(([err]) => err);

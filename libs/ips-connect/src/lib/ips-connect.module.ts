@@ -1,5 +1,4 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { StreamEmitter } from '@switchboard/events';
 import { BrowserChainService, CHAIN_OPTIONS, ChainOptions } from './browser-chain';
 import { IPS_ACTION_RUNNER, IpsActionRunner, IpsConnectGatewayController } from './gateway.controller';
 import { GatewayKeyring, KEYRING_SOURCE, KeyringSource } from './gateway-keyring';
@@ -10,7 +9,8 @@ import { SlaveSeen } from './slave-seen';
 /**
  * Gateway side: the public endpoint and the read actions. `runner` executes the other actions and
  * `keys` hands over key material (both the AuthClient in production). Needs TypeORM's DataSource
- * (read-only use of `members` and `settings`) and the Redis client.
+ * (read-only use of `members` and `settings`), the Redis client and a StreamEmitter (the app's
+ * StreamEmitterModule, which names the stream).
  */
 @Module({})
 export class IpsConnectGatewayModule {
@@ -26,7 +26,6 @@ export class IpsConnectGatewayModule {
         GatewayKeyring,
         MemberReads,
         SlaveSeen,
-        StreamEmitter,
         IpsReadActions,
       ],
       exports: [BrowserChainService],
