@@ -376,6 +376,8 @@ async function main() {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     });
   const db = new Client({ connectionString: DATABASE_URL });
+  // Dropping the database at the deadline ends this connection: not a crash.
+  db.on('error', (err) => log(`bench database connection: ${err.message}`));
   await db.connect();
 
   const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
@@ -847,6 +849,15 @@ const deadline = setTimeout(() => {
   });
 }, BUDGET_MS - 6000);
 deadline.unref();
+process.on('uncaughtException', (err) => {
+  log(`uncaught: ${err.stack ?? err}`);
+  if (finished) return; // the deadline or a signal is already cleaning up
+  finished = true;
+  void cleanup().finally(() => {
+    report(`uncaught error: ${err.message}`);
+    process.exit(1);
+  });
+});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (finished) return;
