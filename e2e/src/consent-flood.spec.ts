@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { AuthorizeService } from '@switchboard/app-api';
+import { ConsentSignIn } from '@switchboard/app-api';
 import { ApiClient } from './support/api-client';
 import { ipsClient } from './support/ips';
 import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
@@ -113,7 +113,7 @@ describe('consent sign-in flood (issue 10 §2)', () => {
     expect(out).toContain('flooding');
     await new Promise((r) => setTimeout(r, 1000)); // every attacker has a sign-in in flight
 
-    const pool = sys.apps.auth.get(AuthorizeService, { strict: false }).hashPool as AuthorizeService['hashPool'] | undefined;
+    const pool = sys.apps.gateway.get(ConsentSignIn, { strict: false }).hashPool as ConsentSignIn['hashPool'] | undefined;
     const startedBefore = pool?.started ?? 0;
     const loaded = await sample(60, Date.now() + 40_000);
     const hashed = (pool?.started ?? 0) - startedBefore;
