@@ -61,7 +61,7 @@ describe('parseConfig', () => {
   });
 
   it('asks each service only for what it uses', () => {
-    expect(problems('gateway', { ...VALID, SECRETS_KEY: undefined, DATABASE_URL: undefined, ADMIN_TOKEN: undefined })).toEqual([]);
+    expect(problems('gateway', { ...VALID, SECRETS_KEY: undefined, ADMIN_TOKEN: undefined, MASTER_KEY: undefined })).toEqual([]);
     expect(problems('migrator', { DATABASE_URL: VALID.DATABASE_URL })).toEqual([]);
   });
 
