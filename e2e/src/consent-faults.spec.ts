@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AuthorizeService, MAX_LINK_PARAMS, SIGNIN_MESSAGES } from '@switchboard/app-api';
+import { ConsentSignIn, MAX_LINK_PARAMS, SIGNIN_MESSAGES } from '@switchboard/app-api';
 import { PrivateRedis, waitFor } from '@switchboard/testing';
 import { ApiClient } from './support/api-client';
 import { ADMIN_TOKEN, System, http, startSystem } from './support/system';
@@ -63,7 +63,7 @@ describe('consent pages under hostile input and a Redis outage', () => {
   it('control characters (NUL included) in a sign-in: the normal "wrong" page, no hash, never a 5xx', async () => {
     const b = new Browser();
     const form = (await b.go(url)).html;
-    const hashes = () => sys.apps.auth.get(AuthorizeService, { strict: false }).hashPool.started;
+    const hashes = () => sys.apps.gateway.get(ConsentSignIn, { strict: false }).hashPool.started;
     const before = hashes();
     const control = fc.integer({ min: 0, max: 0x1f }).chain((c) => fc.constantFrom(c, 0x7f)).map((c) => String.fromCharCode(c));
     const withControl = fc.tuple(fc.string({ maxLength: 10 }), control, fc.string({ maxLength: 10 })).map(([a, c, z]) => a + c + z);

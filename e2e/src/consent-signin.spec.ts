@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { AuthorizeService, CONSENT_CALLER_LIMIT_PER_MINUTE, SIGNIN_MESSAGES } from '@switchboard/app-api';
+import { ConsentSignIn, CONSENT_CALLER_LIMIT_PER_MINUTE, SIGNIN_MESSAGES } from '@switchboard/app-api';
 import { tokenDigest } from '@switchboard/ips-connect';
 import { ApiClient } from './support/api-client';
 import { TestClock } from './support/ips';
@@ -66,7 +66,7 @@ describe('consent sign-in: one answer for unknown, wrong and locked; limits befo
   let sys: System;
   let url: string;
   const clock = new TestClock(); // a fixed minute: the per-address counter cannot roll over mid-test
-  const hashes = () => sys.apps.auth.get(AuthorizeService, { strict: false }).hashPool.started;
+  const hashes = () => sys.apps.gateway.get(ConsentSignIn, { strict: false }).hashPool.started;
   const admin = (path: string, body: unknown) =>
     request(sys.urls.admin + path, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' } });
 

@@ -5,7 +5,7 @@ import { RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fc from 'fast-check';
-import { legacyHash } from '@switchboard/identity';
+import { legacyHash } from '@switchboard/credentials';
 import { waitFor } from '@switchboard/testing';
 import { phpName, stripUnsafe } from '@switchboard/ips-protocol';
 import { isSecretName } from '@switchboard/runtime';

@@ -11,3 +11,4 @@ export * from './lib/api-gateway.controller';
 export * from './lib/app-api.module';
 export * from './lib/authorize.service';
 export * from './lib/consent.controller';
+export * from './lib/consent-signin';

@@ -1,9 +1,6 @@
 export * from './lib/clock';
 export * from './lib/identity-options';
 export { INTERNAL_TOKEN, INTERNAL_TOKEN_HEADER, InternalTokenGuard } from '@switchboard/runtime';
-export * from './lib/passwords';
-export * from './lib/hash-pool';
-export * from './lib/lockout';
 export * from './lib/keyring.service';
 export * from './lib/keyring.controller';
 export * from './lib/members.service';

@@ -5,3 +5,4 @@ export * from './lib/member-reads';
 export * from './lib/read-actions';
 export * from './lib/slave-seen';
 export * from './lib/ips-connect.module';
+export * from './lib/login-gate';

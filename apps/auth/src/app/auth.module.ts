@@ -27,13 +27,6 @@ export class AuthModule {
           internalToken: config.INTERNAL_TOKEN,
           masterKey: config.MASTER_KEY,
           publicUrl: config.PUBLIC_URL,
-          lockout: {
-            threshold: config.LOGIN_LOCK_THRESHOLD,
-            windowMs: config.LOGIN_LOCK_WINDOW,
-            baseMs: config.LOGIN_LOCK_BASE,
-            maxMs: config.LOGIN_LOCK_MAX,
-          },
-          callerLimitPerMinute: config.LOGIN_CALLER_LIMIT,
           recentAuthMs: config.CROSSLOGIN_RECENT_AUTH,
           slaveUrlAllowPrivate: config.SLAVE_URL_ALLOW_PRIVATE,
           clock: options.clock,

@@ -12,7 +12,8 @@ import type { DestinationStream } from 'pino';
 /** The public edge: IPS Connect and the application API. Answers read actions itself; the rest runs in auth. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: ServiceConfig<'gateway'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+  static forRoot(config: ServiceConfig<'gateway'>, options: { logStream?: DestinationStream; clock?: { now(): Date } } = {}): DynamicModule {
+    const now = options.clock ? () => options.clock!.now() : () => new Date();
     return {
       module: GatewayModule,
       imports: [
@@ -25,9 +26,18 @@ export class GatewayModule {
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         HealthModule.forRoot([DatabaseCheck, RedisCheck, AuthServiceCheck]),
-        // Events that change no table (a refused key), to the gateway's own event stream.
+        // Events that change no table (a refused key, logins), to the gateway's own event stream.
         StreamEmitterModule.forRoot('gateway'),
-        AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(AuthClient, { publicUrl: config.PUBLIC_URL, stateSecret: config.INTERNAL_TOKEN })),
+        AppApiGatewayModule.forRoot(AuthClient, IpsConnectGatewayModule.forRoot(
+            AuthClient,
+            { publicUrl: config.PUBLIC_URL, stateSecret: config.INTERNAL_TOKEN },
+            {
+              lockout: { threshold: config.LOGIN_LOCK_THRESHOLD, windowMs: config.LOGIN_LOCK_WINDOW, baseMs: config.LOGIN_LOCK_BASE, maxMs: config.LOGIN_LOCK_MAX },
+              callerLimitPerMinute: config.LOGIN_CALLER_LIMIT,
+              recentAuthMs: config.CROSSLOGIN_RECENT_AUTH,
+              now,
+            },
+          )),
       ],
     };
   }

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AuthClient } from '@switchboard/auth-client';
 import { MemberEntity } from '@switchboard/db';
-import { memberView } from '@switchboard/identity';
+import { memberView, readLockouts } from '@switchboard/identity';
 import { parseMemberId } from '@switchboard/input-rules';
 import { AdminTokenGuard } from './admin-token.guard';
 
@@ -77,7 +77,7 @@ export class AdminMembersController {
     const id = parseMemberId(raw);
     const member = id === null ? null : await this.db.getRepository(MemberEntity).findOneBy({ id });
     if (!member) throw new NotFoundException('no such member');
-    return memberView(member);
+    return memberView(member, (await readLockouts(this.db, [member.id])).get(member.id));
   }
 
   /** Members, by id; `q` filters on name or e-mail (case-insensitive substring). */
@@ -92,7 +92,9 @@ export class AdminMembersController {
     if (typeof q === 'string' && q) qb.andWhere('(m.name_key LIKE :q OR m.email_key LIKE :q)', { q: `%${q.toLowerCase().replace(/[%_\\]/g, '\\$&')}%` });
     const afterId = parseMemberId(typeof after === 'string' ? after : undefined);
     if (afterId !== null) qb.andWhere('m.id > :afterId', { afterId });
-    return (await qb.getMany()).map(memberView);
+    const members = await qb.getMany();
+    const lockouts = await readLockouts(this.db, members.map((m) => m.id));
+    return members.map((m) => memberView(m, lockouts.get(m.id)));
   }
 }
 

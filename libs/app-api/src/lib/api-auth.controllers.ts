@@ -17,7 +17,6 @@ const callSchema = z.object({
 });
 
 const linkSchema = z.object({ params: z.array(z.tuple([z.string(), z.string()])).max(200) });
-const loginSchema = z.object({ login: z.string().min(1).max(255), password: z.string().min(1).max(4096), remoteAddress: z.string().nullable() });
 
 const parse = parseOrBadRequest;
 
@@ -56,13 +55,6 @@ export class ApiInternalController {
   @HttpCode(200)
   check(@Body() body: unknown) {
     return this.authorize.check(parse(linkSchema, body).params);
-  }
-
-  @Post('api/authorize/login')
-  @HttpCode(200)
-  login(@Body() body: unknown) {
-    const b = parse(loginSchema, body);
-    return this.authorize.login(b.login, b.password, b.remoteAddress);
   }
 
   @Post('api/authorize/approve')

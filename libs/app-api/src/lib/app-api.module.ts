@@ -5,6 +5,7 @@ import { API_CALL_RUNNER, ApiCallRunner, ApiGatewayController } from './api-gate
 import { AppKeysService } from './app-keys.service';
 import { CONSENT_RUNNER, ConsentController, ConsentRunner } from './consent.controller';
 import { AuthorizeService } from './authorize.service';
+import { ConsentSignIn } from './consent-signin';
 import { GrantsService } from './grants.service';
 
 /** Auth side: keys, frobs, grants, tokens, and the call pipeline (needs the global IdentityModule). */
@@ -34,7 +35,9 @@ export class AppApiGatewayModule {
       providers: [
         { provide: API_CALL_RUNNER, useExisting: runner },
         { provide: CONSENT_RUNNER, useExisting: runner },
+        ConsentSignIn,
       ],
+      exports: [ConsentSignIn],
     };
   }
 }

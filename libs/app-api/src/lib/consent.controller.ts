@@ -4,12 +4,12 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserChainService, SESSION_COOKIE, readCookie } from '@switchboard/ips-connect';
 import { decodeForm } from './api-gateway.controller';
-import type { LinkCheck, PasswordLogin } from './authorize.service';
+import type { LinkCheck } from './authorize.service';
+import { ConsentSignIn } from './consent-signin';
 
 /** What the consent pages need from the auth service (AuthClient in the gateway app). */
 export interface ConsentRunner {
   checkLink(params: [string, string][]): Promise<LinkCheck>;
-  passwordLogin(login: string, password: string, remoteAddress: string | null): Promise<PasswordLogin>;
   approve(params: [string, string][], memberId: number): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }>;
   memberGrants(memberId: number): Promise<{ id: number; api_key: string; title: string; permissions: Record<string, string>; since: string }[]>;
   revokeGrant(memberId: number, grantId: number): Promise<boolean>;
@@ -76,6 +76,7 @@ export class ConsentController {
   constructor(
     @Inject(CONSENT_RUNNER) private readonly runner: ConsentRunner,
     private readonly sessions: BrowserChainService,
+    private readonly signIn: ConsentSignIn,
   ) {}
 
   private csrf(req: FastifyRequest, reply: FastifyReply): string {
@@ -209,7 +210,7 @@ ${this.hidden(link, csrf)}
         }
         // No account has such a name and no browser field sends such a password: the wrong page.
         if (CONTROL.test(login) || CONTROL.test(password)) return this.html(reply, 200, this.loginForm(link, csrf, check, SIGNIN_MESSAGES.wrong));
-        const result = await this.runner.passwordLogin(login, password, req.ip ?? null);
+        const result = await this.signIn.login(login, password, req.ip ?? null);
         if (!result.ok) {
           switch (result.status) {
             case 'CALLER_LIMIT':

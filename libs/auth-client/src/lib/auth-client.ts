@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ApiCall, ApiResult, LinkCheck, PasswordLogin } from '@switchboard/app-api';
+import type { ApiCall, ApiResult, LinkCheck } from '@switchboard/app-api';
 import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, KeyringSnapshot } from '@switchboard/ips-protocol';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
@@ -41,10 +41,6 @@ export class AuthClient {
 
   checkLink(params: [string, string][]): Promise<LinkCheck> {
     return this.call<LinkCheck>('POST', '/internal/api/authorize/check', { params }, null);
-  }
-
-  passwordLogin(login: string, password: string, remoteAddress: string | null): Promise<PasswordLogin> {
-    return this.call<PasswordLogin>('POST', '/internal/api/authorize/login', { login, password, remoteAddress }, null);
   }
 
   approve(params: [string, string][], memberId: number): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }> {

@@ -61,7 +61,7 @@ describe('parseConfig', () => {
   });
 
   it('asks each service only for what it uses', () => {
-    expect(problems('gateway', { ...VALID, SECRETS_KEY: undefined, DATABASE_URL: undefined, ADMIN_TOKEN: undefined })).toEqual([]);
+    expect(problems('gateway', { ...VALID, SECRETS_KEY: undefined, ADMIN_TOKEN: undefined, MASTER_KEY: undefined })).toEqual([]);
     expect(problems('migrator', { DATABASE_URL: VALID.DATABASE_URL })).toEqual([]);
   });
 
@@ -76,13 +76,13 @@ describe('parseConfig', () => {
 
 describe('durations', () => {
   it('parse the documented forms and refuse others with a message naming the variable', () => {
-    const auth = parseConfig('auth', { ...VALID, LOGIN_LOCK_WINDOW: '30s', LOGIN_LOCK_BASE: '500ms', LOGIN_LOCK_MAX: '2h', CROSSLOGIN_RECENT_AUTH: '0' });
-    expect([auth.LOGIN_LOCK_WINDOW, auth.LOGIN_LOCK_BASE, auth.LOGIN_LOCK_MAX, auth.CROSSLOGIN_RECENT_AUTH]).toEqual([30_000, 500, 7_200_000, 0]);
-    expect(parseConfig('auth', VALID).LOGIN_LOCK_WINDOW).toBe(900_000);
-    expect(problems('auth', { ...VALID, LOGIN_LOCK_WINDOW: '15' })).toEqual([
+    const gw = parseConfig('gateway', { ...VALID, LOGIN_LOCK_WINDOW: '30s', LOGIN_LOCK_BASE: '500ms', LOGIN_LOCK_MAX: '2h', CROSSLOGIN_RECENT_AUTH: '0' });
+    expect([gw.LOGIN_LOCK_WINDOW, gw.LOGIN_LOCK_BASE, gw.LOGIN_LOCK_MAX, gw.CROSSLOGIN_RECENT_AUTH]).toEqual([30_000, 500, 7_200_000, 0]);
+    expect(parseConfig('gateway', VALID).LOGIN_LOCK_WINDOW).toBe(900_000);
+    expect(problems('gateway', { ...VALID, LOGIN_LOCK_WINDOW: '15' })).toEqual([
       'LOGIN_LOCK_WINDOW must be a duration such as 500ms, 30s, 15m, 2h or 0',
     ]);
-    expect(problems('auth', { ...VALID, LOGIN_LOCK_THRESHOLD: '0' })).toEqual(['LOGIN_LOCK_THRESHOLD must be at least 1']);
+    expect(problems('gateway', { ...VALID, LOGIN_LOCK_THRESHOLD: '0' })).toEqual(['LOGIN_LOCK_THRESHOLD must be at least 1']);
   });
 });
 

@@ -134,7 +134,21 @@ export type EnvKey = keyof typeof ENV_RULES;
 const COMMON = ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL'] as const;
 
 export const SERVICE_KEYS = {
-  gateway: [...COMMON, 'DATABASE_URL', 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'GATEWAY_PORT', 'METRICS_TOKEN'],
+  gateway: [
+    ...COMMON,
+    'DATABASE_URL',
+    'PUBLIC_URL',
+    'INTERNAL_TOKEN',
+    'AUTH_URL',
+    'GATEWAY_PORT',
+    'METRICS_TOKEN',
+    'LOGIN_LOCK_THRESHOLD',
+    'LOGIN_LOCK_WINDOW',
+    'LOGIN_LOCK_BASE',
+    'LOGIN_LOCK_MAX',
+    'LOGIN_CALLER_LIMIT',
+    'CROSSLOGIN_RECENT_AUTH',
+  ],
   auth: [
     ...COMMON,
     'DATABASE_URL',
@@ -143,11 +157,6 @@ export const SERVICE_KEYS = {
     'SECRETS_KEY',
     'INTERNAL_TOKEN',
     'AUTH_PORT',
-    'LOGIN_LOCK_THRESHOLD',
-    'LOGIN_LOCK_WINDOW',
-    'LOGIN_LOCK_BASE',
-    'LOGIN_LOCK_MAX',
-    'LOGIN_CALLER_LIMIT',
     'CROSSLOGIN_RECENT_AUTH',
     'API_CLIENT_LIMIT',
     'API_TOKEN_IDLE',

@@ -7,17 +7,21 @@ import { CLOCK, Clock } from './clock';
 import { createMemberSchema, issueSlaveKeySchema, parseOrBadRequest, settingsSchema } from './admin-commands';
 import { InternalTokenGuard } from '@switchboard/runtime';
 import { GLOBAL_KEY_SETTING, KeyringService, bumpKeyringVersion } from './keyring.service';
-import { LoginService } from './login.service';
+import { LoginService, MemberLockout } from './login.service';
 import { parseMemberId } from '@switchboard/input-rules';
 import { MembersService } from './members.service';
-import { generateSalt, hashMatchesSaltFormat, protocolHash } from './passwords';
+import { generateSalt, hashMatchesSaltFormat, protocolHash } from '@switchboard/credentials';
 import { SecurityEventsService } from './security-events.service';
 import { SlaveUrlGuard } from './slave-url-guard';
 import { SlavesService } from './slaves.service';
 
 const parse = parseOrBadRequest;
 
-export function memberView(m: { id: number; name: string; email: string; validating: boolean; revalidateUrl: string | null; banned: boolean; lockedUntil: Date | null; failedLogins: number; createdAt: Date }) {
+/** A member as the admin API shows it, with the lockout that counts (readLockouts). */
+export function memberView(
+  m: { id: number; name: string; email: string; validating: boolean; revalidateUrl: string | null; banned: boolean; createdAt: Date },
+  lockout: MemberLockout = { lockedUntil: null, failedLogins: 0 },
+) {
   return {
     id: m.id,
     name: m.name,
@@ -25,8 +29,8 @@ export function memberView(m: { id: number; name: string; email: string; validat
     validating: m.validating || m.revalidateUrl !== null,
     revalidate_url: m.revalidateUrl,
     banned: m.banned,
-    locked_until: m.lockedUntil?.toISOString() ?? null,
-    failed_logins: m.failedLogins,
+    locked_until: lockout.lockedUntil?.toISOString() ?? null,
+    failed_logins: lockout.failedLogins,
     created_at: m.createdAt.toISOString(),
   };
 }
@@ -68,7 +72,7 @@ export class IdentityAdminController {
 
   @Get('members/locked')
   async locked() {
-    return (await this.logins.locked()).map(memberView);
+    return (await this.logins.locked()).map(({ member, lockout }) => memberView(member, lockout));
   }
 
   @Post('members/:id/unlock')

@@ -1,12 +1,7 @@
-import type { LockoutPolicy } from './lockout';
-
 export const IDENTITY_OPTIONS = Symbol('IDENTITY_OPTIONS');
 export interface IdentityOptions {
   masterKey: string;
   publicUrl: string;
-  lockout: LockoutPolicy;
-  /** Failed logins per minute from one client address before ACCOUNT_LOCKED (D12). */
-  callerLimitPerMinute: number;
   /** crossLogin binding window (D14); 0 turns the binding off. */
   recentAuthMs: number;
   /** `SLAVE_URL_ALLOW_PRIVATE`: slave URLs may point at loopback/private addresses (default false). */

@@ -10,7 +10,7 @@ import { KeyringController } from './keyring.controller';
 import { KeyringService } from './keyring.service';
 import { LoginService } from './login.service';
 import { MembersService } from './members.service';
-import { PassDigester } from './passwords';
+import { PassDigester } from '@switchboard/credentials';
 import { SecurityEventsService } from './security-events.service';
 import { SlaveUrlGuard } from './slave-url-guard';
 import { SlavesService } from './slaves.service';

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MASTER_KEY_PURPOSE, SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { KeyMatch, KeyringSnapshot, matchMasterKey } from '@switchboard/ips-protocol';
+import { PassDigester } from '@switchboard/credentials';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 
 export type { KeyMatch } from '@switchboard/ips-protocol';
@@ -47,6 +48,7 @@ export class KeyringService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SecretBox) private readonly box: SecretBox,
     @Inject(IDENTITY_OPTIONS) private readonly options: IdentityOptions,
+    @Inject(PassDigester) private readonly digester: PassDigester,
   ) {}
 
   async globalKeyEnabled(): Promise<boolean> {
@@ -69,6 +71,7 @@ export class KeyringService {
       return {
         version: v,
         global: settings.length && settings[0].value === false ? null : this.options.masterKey,
+        passPepper: this.digester.pepperHex(),
         slaves: slaves.map((s) => ({
           id: s.id,
           url: s.url,

@@ -1,142 +1,33 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { LockoutState, effectiveLockout } from '@switchboard/credentials';
 import { MemberEntity } from '@switchboard/db';
 import { appendToOutbox, newEvent } from '@switchboard/events';
 import { REDIS } from '@switchboard/redis';
 import { CLOCK, Clock } from './clock';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
-import { AFTER_SUCCESS, afterFailure, isLocked } from './lockout';
-import type { IdLookup } from '@switchboard/ips-protocol';
-import { MembersService } from './members.service';
-import { hashMatchesSaltFormat } from './passwords';
-import { SecurityEventsService } from './security-events.service';
 
-export type LoginResult =
-  | { status: 'SUCCESS'; member: MemberEntity }
-  | { status: 'ACCOUNT_NOT_FOUND' | 'WRONG_AUTH' | 'ACCOUNT_LOCKED' };
-
+/** Spec D14's marks, written by the gateway (which runs logins and sees registrations succeed). */
 const RECENT_AUTH = 'switchboard:recent-auth:';
-const CALLER_FAILS = 'switchboard:login-fails:';
+
+/** A member's lockout as the admin sees it (the record that counts, docs/architecture.md). */
+export type MemberLockout = Pick<LockoutState, 'lockedUntil' | 'failedLogins'>;
 
 /**
- * IPS `login` with Switchboard's brute-force protection (spec D12): per-account lock checked before
- * any comparison, a per-caller limit of failed logins per minute, and the same work (one digest
- * comparison, one counter update, one database write) for unknown, wrong and locked.
+ * What auth keeps of logins, which run in the gateway: the admin's unlock (a reset mark on the
+ * member, `members.lockout_reset_at`, which voids an older `login_lockouts` record), the lists of
+ * locked members, and spec D14's check of a recent login before a crossLogin chain.
  */
 @Injectable()
 export class LoginService {
-  private readonly logger = new Logger('Login');
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: IORedis,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(IDENTITY_OPTIONS) private readonly options: IdentityOptions,
-    private readonly members: MembersService,
-    private readonly events: SecurityEventsService,
   ) {}
-
-  private callerKey(caller: string, now: Date): string {
-    return `${CALLER_FAILS}${caller}:${Math.floor(now.getTime() / 60_000)}`;
-  }
-
-  // The per-caller limit and the recent-authentication marks live in Redis. When Redis does not
-  // answer, logins and registrations go on (the per-account lock is in PostgreSQL): availability of
-  // the network's logins matters more than this second limit for the minutes Redis is away.
-  private async callerBlocked(caller: string | null, now: Date): Promise<boolean> {
-    if (!caller) return false;
-    try {
-      const count = Number((await this.redis.get(this.callerKey(caller, now))) ?? 0);
-      return count >= this.options.callerLimitPerMinute;
-    } catch (err) {
-      this.logger.warn(`per-caller login limit unavailable: ${(err as Error).message}`);
-      return false;
-    }
-  }
-
-  private async countCallerFailure(caller: string | null, now: Date): Promise<void> {
-    if (!caller) return;
-    const key = this.callerKey(caller, now);
-    await this.redis
-      .multi()
-      .incr(key)
-      .expire(key, 120)
-      .exec()
-      .catch((err: Error) => this.logger.warn(`per-caller login limit unavailable: ${err.message}`));
-  }
-
-  async login(how: IdLookup | null, id: string, password: string, caller: string | null, originSlaveId: number | null): Promise<LoginResult> {
-    const now = this.clock.now();
-    const member = how === null ? null : await this.members.lookup(how, id);
-    const source = { slaveId: originSlaveId, caller };
-
-    if (await this.callerBlocked(caller, now)) {
-      if (member) this.members.dummyCompare(password);
-      await this.audit('authn_login_lock', member?.id ?? null, { ...source, reason: 'caller_limit' }, now);
-      return { status: 'ACCOUNT_LOCKED' };
-    }
-    if (!member) {
-      this.members.dummyCompare(password);
-      await this.countCallerFailure(caller, now);
-      await this.audit('authn_login_fail', null, { ...source, reason: 'unknown_account' }, now);
-      return { status: 'ACCOUNT_NOT_FOUND' };
-    }
-    // The lock check, the comparison and the bookkeeping run under the member's row lock, so that
-    // concurrent attempts cannot all pass the lock check before any failure is counted.
-    type Outcome = { status: 'SUCCESS'; member: MemberEntity } | { status: 'ACCOUNT_LOCKED'; lockedUntil: Date | null } | { status: 'WRONG_AUTH' };
-    const outcome: Outcome = await this.db.transaction(async (manager) => {
-      const fresh = await manager
-        .getRepository(MemberEntity)
-        .createQueryBuilder('m')
-        .where('m.id = :id', { id: member.id })
-        .setLock('pessimistic_write')
-        .getOne();
-      if (!fresh) return { status: 'WRONG_AUTH' };
-      if (isLocked(fresh, now)) {
-        // Checked before any comparison; failures while locked are not counted (D12).
-        this.members.dummyCompare(password);
-        return { status: 'ACCOUNT_LOCKED', lockedUntil: fresh.lockedUntil };
-      }
-      if (hashMatchesSaltFormat(password, fresh.passSalt) && this.members.passMatches(fresh, password)) {
-        await manager.update(MemberEntity, { id: fresh.id }, { ...AFTER_SUCCESS });
-        await appendToOutbox(manager, newEvent('authn_login_success', 'auth', { slaveId: originSlaveId, memberId: fresh.id, data: { caller } }, now));
-        return { status: 'SUCCESS', member: fresh };
-      }
-      const { lockedNow, ...state } = afterFailure(fresh, this.options.lockout, now);
-      await manager.update(MemberEntity, { id: fresh.id }, state);
-      await appendToOutbox(manager, newEvent('authn_login_fail', 'auth', { slaveId: originSlaveId, memberId: fresh.id, data: { caller, reason: 'wrong_password' } }, now));
-      if (lockedNow) {
-        await appendToOutbox(manager, newEvent('authn_login_lock', 'auth', { slaveId: originSlaveId, memberId: fresh.id, data: { caller, reason: 'too_many_failures', locked_until: state.lockedUntil } }, now));
-      }
-      return { status: 'WRONG_AUTH' };
-    });
-    if (outcome.status === 'SUCCESS') {
-      await this.markRecentAuth(outcome.member.id, now);
-      return outcome;
-    }
-    if (outcome.status === 'ACCOUNT_LOCKED') {
-      await this.audit('authn_login_lock', member.id, { ...source, reason: 'locked', locked_until: outcome.lockedUntil }, now);
-      return { status: 'ACCOUNT_LOCKED' };
-    }
-    await this.countCallerFailure(caller, now);
-    return { status: 'WRONG_AUTH' };
-  }
-
-  private async audit(type: 'authn_login_fail' | 'authn_login_lock', memberId: number | null, data: Record<string, unknown>, now: Date) {
-    const { slaveId, ...rest } = data;
-    await this.events.record(type, { slaveId: (slaveId as number | null) ?? null, memberId, data: rest }, now);
-  }
-
-  /** Spec D14: a successful server-side login or register for this id happened just now. */
-  async markRecentAuth(memberId: number, now = this.clock.now()): Promise<void> {
-    if (this.options.recentAuthMs <= 0) return;
-    const ttl = Math.ceil(this.options.recentAuthMs / 1000) + 5;
-    await this.redis
-      .set(RECENT_AUTH + memberId, String(now.getTime()), 'EX', ttl)
-      .catch((err: Error) => this.logger.warn(`recent-authentication mark not stored: ${err.message}`));
-  }
 
   async hasRecentAuth(memberId: number): Promise<boolean> {
     if (this.options.recentAuthMs <= 0) return true;
@@ -144,24 +35,52 @@ export class LoginService {
     return at > 0 && this.clock.now().getTime() - at <= this.options.recentAuthMs;
   }
 
-  /** Admin: members locked now. */
-  async locked(): Promise<MemberEntity[]> {
-    return this.db
-      .getRepository(MemberEntity)
-      .createQueryBuilder('m')
-      .where('m.locked_until > :now', { now: this.clock.now() })
-      .orderBy('m.locked_until', 'DESC')
-      .getMany();
+  /** Admin: members locked now, with their lockout. */
+  async locked(): Promise<{ member: MemberEntity; lockout: MemberLockout }[]> {
+    const rows: { member_id: number }[] = await this.db.query(
+      `SELECT l.member_id FROM login_lockouts l JOIN members m ON m.id = l.member_id
+        WHERE l.locked_until > $1 AND (m.lockout_reset_at IS NULL OR l.updated_at > m.lockout_reset_at)
+        ORDER BY l.locked_until DESC`,
+      [this.clock.now()],
+    );
+    if (!rows.length) return [];
+    const members = await this.db.getRepository(MemberEntity).findBy(rows.map((r) => ({ id: r.member_id })));
+    const lockouts = await readLockouts(this.db, rows.map((r) => r.member_id));
+    const byId = new Map(members.map((m) => [m.id, m]));
+    return rows.filter((r) => byId.has(r.member_id)).map((r) => ({ member: byId.get(r.member_id)!, lockout: lockouts.get(r.member_id)! }));
   }
 
-  /** Admin: clear a member's lock and failure count. */
+  /** Admin: clear a member's lock and failure count (a reset mark the gateway's record must postdate). */
   async unlock(memberId: number): Promise<boolean> {
     const now = this.clock.now();
     return this.db.transaction(async (manager) => {
-      const result = await manager.update(MemberEntity, { id: memberId }, { ...AFTER_SUCCESS });
+      const result = await manager
+        .createQueryBuilder()
+        .update(MemberEntity)
+        .set({ lockoutResetAt: () => 'clock_timestamp()' })
+        .where('id = :id', { id: memberId })
+        .execute();
       if (!result.affected) return false;
       await appendToOutbox(manager, newEvent('authn_login_unlock', 'admin', { memberId, data: {} }, now));
       return true;
     });
   }
+}
+
+/** The lockout that counts for each member (absent or voided records: clean). */
+export async function readLockouts(db: Pick<DataSource, 'query'>, memberIds: number[]): Promise<Map<number, MemberLockout>> {
+  const out = new Map<number, MemberLockout>(memberIds.map((id) => [id, { lockedUntil: null, failedLogins: 0 }]));
+  if (!memberIds.length) return out;
+  const rows: { id: number; failed_logins: number | null; first_failed_at: Date | null; locked_until: Date | null; lock_count: number | null; updated_at: Date | null; lockout_reset_at: Date | null }[] =
+    await db.query(
+      `SELECT m.id, m.lockout_reset_at, l.failed_logins, l.first_failed_at, l.locked_until, l.lock_count, l.updated_at
+         FROM members m LEFT JOIN login_lockouts l ON l.member_id = m.id WHERE m.id = ANY($1::int[])`,
+      [memberIds],
+    );
+  for (const r of rows) {
+    const record = r.updated_at === null ? null : { failedLogins: r.failed_logins!, firstFailedAt: r.first_failed_at, lockedUntil: r.locked_until, lockCount: r.lock_count!, updatedAt: r.updated_at };
+    const state = effectiveLockout(record, r.lockout_reset_at);
+    out.set(r.id, { lockedUntil: state.lockedUntil, failedLogins: state.failedLogins });
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { SecretBox } from '@switchboard/crypto';
 import { MemberEntity } from '@switchboard/db';
 import { EventType, PropagatedAction, SEALED_PARAM_PURPOSE, appendToOutbox, newEvent } from '@switchboard/events';
 import { IdLookup, matchKey } from '@switchboard/ips-protocol';
-import { PassDigester } from './passwords';
+import { PassDigester } from '@switchboard/credentials';
 
 
 export interface NewMember {
@@ -300,10 +300,8 @@ export class MembersService {
         passDigest: this.digester.digest(passHash),
         passSalt,
         sessionEpoch: member.sessionEpoch + 1,
-        failedLogins: 0,
-        firstFailedAt: null,
-        lockedUntil: null,
-        lockCount: 0,
+        // The gateway's lockout record written before this no longer counts (docs/architecture.md).
+        lockoutResetAt: () => 'clock_timestamp()',
         updatedAt: now,
       });
       await this.record(manager, 'authn_password_change', origin, id, {}, now, {

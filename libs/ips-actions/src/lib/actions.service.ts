@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import {
   CLOCK,
   Clock,
@@ -9,15 +9,14 @@ import {
   LoginService,
   MembersService,
   Origin,
-  SALT,
   SecurityEventsService,
   SlaveUrlGuard,
   SlavesService,
-  hashMatchesSaltFormat,
 } from '@switchboard/identity';
+import { SALT, hashMatchesSaltFormat } from '@switchboard/credentials';
 import { md5Hex } from '@switchboard/crypto';
 import { isHttpUrl, parseMemberId, usableEmail, usableName } from '@switchboard/input-rules';
-import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, Params, idLookup, paramsFromObject, phpEqualsOne, stringParam } from '@switchboard/ips-protocol';
+import { BrowserAction, ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, Params, paramsFromObject, phpEqualsOne, stringParam } from '@switchboard/ips-protocol';
 import { withoutCredentials } from '@switchboard/outbound';
 
 const MAX_SLAVE_KEY = 255;
@@ -52,12 +51,6 @@ export class IpsActionsService {
         return this.verifySettings(p, caller);
       case 'disableSlave':
         return this.disableSlave(p, caller);
-      case 'fetchSalt':
-        return this.fetchSalt(p, caller);
-      case 'login':
-        return this.login(p, caller);
-      case 'fetchId':
-        return this.fetchId(p, caller);
       case 'register':
         return this.register(p, caller);
       case 'validate':
@@ -68,16 +61,15 @@ export class IpsActionsService {
         return this.memberAction(p, caller, 'ban', (id, o, now) => this.members.ban(id, stringParam(p, 'status') === '1', o, now));
       case 'merge':
         return this.merge(p, caller);
-      case 'checkEmail':
-        return this.check(p, caller, 'checkEmail');
-      case 'checkName':
-        return this.check(p, caller, 'checkName');
       case 'changeEmail':
         return this.changeEmail(p, caller);
       case 'changePassword':
         return this.changePassword(p, caller);
       case 'changeName':
         return this.changeName(p, caller);
+      default:
+        // fetchSalt, fetchId, checkEmail, checkName and login run in the gateway (docs/architecture.md).
+        throw new BadRequestException(`${request.action} is answered by the gateway`);
     }
   }
 
@@ -140,51 +132,6 @@ export class IpsActionsService {
     return OK;
   }
 
-  /** The `id` of fetchSalt / login / fetchId (a name or e-mail as typed), and its lookup. */
-  private async lookupRequest(p: Params, action: string, caller: string | null) {
-    const id = stringParam(p, 'id');
-    const idType = stringParam(p, 'idType');
-    // D6: no raw-MK fallback when `id` is missing.
-    if (id === undefined) return { answer: { status: 'REQUEST_MISSING_DATA' } as IpsAnswer };
-    const match = await this.key(p, action, id, caller);
-    if (!match) return { answer: { status: 'BAD_KEY' } as IpsAnswer };
-    if (idType === undefined) return { answer: { status: 'REQUEST_MISSING_DATA' } as IpsAnswer };
-    return { id, how: idLookup(idType), origin: await this.origin(p, match) };
-  }
-
-  /** §2.3 */
-  private async fetchSalt(p: Params, caller: string | null): Promise<IpsAnswer> {
-    const r = await this.lookupRequest(p, 'fetchSalt', caller);
-    if (r.answer) return r.answer;
-    const member = r.how === null ? null : await this.members.lookup(r.how, r.id!);
-    return member ? { status: 'SUCCESS', pass_salt: member.passSalt } : { status: 'ACCOUNT_NOT_FOUND' };
-  }
-
-  /** §2.4 with D11 (VALIDATING), D12 (lockout), D13 (hash formats, digest comparison). */
-  private async login(p: Params, caller: string | null): Promise<IpsAnswer> {
-    const r = await this.lookupRequest(p, 'login', caller);
-    if (r.answer) return r.answer;
-    const result = await this.logins.login(r.how!, r.id!, stringParam(p, 'password') ?? '', caller, r.origin!.slaveId);
-    if (result.status !== 'SUCCESS') return { status: result.status };
-    const m = result.member;
-    return {
-      status: 'SUCCESS',
-      connect_status: m.validating || m.revalidateUrl !== null ? 'VALIDATING' : 'SUCCESS',
-      email: m.email,
-      name: m.name,
-      connect_id: m.id,
-      connect_revalidate_url: m.revalidateUrl,
-    };
-  }
-
-  /** §2.5 */
-  private async fetchId(p: Params, caller: string | null): Promise<IpsAnswer> {
-    const r = await this.lookupRequest(p, 'fetchId', caller);
-    if (r.answer) return r.answer;
-    const member = r.how === null ? null : await this.members.lookup(r.how, r.id!);
-    return member ? { status: 'SUCCESS', connect_id: member.id } : { status: 'ACCOUNT_NOT_FOUND' };
-  }
-
   /** §2.8 with D9 (clashes refused, identical retry answered with the existing id). */
   private async register(p: Params, caller: string | null): Promise<IpsAnswer> {
     const match = await this.key(p, 'register', null, caller);
@@ -207,7 +154,7 @@ export class IpsActionsService {
     switch (result.outcome) {
       case 'created':
       case 'existing':
-        await this.logins.markRecentAuth(result.member.id, now);
+        // The gateway marks the recent authentication (spec D14) when it relays this SUCCESS.
         return { status: 'SUCCESS', connect_id: result.member.id };
       case 'email_in_use':
         return { status: 'EMAIL_IN_USE' };
@@ -249,16 +196,6 @@ export class IpsActionsService {
     const remove = parseMemberId(stringParam(p, 'remove') ?? (p.has('remove') ? undefined : stringParam(p, 'remote')));
     if (remove !== null) await this.members.merge(r.id, remove, r.origin, this.clock.now());
     return OK;
-  }
-
-  /** §2.13 */
-  private async check(p: Params, caller: string | null, action: 'checkEmail' | 'checkName'): Promise<IpsAnswer> {
-    const match = await this.key(p, action, null, caller);
-    if (!match) return { status: 'BAD_KEY' };
-    await this.origin(p, match);
-    const value = stringParam(p, action === 'checkEmail' ? 'email' : 'name');
-    const member = value === undefined ? null : await this.members.lookup(action === 'checkEmail' ? 'email' : 'name', value);
-    return { status: 'SUCCESS', used: member ? 1 : 0 };
   }
 
   /** §2.14 with D10. */

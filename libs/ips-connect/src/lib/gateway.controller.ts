@@ -19,6 +19,7 @@ import {
   phpJsonEncode,
   stringParam,
 } from '@switchboard/ips-protocol';
+import { LoginGate } from './login-gate';
 import { READ_ACTIONS, IpsReadActions } from './read-actions';
 
 /** Runs the actions that change members or slaves where they are owned (the auth service); the gateway app wires it to AuthClient. */
@@ -48,6 +49,7 @@ export class IpsConnectGatewayController implements OnModuleInit {
     @Inject(IPS_ACTION_RUNNER) private readonly runner: IpsActionRunner,
     private readonly chains: BrowserChainService,
     private readonly reads: IpsReadActions,
+    private readonly logins: LoginGate,
     private readonly adapter: HttpAdapterHost,
   ) {}
 
@@ -97,7 +99,10 @@ export class IpsConnectGatewayController implements OnModuleInit {
     if (!isIpsAction(action)) return { status: 'INVALID_ACTION' };
     try {
       if (READ_ACTIONS.has(action)) return await this.reads.run(action, params, req.ip ?? null);
-      return await this.runner.ipsAction({ action, params: paramsToObject(params, IPS_PARAM_NAMES), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
+      const answer = await this.runner.ipsAction({ action, params: paramsToObject(params, IPS_PARAM_NAMES), remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
+      // Spec D14: a registration allows a crossLogin chain for a while, like a login.
+      if (action === 'register' && answer.status === 'SUCCESS' && typeof answer['connect_id'] === 'number') await this.logins.markRecentAuth(answer['connect_id']);
+      return answer;
     } catch (err) {
       this.logger.error(`do=${action} failed: ${(err as Error).message}`);
       return { status: 'SERVICE_UNAVAILABLE' };

@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { BrowserChainService, CHAIN_OPTIONS, ChainOptions } from './browser-chain';
 import { IPS_ACTION_RUNNER, IpsActionRunner, IpsConnectGatewayController } from './gateway.controller';
 import { GatewayKeyring, KEYRING_SOURCE, KeyringSource } from './gateway-keyring';
+import { LOGIN_OPTIONS, LoginGate, LoginOptions } from './login-gate';
 import { MemberReads } from './member-reads';
 import { IpsReadActions } from './read-actions';
 import { SlaveSeen } from './slave-seen';
@@ -14,13 +15,15 @@ import { SlaveSeen } from './slave-seen';
  */
 @Module({})
 export class IpsConnectGatewayModule {
-  static forRoot(runner: Type<IpsActionRunner & KeyringSource>, options: ChainOptions): DynamicModule {
+  static forRoot(runner: Type<IpsActionRunner & KeyringSource>, options: ChainOptions, login: LoginOptions): DynamicModule {
     return {
       module: IpsConnectGatewayModule,
       providers: [
         { provide: IPS_ACTION_RUNNER, useExisting: runner },
         { provide: KEYRING_SOURCE, useExisting: runner },
         { provide: CHAIN_OPTIONS, useValue: options },
+        { provide: LOGIN_OPTIONS, useValue: login },
+        LoginGate,
         BrowserChainService,
         IpsConnectGatewayController,
         GatewayKeyring,
@@ -28,7 +31,7 @@ export class IpsConnectGatewayModule {
         SlaveSeen,
         IpsReadActions,
       ],
-      exports: [BrowserChainService],
+      exports: [BrowserChainService, LoginGate, GatewayKeyring],
     };
   }
 }

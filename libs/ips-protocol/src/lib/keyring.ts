@@ -12,6 +12,11 @@ export interface KeyringSnapshot {
   /** The global master key, or null when the operator switched it off (per-slave keys only). */
   global: string | null;
   slaves: KeyringSlave[];
+  /**
+   * The key of the digest stored instead of `pass_hash` (spec D13; hex): logins are checked where
+   * they arrive, in the gateway.
+   */
+  passPepper: string;
 }
 
 export interface KeyringSlave {

@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * A network account (IPS Connect `connect_id`). Written only by the auth service.
@@ -8,7 +8,6 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'members' })
 @Check('ck_members_id_positive', '"id" > 0')
-@Index('ix_members_locked_until', ['lockedUntil'], { where: 'locked_until IS NOT NULL' })
 export class MemberEntity {
   /** Positive int32, from the sequence `members_id_seq` (or given on import), never reused. */
   @PrimaryColumn({ type: 'integer', primaryKeyConstraintName: 'pk_members' })
@@ -41,19 +40,12 @@ export class MemberEntity {
   @Column({ type: 'boolean', default: false })
   banned!: boolean;
 
-  /** Failed logins in the current window (D12), the window's start, and the lock. */
-  @Column({ name: 'failed_logins', type: 'integer', default: 0 })
-  failedLogins!: number;
-
-  @Column({ name: 'first_failed_at', type: 'timestamptz', nullable: true })
-  firstFailedAt!: Date | null;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil!: Date | null;
-
-  /** Locks so far in the current streak; each further lock doubles the duration (D12). */
-  @Column({ name: 'lock_count', type: 'integer', default: 0 })
-  lockCount!: number;
+  /**
+   * Set by auth when an admin unlocks the member or the password changes: the gateway's lockout
+   * record (`login_lockouts`) counts only if it was written after this (D12).
+   */
+  @Column({ name: 'lockout_reset_at', type: 'timestamptz', nullable: true })
+  lockoutResetAt!: Date | null;
 
   /** Bumped on password and e-mail changes: master sessions of an older epoch are void. */
   @Column({ name: 'session_epoch', type: 'integer', default: 0 })

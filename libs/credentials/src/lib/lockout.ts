@@ -42,3 +42,23 @@ export function afterFailure(state: LockoutState, policy: LockoutPolicy, now: Da
 
 /** A successful login resets the count and the doubling streak. */
 export const AFTER_SUCCESS: LockoutState = { failedLogins: 0, firstFailedAt: null, lockedUntil: null, lockCount: 0 };
+
+/** A stored lockout record and the reset mark it is compared with (`login_lockouts`, `members.lockout_reset_at`). */
+export interface LockoutRecord extends LockoutState {
+  updatedAt: Date;
+}
+
+/**
+ * The state that counts: the record, unless an admin unlock or a password change (the reset mark,
+ * written by auth) came after it was written; no record or a voided one is a clean state.
+ */
+export function effectiveLockout(record: LockoutRecord | null, resetAt: Date | null): LockoutState {
+  if (!record || (resetAt !== null && record.updatedAt.getTime() <= resetAt.getTime())) return AFTER_SUCCESS;
+  const { failedLogins, firstFailedAt, lockedUntil, lockCount } = record;
+  return { failedLogins, firstFailedAt, lockedUntil, lockCount };
+}
+
+/** Whether a state holds anything a successful login must clear. */
+export function isClean(state: LockoutState): boolean {
+  return state.failedLogins === 0 && state.firstFailedAt === null && state.lockedUntil === null && state.lockCount === 0;
+}

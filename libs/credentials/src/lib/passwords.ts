@@ -89,8 +89,18 @@ export async function protocolHash(plain: string, salt: string): Promise<string>
 export class PassDigester {
   private readonly pepper: Buffer;
 
-  constructor(secretsKey: string) {
-    this.pepper = Buffer.from(hkdfSync('sha256', secretsKey, 'switchboard', 'pass-digest/v1', 32));
+  /** From SECRETS_KEY (auth), or from the pepper itself as auth hands it to the gateway (hex). */
+  constructor(secretsKey: string, from: 'secrets-key' | 'pepper' = 'secrets-key') {
+    this.pepper = from === 'pepper' ? Buffer.from(secretsKey, 'hex') : PassDigester.pepperOf(secretsKey);
+  }
+
+  static pepperOf(secretsKey: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', secretsKey, 'switchboard', 'pass-digest/v1', 32));
+  }
+
+  /** The pepper, hex: handed to the gateway with the keys, so that it checks logins itself. */
+  pepperHex(): string {
+    return this.pepper.toString('hex');
   }
 
   digest(passHash: string): string {

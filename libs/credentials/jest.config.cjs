@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'credentials',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,285 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type IORedis from 'ioredis';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { LockoutPolicy, LockoutState, PassDigester, afterFailure, effectiveLockout, hashMatchesSaltFormat, isClean, isLocked } from '@switchboard/credentials';
+import { EventType, StreamEmitter, newEvent } from '@switchboard/events';
+import { IdLookup, KeyringSnapshot, matchKey } from '@switchboard/ips-protocol';
+import { REDIS } from '@switchboard/redis';
+
+export const LOGIN_OPTIONS = Symbol('LOGIN_OPTIONS');
+export interface LoginOptions {
+  lockout: LockoutPolicy;
+  /** Failed logins per minute from one client address before every login from it is refused (D12). */
+  callerLimitPerMinute: number;
+  /** Spec D14: how long a login or registration allows a crossLogin chain; 0 = always. */
+  recentAuthMs: number;
+  /** Time for the lockout windows; tests drive it by hand. */
+  now: () => Date;
+}
+
+/** A member as a login needs it, with the lockout state that counts. */
+export interface LoginMember {
+  id: number;
+  name: string;
+  email: string;
+  passSalt: string;
+  passDigest: string;
+  validating: boolean;
+  revalidateUrl: string | null;
+  sessionEpoch: number;
+  state: LockoutState;
+}
+
+export type LoginResult = { status: 'SUCCESS'; member: LoginMember } | { status: 'ACCOUNT_NOT_FOUND' | 'WRONG_AUTH' | 'ACCOUNT_LOCKED' };
+
+/** Keys of the per-address failed-login counters (D12's second limit); written only by the gateway. */
+export const LOGIN_FAILS = 'switchboard:login-fails:';
+/** Spec D14's marks of a recent login or registration; written only by the gateway, read by auth. */
+export const RECENT_AUTH = 'switchboard:recent-auth:';
+
+const VERSION = `(SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = 'keyring_version'), 0)::int AS v)`;
+const COLUMNS = 'id, name, email, pass_salt, pass_digest, validating, revalidate_url, session_epoch, lockout_reset_at';
+const lookup = (how: IdLookup) =>
+  how === 'email-then-name'
+    ? `SELECT ${COLUMNS} FROM (SELECT ${COLUMNS}, 1 AS o FROM members WHERE email_key = $1 UNION ALL SELECT ${COLUMNS}, 2 AS o FROM members WHERE name_key = $1) x ORDER BY o LIMIT 1`
+    : `SELECT ${COLUMNS} FROM members WHERE ${how === 'email' ? 'email_key' : 'name_key'} = $1`;
+const statement = (how: IdLookup) => ({
+  name: `sb_gw_login_${how.replace(/-/g, '_')}`,
+  text: `SELECT v.v, m.*, l.failed_logins, l.first_failed_at, l.locked_until, l.lock_count, l.updated_at AS lockout_updated_at
+           FROM ${VERSION} v
+           LEFT JOIN LATERAL (${lookup(how)}) m ON true
+           LEFT JOIN login_lockouts l ON l.member_id = m.id`,
+});
+const STATEMENTS: Record<IdLookup, { name: string; text: string }> = {
+  name: statement('name'),
+  email: statement('email'),
+  'email-then-name': statement('email-then-name'),
+};
+const VERSION_ONLY = { name: 'sb_gw_version', text: `SELECT v.v, NULL::int AS id, NULL::text AS pass_salt FROM ${VERSION} v` };
+
+interface Row {
+  v: number;
+  id: number | null;
+  name: string;
+  email: string;
+  pass_salt: string;
+  pass_digest: string;
+  validating: boolean;
+  revalidate_url: string | null;
+  session_epoch: number;
+  lockout_reset_at: Date | null;
+  failed_logins: number | null;
+  first_failed_at: Date | null;
+  locked_until: Date | null;
+  lock_count: number | null;
+  lockout_updated_at: Date | null;
+}
+
+const DUMMY_DIGEST = '0'.repeat(64);
+
+/**
+ * Logins where they arrive (IPS `login` and the consent page's sign-in), with spec D12's protection:
+ * a per-address limit of failed logins per minute (Redis), the per-account lock checked before any
+ * comparison, and the same work (one digest comparison) for unknown, wrong and locked. The member
+ * and its lockout record are read with the keyring version in one prepared statement; a successful
+ * login of a clean account writes nothing to PostgreSQL (its event goes to the gateway's stream); a
+ * failure is counted under the record's row lock (`login_lockouts`, the gateway's table), so that
+ * parallel attempts cannot all pass the lock check before any failure is counted.
+ */
+@Injectable()
+export class LoginGate {
+  private readonly logger = new Logger('Login');
+  private readonly pool: Pool;
+  private digester?: { pepper: string; digester: PassDigester };
+
+  constructor(
+    @InjectDataSource() db: DataSource,
+    @Inject(REDIS) private readonly redis: IORedis,
+    @Inject(LOGIN_OPTIONS) private readonly options: LoginOptions,
+    private readonly events: StreamEmitter,
+  ) {
+    this.pool = (db.driver as unknown as { master: Pool }).master;
+  }
+
+  /** The time lockouts are computed with (tests drive it). */
+  now(): Date {
+    return this.options.now();
+  }
+
+  /** The member `value` designates (spec D7/D8) with its lockout state, and the keyring version. */
+  async read(how: IdLookup | null, value: string | undefined): Promise<{ version: number; member: LoginMember | null }> {
+    const st = how === null || value === undefined ? VERSION_ONLY : STATEMENTS[how];
+    const result = await this.pool.query<Row>({ name: st.name, text: st.text, values: st === VERSION_ONLY ? [] : [matchKey(value!)] });
+    const r = result.rows[0];
+    if (r.id === null || r.id === undefined) return { version: r.v, member: null };
+    const record =
+      r.lockout_updated_at === null
+        ? null
+        : { failedLogins: r.failed_logins!, firstFailedAt: r.first_failed_at, lockedUntil: r.locked_until, lockCount: r.lock_count!, updatedAt: r.lockout_updated_at };
+    return {
+      version: r.v,
+      member: {
+        id: r.id,
+        name: r.name,
+        email: r.email,
+        passSalt: r.pass_salt,
+        passDigest: r.pass_digest,
+        validating: r.validating,
+        revalidateUrl: r.revalidate_url,
+        sessionEpoch: r.session_epoch,
+        state: effectiveLockout(record, r.lockout_reset_at),
+      },
+    };
+  }
+
+  private digesterFor(keys: KeyringSnapshot): PassDigester {
+    if (this.digester?.pepper !== keys.passPepper) this.digester = { pepper: keys.passPepper, digester: new PassDigester(keys.passPepper, 'pepper') };
+    return this.digester.digester;
+  }
+
+  private callerKey(caller: string, now: Date): string {
+    return `${LOGIN_FAILS}${caller}:${Math.floor(now.getTime() / 60_000)}`;
+  }
+
+  // The per-caller limit and the recent-authentication marks live in Redis. When Redis does not
+  // answer, logins go on (the per-account lock is in PostgreSQL): availability of the network's
+  // logins matters more than this second limit for the minutes Redis is away (docs/hardening.md).
+  private async callerBlocked(caller: string | null, now: Date): Promise<boolean> {
+    if (!caller) return false;
+    try {
+      const count = Number((await this.redis.get(this.callerKey(caller, now))) ?? 0);
+      return count >= this.options.callerLimitPerMinute;
+    } catch (err) {
+      this.logger.warn(`per-caller login limit unavailable: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  private async countCallerFailure(caller: string | null, now: Date): Promise<void> {
+    if (!caller) return;
+    const key = this.callerKey(caller, now);
+    await this.redis
+      .multi()
+      .incr(key)
+      .expire(key, 120)
+      .exec()
+      .catch((err: Error) => this.logger.warn(`per-caller login limit unavailable: ${err.message}`));
+  }
+
+  private event(type: EventType, memberId: number | null, slaveId: number | null, data: Record<string, unknown>, now: Date): Promise<void> {
+    return this.events.emit(newEvent(type, 'gateway', { slaveId, memberId, data }, now));
+  }
+
+  /**
+   * IPS `login` (and the consent page's, with the bcrypt it computed): `password` is the hash a slave
+   * sends. `keys` give the digest key.
+   */
+  async login(member: LoginMember | null, password: string, caller: string | null, originSlaveId: number | null, keys: KeyringSnapshot): Promise<LoginResult> {
+    const now = this.options.now();
+    const digester = this.digesterFor(keys);
+    if (await this.callerBlocked(caller, now)) {
+      digester.matches(password, member?.passDigest ?? DUMMY_DIGEST);
+      await this.event('authn_login_lock', member?.id ?? null, originSlaveId, { caller, reason: 'caller_limit' }, now);
+      return { status: 'ACCOUNT_LOCKED' };
+    }
+    if (!member) {
+      digester.matches(password, DUMMY_DIGEST);
+      await this.countCallerFailure(caller, now);
+      await this.event('authn_login_fail', null, originSlaveId, { caller, reason: 'unknown_account' }, now);
+      return { status: 'ACCOUNT_NOT_FOUND' };
+    }
+    if (isLocked(member.state, now)) {
+      // Checked before any comparison; failures while locked are not counted (D12).
+      digester.matches(password, DUMMY_DIGEST);
+      await this.event('authn_login_lock', member.id, originSlaveId, { caller, reason: 'locked', locked_until: member.state.lockedUntil }, now);
+      return { status: 'ACCOUNT_LOCKED' };
+    }
+    if (hashMatchesSaltFormat(password, member.passSalt) && digester.matches(password, member.passDigest)) {
+      if (!isClean(member.state)) await this.clear(member.id);
+      await this.event('authn_login_success', member.id, originSlaveId, { caller }, now);
+      await this.markRecentAuth(member.id, now);
+      return { status: 'SUCCESS', member };
+    }
+    const outcome = await this.countFailure(member.id, originSlaveId, caller, now);
+    if (typeof outcome === 'object') {
+      await this.event('authn_login_lock', member.id, originSlaveId, { caller, reason: 'locked', locked_until: outcome.lockedUntil }, now);
+      return { status: 'ACCOUNT_LOCKED' };
+    }
+    await this.countCallerFailure(caller, now);
+    return { status: 'WRONG_AUTH' };
+  }
+
+  /** A successful login after failures: the count and the doubling streak are cleared. */
+  private async clear(memberId: number): Promise<void> {
+    await this.pool.query({
+      name: 'sb_gw_lockout_clear',
+      text: `UPDATE login_lockouts SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL, lock_count = 0, updated_at = clock_timestamp()
+              WHERE member_id = $1 AND (failed_logins > 0 OR first_failed_at IS NOT NULL OR locked_until IS NOT NULL OR lock_count > 0)`,
+      values: [memberId],
+    });
+  }
+
+  /**
+   * A wrong password, counted under the record's row lock (and a share lock on the member's row, so
+   * that an unlock by auth orders before or after it, never across). `{lockedUntil}` when the account
+   * turned out locked meanwhile (then nothing is counted).
+   */
+  private async countFailure(memberId: number, slaveId: number | null, caller: string | null, now: Date): Promise<'counted' | 'gone' | { lockedUntil: Date | null }> {
+    const client: PoolClient = await this.pool.connect();
+    const events: [EventType, Record<string, unknown>][] = [];
+    let outcome: 'counted' | 'gone' | { lockedUntil: Date | null };
+    try {
+      await client.query('BEGIN');
+      // A count lost to a database crash in the last moments costs at most a few extra attempts;
+      // not waiting for the WAL flush keeps a refusal as fast as a success (docs/architecture.md).
+      await client.query('SET LOCAL synchronous_commit TO off');
+      await client.query({ name: 'sb_gw_lockout_ensure', text: `INSERT INTO login_lockouts (member_id, updated_at) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING`, values: [memberId] });
+      const { rows } = await client.query<{ failed_logins: number; first_failed_at: Date | null; locked_until: Date | null; lock_count: number; updated_at: Date; lockout_reset_at: Date | null }>({
+        name: 'sb_gw_lockout_lock',
+        text: `SELECT l.failed_logins, l.first_failed_at, l.locked_until, l.lock_count, l.updated_at, m.lockout_reset_at
+                 FROM login_lockouts l JOIN members m ON m.id = l.member_id
+                WHERE l.member_id = $1 FOR UPDATE OF l FOR SHARE OF m`,
+        values: [memberId],
+      });
+      if (!rows[0]) {
+        outcome = 'gone';
+      } else {
+        const r = rows[0];
+        const state = effectiveLockout({ failedLogins: r.failed_logins, firstFailedAt: r.first_failed_at, lockedUntil: r.locked_until, lockCount: r.lock_count, updatedAt: r.updated_at }, r.lockout_reset_at);
+        if (isLocked(state, now)) {
+          outcome = { lockedUntil: state.lockedUntil };
+        } else {
+          const { lockedNow, ...next } = afterFailure(state, this.options.lockout, now);
+          await client.query({
+            name: 'sb_gw_lockout_write',
+            text: `UPDATE login_lockouts SET failed_logins = $2, first_failed_at = $3, locked_until = $4, lock_count = $5, updated_at = clock_timestamp() WHERE member_id = $1`,
+            values: [memberId, next.failedLogins, next.firstFailedAt, next.lockedUntil, next.lockCount],
+          });
+          events.push(['authn_login_fail', { caller, reason: 'wrong_password' }]);
+          if (lockedNow) events.push(['authn_login_lock', { caller, reason: 'too_many_failures', locked_until: next.lockedUntil }]);
+          outcome = 'counted';
+        }
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const [type, data] of events) await this.event(type, memberId, slaveId, data, now);
+    return outcome;
+  }
+
+  /** Spec D14: a successful server-side login or registration for this id happened just now. */
+  async markRecentAuth(memberId: number, now = this.options.now()): Promise<void> {
+    if (this.options.recentAuthMs <= 0) return;
+    const ttl = Math.ceil(this.options.recentAuthMs / 1000) + 5;
+    await this.redis
+      .set(RECENT_AUTH + memberId, String(now.getTime()), 'EX', ttl)
+      .catch((err: Error) => this.logger.warn(`recent-authentication mark not stored: ${err.message}`));
+  }
+}
+
