@@ -473,7 +473,6 @@ export const INTERNAL_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/internal/ipsconnect/chain', body: ['action', 'params', 'remoteAddress', 'requestId'] },
   { method: 'POST', path: '/internal/api/call', body: ['method', 'httpMethod', 'params', 'undecodable', 'remoteAddress'] },
   { method: 'POST', path: '/internal/api/authorize/check', body: ['params'] },
-  { method: 'POST', path: '/internal/api/authorize/login', body: ['login', 'password', 'remoteAddress'] },
   { method: 'POST', path: '/internal/api/authorize/approve', body: ['params', 'memberId'] },
   { method: 'GET', path: '/internal/api/grants/:member' },
   { method: 'POST', path: '/internal/api/grants/:member/:grant/revoke' },
