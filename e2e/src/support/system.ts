@@ -67,7 +67,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   try {
     await start('auth', AuthModule.forRoot(parseConfig('auth', env), { logStream: logs, clock: options.clock }));
     env['AUTH_URL'] = urls.auth;
-    await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs }), gatewayPort);
+    await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs, clock: options.clock }), gatewayPort);
     await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));
     if (!options.withoutPropagator) await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }), propagatorPort);
   } catch (err) {

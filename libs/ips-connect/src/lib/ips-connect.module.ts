@@ -29,7 +29,8 @@ export class IpsConnectGatewayModule {
         StreamEmitter,
         IpsReadActions,
       ],
-      exports: [BrowserChainService],
+      // The API's network.sites.getList lists the slaves of the same key material.
+      exports: [BrowserChainService, GatewayKeyring],
     };
   }
 }
