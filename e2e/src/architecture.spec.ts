@@ -200,7 +200,7 @@ describe('ownership: every table and Redis key family is written by its one docu
       if (CONSUMER_COMMANDS.has(cmd) && service !== 'admin') violations.add(`${cmd} on ${args[1]} by ${name || addr}: only the admin consumes the event streams`);
     }
     expect([...violations]).toEqual([]);
-    for (const family of ['switchboard:events:gateway', 'switchboard:events:auth', 'switchboard:chain:*', 'switchboard:session:*', 'switchboard:slave-seen', 'switchboard:recent-auth:*', 'switchboard:api:*', 'bull:deliveries:*']) {
+    for (const family of ['switchboard:events:gateway', 'switchboard:events:auth', 'switchboard:chain:*', 'switchboard:session:*', 'switchboard:slave-seen', 'switchboard:recent-auth:*', 'switchboard:api:client:*', 'switchboard:api:usage:*', 'switchboard:api:token-used:*', 'bull:deliveries:*']) {
       expect([family, seenFamilies.has(family)]).toEqual([family, true]);
     }
   }, 180_000);

@@ -36,7 +36,7 @@ describe('error answers', () => {
       ['PATCH', `${sys.urls.admin}/admin/apps/${'0'.repeat(32)}`, `{"allowed_networks":${deep(3_000)}}`, json],
       ['PATCH', `${sys.urls.admin}/admin/settings`, `{"global_master_key":${deep(3_000)}}`, json],
       ['POST', `${sys.urls.auth}/internal/admin/members`, deep(20_000), internal],
-      ['POST', `${sys.urls.auth}/internal/api/call`, `{"method":"test.hello","params":${deep(3_000)}}`, internal],
+      ['POST', `${sys.urls.auth}/internal/api/execute`, `{"method":"auth.getToken","params":${deep(3_000)}}`, internal],
       ['POST', `${sys.urls.auth}/internal/ipsconnect`, `{"action":"login","params":${deep(3_000)}}`, internal],
     ];
     for (const [method, url, payload, headers] of cases) {

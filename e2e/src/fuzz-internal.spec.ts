@@ -12,11 +12,18 @@ import { ADMIN_TOKEN, MASTER_KEY, System } from './support/system';
  * health, metrics and docs routes of every service.
  */
 /**
- * GET /internal/keyring hands the key material to the gateway: with the internal token, a success
- * carries the master keys and slaves' keys by design (and only then: without the token it is 401).
+ * GET /internal/keyring and GET /internal/app-keys hand the key material to the gateway: with the
+ * internal token, a success carries the master keys and slaves' keys, or the application secrets, by
+ * design (and only then: without the token it is 401).
  */
 const keyringHandover = (req: FuzzRequest, res: FuzzResponse): string[] =>
-  req.route === 'GET /internal/keyring' && req.authed === true && res.status === 200 ? ['MASTER_KEY', 'per-slave master key', 'slave key A', 'slave key B', 'slave key C'] : [];
+  req.authed !== true || res.status !== 200
+    ? []
+    : req.route === 'GET /internal/keyring'
+      ? ['MASTER_KEY', 'per-slave master key', 'slave key A', 'slave key B', 'slave key C']
+      : req.route === 'GET /internal/app-keys'
+        ? ['web app secret', 'desktop app secret', 'spare app secret']
+        : [];
 
 describe('fuzz: internal routes and service routes', () => {
   let sys: System;
@@ -94,6 +101,9 @@ describe('fuzz: internal routes and service routes', () => {
         // Bob's sign-in is cheap (legacy md5 salt); other names cost one bcrypt hash each.
         login: ['Fuzz Bob', 'bob@fuzz.test', 'Fuzz\u0000Bob', ''],
         memberId: [fx.members[1].id, 0, -1, 1.5, '2'],
+        // /internal/api/execute: the grant is never the fixtures' real one (the token stays usable).
+        apiKey: [fx.apps.spare.apiKey, fx.apps.desktop.apiKey, 'x'.repeat(32), `${fx.apps.spare.apiKey}\u0000`],
+        grantId: [null, 0, -1, 1.5, 2147483648, '1'],
         title: ['App'],
         type: ['web', 'desktop', 'x'],
         callback_url: ['http://127.0.0.1:9/cb'],
@@ -157,7 +167,7 @@ describe('fuzz: internal routes and service routes', () => {
             {
               weight: 2,
               arbitrary: fc.tuple(ipsParams, pairsParam, fc.constantFrom('verifySettings', 'fetchSalt', 'register', 'crossLogin', 'logout', 'changeEmail')).map(([ips, pairs, action]): FuzzRequest => {
-                const body = req.route.startsWith('POST /internal/ipsconnect') ? { action, params: ips } : { method: 'test.echo', httpMethod: 'GET', params: pairs, undecodable: false, remoteAddress: null, memberId: fx.members[1].id };
+                const body = req.route.startsWith('POST /internal/ipsconnect') ? { action, params: ips } : { method: 'auth.getToken', apiKey: fx.apps.spare.apiKey, grantId: null, memberId: null, params: pairs };
                 return { ...req, method: 'POST', headers: [...req.headers.filter(([n]) => n !== 'content-type'), ['content-type', 'application/json']], body: Buffer.from(JSON.stringify(body)), chunked: undefined };
               }),
             },

@@ -471,7 +471,10 @@ export const INTERNAL_ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/internal/keyring' },
   { method: 'POST', path: '/internal/ipsconnect', body: ['action', 'params', 'remoteAddress', 'requestId'] },
   { method: 'POST', path: '/internal/ipsconnect/chain', body: ['action', 'params', 'remoteAddress', 'requestId'] },
-  { method: 'POST', path: '/internal/api/call', body: ['method', 'httpMethod', 'params', 'undecodable', 'remoteAddress'] },
+  // A call the gateway has checked, executed by auth (methods that change frobs, grants, tokens, members).
+  { method: 'POST', path: '/internal/api/execute', body: ['method', 'apiKey', 'grantId', 'memberId', 'params'] },
+  // The application keys handed to the gateway: with the internal token its answer holds app secrets by design.
+  { method: 'GET', path: '/internal/app-keys' },
   { method: 'POST', path: '/internal/api/authorize/check', body: ['params'] },
   { method: 'POST', path: '/internal/api/authorize/approve', body: ['params', 'memberId'] },
   { method: 'GET', path: '/internal/api/grants/:member' },

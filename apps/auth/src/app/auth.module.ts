@@ -33,7 +33,7 @@ export class AuthModule {
         }),
         OutboxPublisherModule.forRoot({ writer: 'auth', databaseUrl: config.DATABASE_URL, pollMs: 1000, batchSize: 200 }),
         IpsConnectActionsModule,
-        AppApiAuthModule.forRoot({ clientLimitPerMinute: config.API_CLIENT_LIMIT, tokenIdleMs: config.API_TOKEN_IDLE }),
+        AppApiAuthModule.forRoot(),
       ],
     };
   }

@@ -7,12 +7,13 @@ import { StreamEmitterModule } from '@switchboard/events';
 import { IpsConnectGatewayModule } from '@switchboard/ips-connect';
 import { RedisModule } from '@switchboard/redis';
 import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import type { Clock } from '@switchboard/identity';
 import type { DestinationStream } from 'pino';
 
-/** The public edge: IPS Connect and the application API. Answers read actions itself; the rest runs in auth. */
+/** The public edge: IPS Connect and the application API. Answers read actions and API reads itself; changes run in auth. */
 @Module({})
 export class GatewayModule {
-  static forRoot(config: ServiceConfig<'gateway'>, options: { logStream?: DestinationStream; clock?: { now(): Date } } = {}): DynamicModule {
+  static forRoot(config: ServiceConfig<'gateway'>, options: { logStream?: DestinationStream; clock?: Clock } = {}): DynamicModule {
     const now = options.clock ? () => options.clock!.now() : () => new Date();
     return {
       module: GatewayModule,
@@ -21,7 +22,7 @@ export class GatewayModule {
         loggingModule({ service: 'gateway', level: config.LOG_LEVEL, stream: options.logStream }),
         // The gateway's port is public: /metrics only with METRICS_TOKEN (docs/hardening.md).
         MetricsModule.forRoot('gateway', { bearerTokens: config.METRICS_TOKEN ? [config.METRICS_TOKEN] : [] }),
-        // Read-only use: members and settings for the read actions (docs/architecture.md).
+        // Read-only use: members, settings, app_tokens and app_grants for the reads (docs/architecture.md).
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-gateway'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-gateway'),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
@@ -37,7 +38,11 @@ export class GatewayModule {
               recentAuthMs: config.CROSSLOGIN_RECENT_AUTH,
               now,
             },
-          )),
+          ), {
+          clientLimitPerMinute: config.API_CLIENT_LIMIT,
+          tokenIdleMs: config.API_TOKEN_IDLE,
+          clock: options.clock,
+        }),
       ],
     };
   }

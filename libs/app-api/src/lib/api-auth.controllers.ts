@@ -1,20 +1,24 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { z } from 'zod';
 import { InternalTokenGuard, parseOrBadRequest } from '@switchboard/identity';
 import { parseMemberId } from '@switchboard/input-rules';
-import { ApiCall, ApiCallService, ApiResult } from './api-call.service';
+import { ApiExecution, ApiResult, AppKeysSnapshot, EXECUTED_IN_AUTH } from './api-call';
+import { ApiExecuteService } from './api-execute.service';
 import { AppKeysService, appView, createAppSchema, patchAppSchema } from './app-keys.service';
 import { AuthorizeService } from './authorize.service';
 import { GrantsService } from './grants.service';
 
-const callSchema = z.object({
-  method: z.string().max(200),
-  httpMethod: z.string().max(10),
-  params: z.array(z.tuple([z.string(), z.string()])).max(1000),
-  undecodable: z.boolean(),
-  remoteAddress: z.string().nullable(),
-});
+/** A call the gateway has checked (ApiExecution): only the methods auth executes. */
+const executeSchema = z
+  .object({
+    method: z.string().refine((m) => EXECUTED_IN_AUTH.has(m), 'must be a method the auth service executes'),
+    apiKey: z.string().regex(/^[0-9a-f]{32}$/),
+    grantId: z.number().int().positive().max(2147483647).nullable(),
+    memberId: z.number().int().positive().max(2147483647).nullable(),
+    params: z.array(z.tuple([z.string(), z.string()])).max(1000),
+  })
+  .strict();
 
 const linkSchema = z.object({ params: z.array(z.tuple([z.string(), z.string()])).max(200) });
 
@@ -39,16 +43,30 @@ function rowId(raw: string, what: string): number {
 @UseGuards(InternalTokenGuard)
 export class ApiInternalController {
   constructor(
-    private readonly calls: ApiCallService,
+    private readonly calls: ApiExecuteService,
     private readonly keys: AppKeysService,
     private readonly authorize: AuthorizeService,
     private readonly grants: GrantsService,
   ) {}
 
-  @Post('api/call')
+  /**
+   * Executes a call of a method that changes what auth owns, already checked by the gateway (key,
+   * limits, signature, token, permission): trusted for the internal token.
+   */
+  @Post('api/execute')
   @HttpCode(200)
-  call(@Body() body: unknown): Promise<ApiResult> {
-    return this.calls.call(parse(callSchema, body) as ApiCall);
+  execute(@Body() body: unknown): Promise<ApiResult> {
+    return this.calls.execute(parse(executeSchema, body) as ApiExecution);
+  }
+
+  /**
+   * Hands every application key, secrets unsealed, with their keyring version to the gateway (which
+   * keeps them per version): like `/internal/keyring`, the only way they leave auth. Never cached by HTTP.
+   */
+  @Get('app-keys')
+  @Header('cache-control', 'no-store')
+  appKeys(): Promise<AppKeysSnapshot> {
+    return this.keys.snapshot();
   }
 
   @Post('api/authorize/check')

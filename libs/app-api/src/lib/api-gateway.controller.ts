@@ -1,14 +1,9 @@
-import { All, Controller, Inject, Logger, Param, Req, Res } from '@nestjs/common';
+import { All, Controller, Logger, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiCall, ApiResult } from './api-call.service';
+import type { ApiResult } from './api-call';
+import { ApiGatewayService } from './api-gateway.service';
 import { renderError, renderJson, renderXml } from './envelope';
-
-/** Runs an API call where keys live (the auth service); wired to AuthClient by the gateway app. */
-export interface ApiCallRunner {
-  apiCall(call: ApiCall): Promise<ApiResult>;
-}
-export const API_CALL_RUNNER = Symbol('API_CALL_RUNNER');
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -33,19 +28,20 @@ export function decodeForm(raw: string, into: Map<string, string>): boolean {
   return undecodable;
 }
 
-/**
- * `/api/<method>` and `/api/<method>/<format>` (A1): GET or POST (urlencoded); the answer in the
- * ipernity envelope with HTTP 200 for API errors (A7). The call runs in the auth service.
- */
-/** Parameters one application API call may carry (the auth service's own bound). */
+/** Parameters one application API call may carry. */
 const MAX_API_PARAMS = 1000;
 
+/**
+ * `/api/<method>` and `/api/<method>/<format>` (A1): GET or POST (urlencoded); the answer in the
+ * ipernity envelope with HTTP 200 for API errors (A7). The call is checked here (ApiGatewayService);
+ * reads are answered here, changes executed by the auth service.
+ */
 @ApiExcludeController()
 @Controller('api')
 export class ApiGatewayController {
   private readonly logger = new Logger('Api');
 
-  constructor(@Inject(API_CALL_RUNNER) private readonly runner: ApiCallRunner) {}
+  constructor(private readonly calls: ApiGatewayService) {}
 
   @All([':method', ':method/:format'])
   async handle(@Param('method') method: string, @Param('format') format: string | undefined, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
@@ -66,12 +62,11 @@ export class ApiGatewayController {
     if (form) undecodable = decodeForm(req.body as string, params) || undecodable;
     let result: ApiResult;
     try {
-      // More parameters than any method reads (the auth service takes at most 1000): malformed, like
-      // invalid UTF-8 (105), answered here rather than as an outage.
+      // More parameters than any method reads: malformed, like invalid UTF-8 (105).
       result =
         params.size > MAX_API_PARAMS
           ? { ok: false, code: 105, message: `The query is malformed (more than ${MAX_API_PARAMS} parameters).` }
-          : await this.runner.apiCall({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null });
+          : await this.calls.call({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null });
     } catch (err) {
       this.logger.error(`api call ${method} failed: ${(err as Error).message}`);
       result = { ok: false, code: 503, message: 'Service unavailable.', retryAfter: 5 };

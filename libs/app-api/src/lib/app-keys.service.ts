@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { SecretBox } from '@switchboard/crypto';
 import { AppKeyEntity } from '@switchboard/db';
+import { KEYRING_VERSION_SQL, bumpKeyringVersion } from '@switchboard/identity';
+import type { AppKeysSnapshot } from './api-call';
 
 export const APP_SECRET_PURPOSE = 'app-secret';
 
@@ -87,8 +89,12 @@ export class AppKeysService {
       type: input.type,
       callbackUrl: input.callback_url ?? null,
     });
-    await this.db.getRepository(AppKeyEntity).insert(entity);
-    return { entity: (await this.db.getRepository(AppKeyEntity).findOneBy({ apiKey: entity.apiKey }))!, secret };
+    const created = await this.db.transaction(async (m) => {
+      await m.getRepository(AppKeyEntity).insert(entity);
+      await bumpKeyringVersion(m);
+      return (await m.getRepository(AppKeyEntity).findOneBy({ apiKey: entity.apiKey }))!;
+    });
+    return { entity: created, secret };
   }
 
   list(): Promise<AppKeyEntity[]> {
@@ -97,32 +103,40 @@ export class AppKeysService {
 
   async patch(apiKey: string, input: z.infer<typeof patchAppSchema>): Promise<AppKeyEntity | null> {
     if (!API_KEY_FORMAT.test(apiKey)) return null;
-    const repo = this.db.getRepository(AppKeyEntity);
-    const current = await repo.findOneBy({ apiKey });
-    if (!current) return null;
-    await repo.update(
-      { apiKey },
-      {
-        ...(input.title !== undefined && { title: input.title }),
-        ...(input.description !== undefined && { description: input.description }),
-        ...(input.callback_url !== undefined && { callbackUrl: input.callback_url }),
-        ...(input.always_signed !== undefined && { alwaysSigned: input.always_signed }),
-        ...(input.accept_order_a !== undefined && { acceptOrderA: input.accept_order_a }),
-        ...(input.signature_mode !== undefined && { signatureMode: input.signature_mode }),
-        ...(input.enabled !== undefined && { enabled: input.enabled }),
-        ...(input.allowed_networks !== undefined && { allowedNetworks: input.allowed_networks }),
-        ...(input.daily_quota !== undefined && { dailyQuota: input.daily_quota }),
-        updatedAt: new Date(),
-      },
-    );
-    return repo.findOneBy({ apiKey });
+    return this.db.transaction(async (m) => {
+      const repo = m.getRepository(AppKeyEntity);
+      const current = await repo.findOneBy({ apiKey });
+      if (!current) return null;
+      await repo.update(
+        { apiKey },
+        {
+          ...(input.title !== undefined && { title: input.title }),
+          ...(input.description !== undefined && { description: input.description }),
+          ...(input.callback_url !== undefined && { callbackUrl: input.callback_url }),
+          ...(input.always_signed !== undefined && { alwaysSigned: input.always_signed }),
+          ...(input.accept_order_a !== undefined && { acceptOrderA: input.accept_order_a }),
+          ...(input.signature_mode !== undefined && { signatureMode: input.signature_mode }),
+          ...(input.enabled !== undefined && { enabled: input.enabled }),
+          ...(input.allowed_networks !== undefined && { allowedNetworks: input.allowed_networks }),
+          ...(input.daily_quota !== undefined && { dailyQuota: input.daily_quota }),
+          updatedAt: new Date(),
+        },
+      );
+      // The gateway holds the keys per keyring version: it sees this change on its next call.
+      await bumpKeyringVersion(m);
+      return repo.findOneBy({ apiKey });
+    });
   }
 
   async rotate(apiKey: string): Promise<string | null> {
     if (!API_KEY_FORMAT.test(apiKey)) return null;
     const secret = this.newSecret();
-    const result = await this.db.getRepository(AppKeyEntity).update({ apiKey }, { secretSealed: this.box.seal(secret, APP_SECRET_PURPOSE), updatedAt: new Date() });
-    return result.affected ? secret : null;
+    return this.db.transaction(async (m) => {
+      const result = await m.getRepository(AppKeyEntity).update({ apiKey }, { secretSealed: this.box.seal(secret, APP_SECRET_PURPOSE), updatedAt: new Date() });
+      if (!result.affected) return null;
+      await bumpKeyringVersion(m);
+      return secret;
+    });
   }
 
   /** Deletes the key with every grant and token of it. */
@@ -133,13 +147,48 @@ export class AppKeysService {
       await m.query(`DELETE FROM app_grants WHERE api_key = $1`, [apiKey]);
       await m.query(`DELETE FROM app_frobs WHERE api_key = $1`, [apiKey]);
       const r = await m.getRepository(AppKeyEntity).delete({ apiKey });
-      return !!r.affected;
+      if (!r.affected) return false;
+      await bumpKeyringVersion(m);
+      return true;
     });
   }
 
   /**
-   * The key with its secret unsealed, or null. Read at every call, not cached: a key disabled,
-   * rotated or deleted is refused on its next call, by every process.
+   * Every key, secrets unsealed, and the keyring version they belong to, read in one snapshot
+   * (REPEATABLE READ): what the gateway keeps per version (`GET /internal/app-keys`).
+   */
+  async snapshot(): Promise<AppKeysSnapshot> {
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      const [{ v }] = (await runner.query(KEYRING_VERSION_SQL)) as { v: number }[];
+      const rows = await runner.manager.getRepository(AppKeyEntity).find({ order: { apiKey: 'ASC' } });
+      await runner.commitTransaction();
+      return {
+        version: v,
+        keys: rows.map((k) => ({
+          apiKey: k.apiKey,
+          secret: this.box.open(k.secretSealed, APP_SECRET_PURPOSE),
+          enabled: k.enabled,
+          signatureMode: k.signatureMode as 'md5' | 'hmac-sha256',
+          acceptOrderA: k.acceptOrderA,
+          alwaysSigned: k.alwaysSigned,
+          allowedNetworks: k.allowedNetworks,
+          dailyQuota: k.dailyQuota,
+        })),
+      };
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * The key with its secret unsealed, or null, read now (the consent page and the methods auth
+   * executes): a key disabled, rotated or deleted is refused at once.
    */
   async get(apiKey: string): Promise<AppKey | null> {
     if (!API_KEY_FORMAT.test(apiKey)) return null;

@@ -13,14 +13,11 @@ function credential(): string {
   return `${randomInt(1, 1_000_000_000)}-${randomBytes(16).toString('hex')}`;
 }
 
-export interface TokenInfo {
-  grant: AppGrantEntity;
-  member: MemberEntity;
-}
-
 /**
  * Frobs, grants and tokens (A5), stored as SHA-256 digests. One grant per (member, key); a new
- * consent replaces its permissions and tokens already issued keep working with them.
+ * consent replaces its permissions and tokens already issued keep working with them. Tokens are
+ * resolved by the gateway (ApiReads, one statement per call); their last use is the gateway's
+ * (TokenUse), never written here on a read.
  */
 @Injectable()
 export class GrantsService {
@@ -81,27 +78,6 @@ export class GrantsService {
       await m.query(`INSERT INTO app_tokens (digest, grant_id, created_at) VALUES ($1, $2, $3)`, [sha256Hex(token), grant.id, now]);
       return { token, grant };
     });
-  }
-
-  /**
-   * The grant and member behind a token of `apiKey`, or null (unknown, revoked, another key's, or
-   * idle longer than `idleMs` when that is set). Use is recorded at most once a minute.
-   */
-  async resolve(apiKey: string, token: string, idleMs = 0, now = new Date()): Promise<TokenInfo | null> {
-    const digest = sha256Hex(token);
-    const rows: { grant_id: number; used: Date }[] = await this.db.query(
-      `SELECT t.grant_id, coalesce(t.last_used_at, t.created_at) AS used
-         FROM app_tokens t JOIN app_grants g ON g.id = t.grant_id WHERE t.digest = $1 AND g.api_key = $2`,
-      [digest, apiKey],
-    );
-    if (!rows[0]) return null;
-    if (idleMs > 0 && now.getTime() - new Date(rows[0].used).getTime() > idleMs) return null;
-    if (now.getTime() - new Date(rows[0].used).getTime() > 60_000) {
-      await this.db.query(`UPDATE app_tokens SET last_used_at = $2 WHERE digest = $1`, [digest, now]);
-    }
-    const grant = await this.db.getRepository(AppGrantEntity).findOneBy({ id: rows[0].grant_id });
-    const member = grant ? await this.db.getRepository(MemberEntity).findOneBy({ id: grant.memberId }) : null;
-    return grant && member ? { grant, member } : null;
   }
 
   /** Ends a grant and every token of it. */

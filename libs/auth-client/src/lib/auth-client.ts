@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ApiCall, ApiResult, LinkCheck } from '@switchboard/app-api';
+import type { ApiExecution, ApiResult, AppKeysSnapshot, LinkCheck } from '@switchboard/app-api';
 import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, KeyringSnapshot } from '@switchboard/ips-protocol';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
@@ -35,8 +35,14 @@ export class AuthClient {
     return this.call<IpsAnswer>('POST', '/internal/ipsconnect', request, request.requestId);
   }
 
-  apiCall(call: ApiCall): Promise<ApiResult> {
-    return this.call<ApiResult>('POST', '/internal/api/call', call, null);
+  /** Executes an application API call the gateway has checked (a method that changes what auth owns). */
+  apiExecute(execution: ApiExecution): Promise<ApiResult> {
+    return this.call<ApiResult>('POST', '/internal/api/execute', execution, null);
+  }
+
+  /** Every application key with its keyring version; the gateway keeps them per version. */
+  appKeys(): Promise<AppKeysSnapshot> {
+    return this.call<AppKeysSnapshot>('GET', '/internal/app-keys', undefined, null);
   }
 
   checkLink(params: [string, string][]): Promise<LinkCheck> {

@@ -31,6 +31,8 @@ export class IpsConnectGatewayModule {
         SlaveSeen,
         IpsReadActions,
       ],
+      // The API's network.sites.getList lists the slaves of the same key material; the consent page
+      // signs in through the same LoginGate.
       exports: [BrowserChainService, LoginGate, GatewayKeyring],
     };
   }

@@ -1,0 +1,147 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type IORedis from 'ioredis';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { REDIS } from '@switchboard/redis';
+
+/** The member behind a token, or named by `user_id` (user.get). */
+export interface ApiMember {
+  id: number;
+  name: string;
+  email: string;
+  validating: boolean;
+  revalidate_url: string | null;
+  banned: boolean;
+}
+
+/** A token of the call's key, with its grant and member. */
+export interface ApiToken {
+  grantId: number;
+  permissions: Record<string, string>;
+  /** Last use as `app_tokens` holds it: `last_used_at`, else `created_at` (epoch ms). */
+  usedAt: number;
+  member: ApiMember;
+}
+
+/** What one application API call reads, in one snapshot. */
+export interface ApiRead {
+  version: number;
+  token: ApiToken | null;
+  user: ApiMember | null;
+}
+
+const VERSION = `(SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = 'keyring_version'), 0)::int AS v)`;
+
+/**
+ * One prepared statement (named: parsed and planned once per connection) for every call: the
+ * keyring version (application keys are key material: a newer version makes the gateway fetch them),
+ * the token of the call's key with its grant and member ($1 token digest, $2 api_key; null: none),
+ * and the member named by user.get's `user_id` ($3; null: none).
+ */
+const STATEMENT = {
+  name: 'sb_gw_api_call',
+  text: `SELECT v.v, t.grant_id, t.permissions, t.used, t.member_id, t.name, t.email, t.validating, t.revalidate_url, t.banned,
+                u.id AS u_id, u.name AS u_name, u.email AS u_email, u.validating AS u_validating, u.revalidate_url AS u_revalidate_url, u.banned AS u_banned
+           FROM ${VERSION} v
+           LEFT JOIN LATERAL (
+             SELECT t.grant_id, g.permissions, coalesce(t.last_used_at, t.created_at) AS used,
+                    m.id AS member_id, m.name, m.email, m.validating, m.revalidate_url, m.banned
+               FROM app_tokens t JOIN app_grants g ON g.id = t.grant_id JOIN members m ON m.id = g.member_id
+              WHERE t.digest = $1::text AND g.api_key = $2::text
+           ) t ON true
+           LEFT JOIN members u ON u.id = $3::int`,
+};
+
+interface Row {
+  v: number;
+  grant_id: number | null;
+  permissions: Record<string, string> | null;
+  used: Date | null;
+  member_id: number | null;
+  name: string;
+  email: string;
+  validating: boolean;
+  revalidate_url: string | null;
+  banned: boolean;
+  u_id: number | null;
+  u_name: string;
+  u_email: string;
+  u_validating: boolean;
+  u_revalidate_url: string | null;
+  u_banned: boolean;
+}
+
+/**
+ * The gateway's reads for the application API: `app_tokens`, `app_grants` and `members` (written
+ * only by the auth service) and the keyring version, one round trip per call, nothing cached.
+ */
+@Injectable()
+export class ApiReads {
+  private readonly pool: Pool;
+
+  constructor(@InjectDataSource() db: DataSource) {
+    // TypeORM's postgres driver keeps its pg Pool as `master` (as MemberReads does).
+    this.pool = (db.driver as unknown as { master: Pool }).master;
+  }
+
+  async read(tokenDigest: string | null, apiKey: string, userId: number | null): Promise<ApiRead> {
+    const result = await this.pool.query<Row>({ name: STATEMENT.name, text: STATEMENT.text, values: [tokenDigest, apiKey, userId] });
+    const r = result.rows[0];
+    return {
+      version: r.v,
+      token:
+        r.grant_id === null || r.member_id === null
+          ? null
+          : {
+              grantId: r.grant_id,
+              permissions: r.permissions ?? {},
+              usedAt: new Date(r.used!).getTime(),
+              member: { id: r.member_id, name: r.name, email: r.email, validating: r.validating, revalidate_url: r.revalidate_url, banned: r.banned },
+            },
+      user:
+        r.u_id === null
+          ? null
+          : { id: r.u_id, name: r.u_name, email: r.u_email, validating: r.u_validating, revalidate_url: r.u_revalidate_url, banned: r.u_banned },
+    };
+  }
+}
+
+/** Token last use (A5 idle expiry): `switchboard:api:token-used:<token digest>` → epoch ms. */
+export const TOKEN_USED_PREFIX = 'switchboard:api:token-used:';
+const EVERY_MS = 60_000;
+/** Kept this long when tokens never expire from idleness (so that switching idle expiry on later finds recent uses). */
+const KEEP_WITHOUT_IDLE_MS = 40 * 86_400_000;
+
+/**
+ * When each token was last used, as the gateway sees it: written only by the gateway, at most once
+ * a minute per token and process, never into an auth table (the read path writes no PostgreSQL).
+ * Each key expires once the token would be idle anyway, so the family cleans itself. A token's last
+ * use is the later of this and the row's `last_used_at` / `created_at`.
+ */
+@Injectable()
+export class TokenUse {
+  private readonly logger = new Logger('TokenUse');
+  private readonly written = new Map<string, number>();
+
+  constructor(@Inject(REDIS) private readonly redis: IORedis) {}
+
+  /** The last recorded use (epoch ms) or null. Throws when Redis cannot be read. */
+  async lastUse(digest: string): Promise<number | null> {
+    const v = await this.redis.get(TOKEN_USED_PREFIX + digest);
+    const n = v === null ? NaN : Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+
+  touch(digest: string, now: number, idleMs: number): void {
+    const last = this.written.get(digest);
+    if (last !== undefined && now - last < EVERY_MS && now >= last) return;
+    if (this.written.size >= 100_000) this.written.clear(); // bounded: at worst one more write per token
+    this.written.set(digest, now);
+    const ttl = idleMs > 0 ? idleMs + 2 * EVERY_MS : KEEP_WITHOUT_IDLE_MS;
+    this.redis.set(TOKEN_USED_PREFIX + digest, String(now), 'PX', ttl).catch((err: Error) => {
+      this.written.delete(digest);
+      this.logger.warn(`token use not recorded: ${err.message}`);
+    });
+  }
+}
