@@ -464,14 +464,19 @@ async function main() {
     'WRONG_AUTH',
     'at least as fast as correct-hash login',
   );
-  await db.query(`UPDATE members SET locked_until = now() + interval '1 hour' WHERE id = ANY($1)`, [ids.slice(MEMBERS - LOCKED)]);
+  // The gateway's lockout records (login_lockouts), written here directly to lock without 5 failures each.
+  await db.query(
+    `INSERT INTO login_lockouts (member_id, locked_until, lock_count, updated_at) SELECT unnest($1::int[]), now() + interval '1 hour', 1, clock_timestamp()
+     ON CONFLICT (member_id) DO UPDATE SET locked_until = EXCLUDED.locked_until, updated_at = EXCLUDED.updated_at`,
+    [ids.slice(MEMBERS - LOCKED)],
+  );
   const loginLocked = await gatewayRow(
     'IPS login, locked account',
     spread((i) => ips({ do: 'login', key: md5(MK + email(MEMBERS - LOCKED + i)), idType: '2', id: email(MEMBERS - LOCKED + i), password: HASH }), LOCKED),
     'ACCOUNT_LOCKED',
     'at least as fast as correct-hash login',
   );
-  await db.query(`UPDATE members SET locked_until = NULL WHERE id = ANY($1)`, [ids.slice(MEMBERS - LOCKED)]);
+  await db.query(`DELETE FROM login_lockouts WHERE member_id = ANY($1)`, [ids.slice(MEMBERS - LOCKED)]);
 
   // ---- application API --------------------------------------------------------------------------
   const consentName = 'BenchConsent';
