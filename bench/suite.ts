@@ -382,7 +382,7 @@ async function main() {
 
   const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
   const quiet = (ms = 60_000) =>
-    waitFor(async () => (await count(`SELECT count(*) AS n FROM deliveries WHERE status IN ('waiting', 'ready')`)) === 0 && (await count(`SELECT count(*) AS n FROM outbox_events WHERE published_at IS NULL OR relayed_at IS NULL`)) === 0, ms, 'propagation drained');
+    waitFor(async () => (await count(`SELECT count(*) AS n FROM deliveries WHERE status IN ('waiting', 'ready')`)) === 0 && (await count(`SELECT count(*) AS n FROM outbox_events o WHERE o.published_at IS NULL OR NOT EXISTS (SELECT 1 FROM propagation_changes c WHERE c.event_id = o.event_id)`)) === 0, ms, 'propagation drained');
   /** Before a request row: the outbox events of the previous rows (logins, registrations) relayed. */
   const settle = async () => {
     const t = Date.now();

@@ -230,19 +230,23 @@ export class LoginGate {
     const client: PoolClient = await this.pool.connect();
     const events: [EventType, Record<string, unknown>][] = [];
     let outcome: 'counted' | 'gone' | { lockedUntil: Date | null };
+    // Two round trips: the member id is an integer read from the database and the values written
+    // are numbers and ISO timestamps of our own, so they are inlined as literals, and each group of
+    // statements goes in one simple-protocol message.
+    const id = Math.trunc(memberId);
+    const ts = (d: Date | null) => (d === null ? 'NULL' : `'${d.toISOString()}'::timestamptz`);
     try {
-      await client.query('BEGIN');
       // A count lost to a database crash in the last moments costs at most a few extra attempts;
       // not waiting for the WAL flush keeps a refusal as fast as a success (docs/architecture.md).
-      await client.query('SET LOCAL synchronous_commit TO off');
-      await client.query({ name: 'sb_gw_lockout_ensure', text: `INSERT INTO login_lockouts (member_id, updated_at) VALUES ($1, clock_timestamp()) ON CONFLICT DO NOTHING`, values: [memberId] });
-      const { rows } = await client.query<{ failed_logins: number; first_failed_at: Date | null; locked_until: Date | null; lock_count: number; updated_at: Date; lockout_reset_at: Date | null }>({
-        name: 'sb_gw_lockout_lock',
-        text: `SELECT l.failed_logins, l.first_failed_at, l.locked_until, l.lock_count, l.updated_at, m.lockout_reset_at
-                 FROM login_lockouts l JOIN members m ON m.id = l.member_id
-                WHERE l.member_id = $1 FOR UPDATE OF l FOR SHARE OF m`,
-        values: [memberId],
-      });
+      const results = (await client.query(
+        `BEGIN; SET LOCAL synchronous_commit TO off;
+         INSERT INTO login_lockouts (member_id, updated_at) VALUES (${id}, clock_timestamp()) ON CONFLICT DO NOTHING;
+         SELECT l.failed_logins, l.first_failed_at, l.locked_until, l.lock_count, l.updated_at, m.lockout_reset_at
+           FROM login_lockouts l JOIN members m ON m.id = l.member_id
+          WHERE l.member_id = ${id} FOR UPDATE OF l FOR SHARE OF m`,
+      )) as unknown as { rows: { failed_logins: number; first_failed_at: Date | null; locked_until: Date | null; lock_count: number; updated_at: Date; lockout_reset_at: Date | null }[] }[];
+      const rows = results[results.length - 1].rows;
+      let finish = 'COMMIT';
       if (!rows[0]) {
         outcome = 'gone';
       } else {
@@ -252,17 +256,15 @@ export class LoginGate {
           outcome = { lockedUntil: state.lockedUntil };
         } else {
           const { lockedNow, ...next } = afterFailure(state, this.options.lockout, now);
-          await client.query({
-            name: 'sb_gw_lockout_write',
-            text: `UPDATE login_lockouts SET failed_logins = $2, first_failed_at = $3, locked_until = $4, lock_count = $5, updated_at = clock_timestamp() WHERE member_id = $1`,
-            values: [memberId, next.failedLogins, next.firstFailedAt, next.lockedUntil, next.lockCount],
-          });
+          finish =
+            `UPDATE login_lockouts SET failed_logins = ${Math.trunc(next.failedLogins)}, first_failed_at = ${ts(next.firstFailedAt)}, ` +
+            `locked_until = ${ts(next.lockedUntil)}, lock_count = ${Math.trunc(next.lockCount)}, updated_at = clock_timestamp() WHERE member_id = ${id}; COMMIT`;
           events.push(['authn_login_fail', { caller, reason: 'wrong_password' }]);
           if (lockedNow) events.push(['authn_login_lock', { caller, reason: 'too_many_failures', locked_until: next.lockedUntil }]);
           outcome = 'counted';
         }
       }
-      await client.query('COMMIT');
+      await client.query(finish);
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
