@@ -19,7 +19,8 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         ConfigModule.forRoot(config),
-        loggingModule({ service: 'gateway', level: config.LOG_LEVEL, stream: options.logStream }),
+        // Request lines from a Fastify hook, no per-request logging context: the hot path (docs/architecture.md).
+        loggingModule({ service: 'gateway', level: config.LOG_LEVEL, stream: options.logStream, httpRequests: 'hook' }),
         // The gateway's port is public: /metrics only with METRICS_TOKEN (docs/hardening.md).
         MetricsModule.forRoot('gateway', { bearerTokens: config.METRICS_TOKEN ? [config.METRICS_TOKEN] : [] }),
         // Read-only use: members, settings, app_tokens and app_grants for the reads (docs/architecture.md).

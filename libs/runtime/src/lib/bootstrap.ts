@@ -4,7 +4,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { BootLogger, LoggingOptions, requestId } from './logging';
+import type { Logger as PinoLogger } from 'pino';
+import { ACCESS_LOG, BootLogger, LoggingOptions, requestId } from './logging';
 import { readMultipartFields } from './multipart';
 import { METRICS, ServiceMetrics } from './metrics';
 import { JsonBodyError, jsonDepthExceeds, jsonIsWellFormed } from './json-body';
@@ -107,6 +108,24 @@ export async function createServiceApp(
     reply.headers(COMMON_HEADERS);
     done();
   });
+
+  let access: PinoLogger | undefined;
+  try {
+    access = app.get<PinoLogger>(ACCESS_LOG, { strict: false });
+  } catch {
+    access = undefined; // request lines come from nestjs-pino's middleware, or none (loggingModule)
+  }
+  if (access) {
+    const log = access;
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const status = reply.statusCode;
+      const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      if (log.isLevelEnabled(level) && !/^\/(health|metrics)(\/|$|\?)/.test(request.url)) {
+        log[level]({ req: { id: request.id, method: request.method, url: request.url, remoteAddress: request.ip, headers: request.headers }, res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+      }
+      done();
+    });
+  }
 
   const metrics = app.get<ServiceMetrics>(METRICS);
   fastify.addHook('onResponse', (request, reply, done) => {

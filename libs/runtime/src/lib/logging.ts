@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamicModule, LoggerService } from '@nestjs/common';
+import { DynamicModule, Global, LoggerService, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type DestinationStream, type Level, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 import { REDACTED, isSecretName, redactDeep, redactString, redactUrl } from './redact';
@@ -17,7 +17,7 @@ export interface LoggingOptions {
    * context lives in an AsyncLocalStorage, and on Node 20 the first request that enters one turns
    * on promise hooks for the rest of the process: every promise after it pays for them.
    */
-  httpRequests?: boolean;
+  httpRequests?: boolean | 'hook';
 }
 
 /** Accepts a sane incoming `x-request-id` (set by a proxy or a calling service), else makes one. */
@@ -136,7 +136,30 @@ export function asyncStdout(): DestinationStream {
   return stdoutDestination;
 }
 
+/** The access logger of a service logging requests from a Fastify hook (`httpRequests: 'hook'`). */
+export const ACCESS_LOG = Symbol('ACCESS_LOG');
+
+@Global()
+@Module({})
+class AccessLogModule {}
+
+/**
+ * - `httpRequests` true (default): nestjs-pino's request context (pino-http): every log line of a
+ *   request carries its id, at the price of an AsyncLocalStorage per request (on Node 20 that turns
+ *   promise hooks on for the whole process) and a child logger per request;
+ * - `'hook'` (the gateway, whose slave and API routes are the hot path): one access line per request
+ *   from a Fastify `onResponse` hook (createServiceApp), the same fields and redaction, no
+ *   per-request context; at a level that drops the line it costs a level check;
+ * - false: no request lines (the propagator: only /health and /metrics).
+ */
 export function loggingModule(options: LoggingOptions): DynamicModule {
+  const base = loggingModuleWithContext(options);
+  if (options.httpRequests !== 'hook') return base;
+  const access = pino(pinoOptions(options), options.stream ?? asyncStdout());
+  return { module: AccessLogModule, global: true, imports: [base], providers: [{ provide: ACCESS_LOG, useValue: access }], exports: [ACCESS_LOG] };
+}
+
+function loggingModuleWithContext(options: LoggingOptions): DynamicModule {
   return LoggerModule.forRoot({
     pinoHttp: [
       {
@@ -150,6 +173,6 @@ export function loggingModule(options: LoggingOptions): DynamicModule {
       },
       options.stream ?? asyncStdout(),
     ],
-    ...(options.httpRequests === false ? { forRoutes: [] } : {}),
+    ...(options.httpRequests === false || options.httpRequests === 'hook' ? { forRoutes: [] } : {}),
   });
 }
