@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { API_PATHS } from '@switchboard/app-api';
 import { IPS_CONNECT_PATHS, IPS_PARAM_NAMES } from '@switchboard/ips-protocol';
 import {
   Auth, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, PROPAGATOR_INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
@@ -122,7 +123,10 @@ describe('fuzz: internal routes and service routes', () => {
     const fastify = sys.apps.gateway.getHttpAdapter().getInstance();
     const rawIps = IPS_CONNECT_PATHS.filter((p) => ['GET', 'POST', 'HEAD', 'PUT', 'DELETE'].every((method) => fastify.hasRoute({ method, url: `/${p}` }))).map((p) => `ALL /${p}`);
     expect(rawIps).toHaveLength(IPS_CONNECT_PATHS.length);
-    expect([...controllerRoutes(sys.apps.gateway), ...rawIps].sort()).toEqual([...GATEWAY_ROUTES, ...service].sort());
+    // So are the application API's.
+    const rawApi = API_PATHS.filter((url) => ['GET', 'POST', 'PUT'].every((method) => fastify.hasRoute({ method, url }))).map((url) => `ALL ${url}`);
+    expect(rawApi).toHaveLength(API_PATHS.length);
+    expect([...controllerRoutes(sys.apps.gateway), ...rawIps, ...rawApi].sort()).toEqual([...GATEWAY_ROUTES, ...service].sort());
     expect(controllerRoutes(sys.apps.propagator).sort()).toEqual([...table(PROPAGATOR_INTERNAL_ROUTES), ...service].sort());
   });
 

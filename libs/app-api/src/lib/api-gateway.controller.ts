@@ -1,6 +1,6 @@
-import { All, Controller, Logger, Param, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiResult } from './api-call';
 import { ApiGatewayService } from './api-gateway.service';
 import { renderError, renderJson, renderXml } from './envelope';
@@ -36,15 +36,39 @@ const MAX_API_PARAMS = 1000;
  * ipernity envelope with HTTP 200 for API errors (A7). The call is checked here (ApiGatewayService);
  * reads are answered here, changes executed by the auth service.
  */
-@ApiExcludeController()
-@Controller('api')
-export class ApiGatewayController {
+/** The paths of the application API, registered straight on Fastify (like IPS Connect's). */
+export const API_PATHS = ['/api/:method', '/api/:method/:format'];
+
+@Injectable()
+export class ApiGatewayController implements OnModuleInit {
   private readonly logger = new Logger('Api');
 
-  constructor(private readonly calls: ApiGatewayService) {}
+  constructor(
+    private readonly calls: ApiGatewayService,
+    private readonly adapter: HttpAdapterHost,
+  ) {}
 
-  @All([':method', ':method/:format'])
-  async handle(@Param('method') method: string, @Param('format') format: string | undefined, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  /**
+   * Registered straight on Fastify, not as a Nest controller: the signed reads are a hot path and pay
+   * for no router, guard, interceptor or pipe layer they do not use (Fastify's hooks still run).
+   */
+  onModuleInit() {
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    for (const path of API_PATHS) {
+      fastify.all(path, async (req, reply) => {
+        const params = req.params as { method: string; format?: string };
+        try {
+          await this.handle(params.method, params.format, req, reply);
+        } catch (err) {
+          this.logger.error(`api call failed: ${(err as Error).message}`);
+          if (!reply.sent) this.send(reply.header('retry-after', '5'), 'json', renderError('json', 503, 'Service unavailable.'));
+        }
+        return reply;
+      });
+    }
+  }
+
+  async handle(method: string, format: string | undefined, req: FastifyRequest, reply: FastifyReply) {
     const fmt = format ?? 'json';
     if (fmt !== 'json' && fmt !== 'xml') {
       this.send(reply, 'json', renderError('json', 102, 'The requested format is invalid. Valid formats are : json, xml, php.'));

@@ -41,7 +41,7 @@ export class AppApiGatewayModule {
     return {
       module: AppApiGatewayModule,
       imports: [sessionsFrom],
-      controllers: [ApiGatewayController, ConsentController],
+      controllers: [ConsentController],
       providers: [
         { provide: API_EXECUTOR, useExisting: runner },
         { provide: APP_KEY_SOURCE, useExisting: runner },
@@ -53,6 +53,7 @@ export class AppApiGatewayModule {
         ApiReads,
         TokenUse,
         ApiGatewayService,
+        ApiGatewayController,
       ],
       exports: [ConsentSignIn],
     };
