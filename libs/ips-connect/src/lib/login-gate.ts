@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { LockoutPolicy, LockoutState, PassDigester, afterFailure, effectiveLockout, hashMatchesSaltFormat, isClean, isLocked } from '@switchboard/credentials';
+import { LockoutPolicy, LockoutState, PassDigester, effectiveLockout, hashMatchesSaltFormat, isClean, isLocked } from '@switchboard/credentials';
 import { EventType, StreamEmitter, newEvent } from '@switchboard/events';
 import { IdLookup, KeyringSnapshot, matchKey } from '@switchboard/ips-protocol';
 import { REDIS } from '@switchboard/redis';
@@ -222,57 +222,27 @@ export class LoginGate {
   }
 
   /**
-   * A wrong password, counted under the record's row lock (and a share lock on the member's row, so
-   * that an unlock by auth orders before or after it, never across). `{lockedUntil}` when the account
-   * turned out locked meanwhile (then nothing is counted).
+   * A wrong password, counted in one statement: `switchboard_login_failure` (migration
+   * 1795800000000) takes the member's share lock (an unlock by auth orders before or after it, never
+   * across) and the lockout record's row lock (parallel attempts cannot all slip under the
+   * threshold), then applies D12's rules, the same as `afterFailure` (a property test compares
+   * them). Its commit is not waited for (`synchronous_commit` off for it): a count lost to a
+   * database crash in the last moments costs at most a few extra attempts, and a refusal stays as
+   * cheap as a success. `{lockedUntil}` when the account turned out locked (nothing counted).
    */
   private async countFailure(memberId: number, slaveId: number | null, caller: string | null, now: Date): Promise<'counted' | 'gone' | { lockedUntil: Date | null }> {
-    const client: PoolClient = await this.pool.connect();
-    const events: [EventType, Record<string, unknown>][] = [];
-    let outcome: 'counted' | 'gone' | { lockedUntil: Date | null };
-    // Two round trips: the member id is an integer read from the database and the values written
-    // are numbers and ISO timestamps of our own, so they are inlined as literals, and each group of
-    // statements goes in one simple-protocol message.
-    const id = Math.trunc(memberId);
-    const ts = (d: Date | null) => (d === null ? 'NULL' : `'${d.toISOString()}'::timestamptz`);
-    try {
-      // A count lost to a database crash in the last moments costs at most a few extra attempts;
-      // not waiting for the WAL flush keeps a refusal as fast as a success (docs/architecture.md).
-      const results = (await client.query(
-        `BEGIN; SET LOCAL synchronous_commit TO off;
-         INSERT INTO login_lockouts (member_id, updated_at) VALUES (${id}, clock_timestamp()) ON CONFLICT DO NOTHING;
-         SELECT l.failed_logins, l.first_failed_at, l.locked_until, l.lock_count, l.updated_at, m.lockout_reset_at
-           FROM login_lockouts l JOIN members m ON m.id = l.member_id
-          WHERE l.member_id = ${id} FOR UPDATE OF l FOR SHARE OF m`,
-      )) as unknown as { rows: { failed_logins: number; first_failed_at: Date | null; locked_until: Date | null; lock_count: number; updated_at: Date; lockout_reset_at: Date | null }[] }[];
-      const rows = results[results.length - 1].rows;
-      let finish = 'COMMIT';
-      if (!rows[0]) {
-        outcome = 'gone';
-      } else {
-        const r = rows[0];
-        const state = effectiveLockout({ failedLogins: r.failed_logins, firstFailedAt: r.first_failed_at, lockedUntil: r.locked_until, lockCount: r.lock_count, updatedAt: r.updated_at }, r.lockout_reset_at);
-        if (isLocked(state, now)) {
-          outcome = { lockedUntil: state.lockedUntil };
-        } else {
-          const { lockedNow, ...next } = afterFailure(state, this.options.lockout, now);
-          finish =
-            `UPDATE login_lockouts SET failed_logins = ${Math.trunc(next.failedLogins)}, first_failed_at = ${ts(next.firstFailedAt)}, ` +
-            `locked_until = ${ts(next.lockedUntil)}, lock_count = ${Math.trunc(next.lockCount)}, updated_at = clock_timestamp() WHERE member_id = ${id}; COMMIT`;
-          events.push(['authn_login_fail', { caller, reason: 'wrong_password' }]);
-          if (lockedNow) events.push(['authn_login_lock', { caller, reason: 'too_many_failures', locked_until: next.lockedUntil }]);
-          outcome = 'counted';
-        }
-      }
-      await client.query(finish);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-    for (const [type, data] of events) await this.event(type, memberId, slaveId, data, now);
-    return outcome;
+    const policy = this.options.lockout;
+    const { rows } = await this.pool.query<{ outcome: 'counted' | 'locked' | 'gone'; locked_until: Date | null; locked_now: boolean }>({
+      name: 'sb_gw_login_failure',
+      text: 'SELECT outcome, locked_until, locked_now FROM switchboard_login_failure($1, $2, $3, $4, $5, $6)',
+      values: [memberId, now, policy.threshold, policy.windowMs, policy.baseMs, policy.maxMs],
+    });
+    const r = rows[0];
+    if (r.outcome === 'gone') return 'gone';
+    if (r.outcome === 'locked') return { lockedUntil: r.locked_until };
+    await this.event('authn_login_fail', memberId, slaveId, { caller, reason: 'wrong_password' }, now);
+    if (r.locked_now) await this.event('authn_login_lock', memberId, slaveId, { caller, reason: 'too_many_failures', locked_until: r.locked_until }, now);
+    return 'counted';
   }
 
   /** Spec D14: a successful server-side login or registration for this id happened just now. */
