@@ -14,7 +14,6 @@
  * profiled during that row and write <pid>.cpuprofile to <dir> (summarise with
  * `node bench/profile-top.cjs <file>`); the figures go to <dir>/results.json.
  */
-import http from 'node:http';
 import { ChildProcess, spawn, execFileSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +26,7 @@ import { freePort, PrivateRedis } from '@switchboard/testing';
 import { DELIVERY_QUEUE } from '@switchboard/propagation';
 import { query } from '../e2e/src/support/ips';
 import { ApiClient } from '../e2e/src/support/api-client';
+import { Browser } from '../e2e/src/support/browser';
 import { measure, LoadResult } from './load';
 import { StubSlaves, median, startBaseline, stopChild } from './propagation-lib';
 
@@ -203,59 +203,6 @@ function vmHwmMiB(pid: number | undefined): number | null {
   }
 }
 
-/** One loopback client address per Browser: the consent page limits attempts per address. */
-class Browser {
-  cookies = new Map<string, string>();
-  private readonly agent: http.Agent;
-  constructor(localAddress: string) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1, localAddress });
-  }
-  go(url: string, body?: string): Promise<{ status: number; html: string; location?: string }> {
-    const u = new URL(url);
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        {
-          host: u.hostname,
-          port: u.port,
-          path: u.pathname + u.search,
-          method: body === undefined ? 'GET' : 'POST',
-          agent: this.agent,
-          timeout: 60_000,
-          headers: {
-            cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-            ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }),
-          },
-        },
-        (res) => {
-          let html = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (html += d));
-          res.on('end', () => {
-            for (const c of res.headers['set-cookie'] ?? []) {
-              const [k, v] = c.split(';')[0].split('=');
-              if (v) this.cookies.set(k, v);
-              else this.cookies.delete(k);
-            }
-            resolve({ status: res.statusCode!, html, location: res.headers.location });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.end(body);
-    });
-  }
-  static fields(html: string, extra: Record<string, string>): string {
-    const form = /<form name="fa"[\s\S]*?<\/form>/.exec(html)?.[0] ?? '';
-    const params = new URLSearchParams();
-    for (const m of form.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) params.set(m[1], m[2].replace(/&amp;/g, '&'));
-    for (const [k, v] of Object.entries(extra)) params.set(k, v);
-    return params.toString();
-  }
-  close() {
-    this.agent.destroy();
-  }
-}
 
 /** Runs `fn` over `items` with at most `n` at a time. */
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {

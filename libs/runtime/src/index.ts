@@ -8,3 +8,4 @@ export * from './lib/safety-net';
 export * from './lib/json-body';
 export * from './lib/bearer';
 export * from './lib/internal-token.guard';
+export * from './lib/versioned-copy';

@@ -4,6 +4,7 @@ import type IORedis from 'ioredis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { REDIS } from '@switchboard/redis';
+import { KEYRING_VERSION_SUBQUERY } from '@switchboard/db';
 
 /** The member behind a token, or named by `user_id` (user.get). */
 export interface ApiMember {
@@ -31,7 +32,7 @@ export interface ApiRead {
   user: ApiMember | null;
 }
 
-const VERSION = `(SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = 'keyring_version'), 0)::int AS v)`;
+const VERSION = KEYRING_VERSION_SUBQUERY;
 
 /**
  * One prepared statement (named: parsed and planned once per connection) for every call: the

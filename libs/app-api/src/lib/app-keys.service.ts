@@ -4,8 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { SecretBox } from '@switchboard/crypto';
-import { AppKeyEntity } from '@switchboard/db';
-import { KEYRING_VERSION_SQL, bumpKeyringVersion } from '@switchboard/identity';
+import { AppKeyEntity, KEYRING_VERSION_SQL, bumpKeyringVersion } from '@switchboard/db';
 import type { AppKeysSnapshot } from './api-call';
 
 export const APP_SECRET_PURPOSE = 'app-secret';

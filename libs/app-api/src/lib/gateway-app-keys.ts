@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { VersionedCopy } from '@switchboard/runtime';
 import type { AppKeyMaterial, AppKeysSnapshot } from './api-call';
 
 /** Where the gateway receives application keys from: the auth service (`GET /internal/app-keys`). */
@@ -31,40 +32,20 @@ interface Held {
  */
 @Injectable()
 export class GatewayAppKeys {
-  private held?: Held;
-  private loading?: Promise<Held>;
+  private readonly copy: VersionedCopy<Held>;
 
-  constructor(@Inject(APP_KEY_SOURCE) private readonly source: AppKeySource) {}
+  constructor(@Inject(APP_KEY_SOURCE) source: AppKeySource) {
+    this.copy = new VersionedCopy(
+      async () => {
+        const s = await source.appKeys();
+        return { version: s.version, keys: new Map(s.keys.map((k) => [k.apiKey, k])) };
+      },
+      (v) => new AppKeysUnavailableError(`application keys at version ${v} not available yet`),
+    );
+  }
 
   /** The key named `apiKey` as of `version` or later; null when no such key exists then. */
   async get(apiKey: string, version: number): Promise<AppKeyMaterial | null> {
-    return (await this.atLeast(version)).keys.get(apiKey) ?? null;
-  }
-
-  private async atLeast(version: number): Promise<Held> {
-    const held = this.held;
-    if (held && held.version >= version) return held;
-    // A fetch already under way may have read the keys before `version` was committed: at most
-    // one more fetch then, which starts after this call's own read of the version.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const h = await this.load();
-      if (h.version >= version) return h;
-    }
-    throw new AppKeysUnavailableError(`application keys at version ${version} not available yet`);
-  }
-
-  private load(): Promise<Held> {
-    if (!this.loading) {
-      this.loading = this.source
-        .appKeys()
-        .then((s) => {
-          if (!this.held || s.version >= this.held.version) this.held = { version: s.version, keys: new Map(s.keys.map((k) => [k.apiKey, k])) };
-          return this.held;
-        })
-        .finally(() => {
-          this.loading = undefined;
-        });
-    }
-    return this.loading;
+    return (await this.copy.atLeast(version)).keys.get(apiKey) ?? null;
   }
 }

@@ -2,11 +2,11 @@ import { BadRequestException, Body, ConflictException, Controller, Get, HttpCode
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SettingEntity } from '@switchboard/db';
+import { SettingEntity, bumpKeyringVersion } from '@switchboard/db';
 import { CLOCK, Clock } from './clock';
 import { createMemberSchema, issueSlaveKeySchema, parseOrBadRequest, settingsSchema } from './admin-commands';
 import { InternalTokenGuard } from '@switchboard/runtime';
-import { GLOBAL_KEY_SETTING, KeyringService, bumpKeyringVersion } from './keyring.service';
+import { GLOBAL_KEY_SETTING, KeyringService } from './keyring.service';
 import { LoginService, MemberLockout } from './login.service';
 import { parseMemberId } from '@switchboard/input-rules';
 import { MembersService } from './members.service';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { KEYRING_VERSION_SQL } from '@switchboard/db';
 import { MASTER_KEY_PURPOSE, SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
 import { KeyMatch, KeyringSnapshot, matchMasterKey } from '@switchboard/ips-protocol';
 import { PassDigester } from '@switchboard/credentials';
@@ -9,31 +10,6 @@ import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 export type { KeyMatch } from '@switchboard/ips-protocol';
 
 export const GLOBAL_KEY_SETTING = 'global_master_key';
-/** The `settings` row every change of key material increases (see bumpKeyringVersion). */
-export const KEYRING_VERSION_SETTING = 'keyring_version';
-
-/** Anything that runs SQL: a DataSource, an EntityManager inside a transaction, a QueryRunner. */
-interface Sql {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
-
-/**
- * Increases the keyring version in the caller's transaction. Every change of key material (a
- * slave's registration, key or enabled state, a per-slave master key, the global key switch) calls
- * it before committing, so that a process which reads a newer version than its copy reloads the
- * keys before it checks a call: no cache serves keys older than the last committed change.
- */
-export async function bumpKeyringVersion(sql: Sql): Promise<void> {
-  await sql.query(
-    `INSERT INTO settings (key, value, updated_at) VALUES ($1, '1'::jsonb, now())
-     ON CONFLICT (key) DO UPDATE SET value = to_jsonb(coalesce((settings.value #>> '{}')::bigint, 0) + 1), updated_at = now()`,
-    [KEYRING_VERSION_SETTING],
-  );
-}
-
-/** The current keyring version (0 before any change). */
-export const KEYRING_VERSION_SQL = `SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = '${KEYRING_VERSION_SETTING}'), 0)::int AS v`;
-
 /**
  * Master keys and slaves' keys: the only store of them is here (the auth service), sealed at rest.
  * `snapshot()` reads them, unsealed, with their version in one transaction; the gateway receives

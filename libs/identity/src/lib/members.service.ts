@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { SecretBox } from '@switchboard/crypto';
 import { MemberEntity } from '@switchboard/db';
 import { EventType, PropagatedAction, SEALED_PARAM_PURPOSE, appendToOutbox, newEvent } from '@switchboard/events';
-import { IdLookup, matchKey } from '@switchboard/ips-protocol';
+import { matchKey } from '@switchboard/ips-protocol';
 import { PassDigester } from '@switchboard/credentials';
 
 
@@ -57,22 +57,8 @@ export class MembersService {
     return this.db.getRepository(MemberEntity).findOneBy({ id });
   }
 
-  async lookup(how: IdLookup, value: string): Promise<MemberEntity | null> {
-    const repo = this.db.getRepository(MemberEntity);
-    const key = matchKey(value);
-    if (how === 'name') return repo.findOneBy({ nameKey: key });
-    const byEmail = await repo.findOneBy({ emailKey: key });
-    if (byEmail || how === 'email') return byEmail;
-    return repo.findOneBy({ nameKey: key });
-  }
-
   passMatches(member: Pick<MemberEntity, 'passDigest'>, passHash: string): boolean {
     return this.digester.matches(passHash, member.passDigest);
-  }
-
-  /** Same work as a real comparison, for unknown accounts (equal timing, spec D12). */
-  dummyCompare(passHash: string): void {
-    this.digester.matches(passHash, '0'.repeat(64));
   }
 
   private async record(

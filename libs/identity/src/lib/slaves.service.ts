@@ -3,9 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MASTER_KEY_PURPOSE, SLAVE_KEY_PURPOSE, SecretBox } from '@switchboard/crypto';
-import { SlaveEntity } from '@switchboard/db';
+import { SlaveEntity, bumpKeyringVersion } from '@switchboard/db';
 import { appendToOutbox, newEvent } from '@switchboard/events';
-import { bumpKeyringVersion } from './keyring.service';
 
 export interface SlaveRegistration {
   slaveId: number;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyringSnapshot } from '@switchboard/ips-protocol';
+import { VersionedCopy } from '@switchboard/runtime';
 
 /** Where the gateway receives key material from: the auth service, their only issuer and store. */
 export interface KeyringSource {
@@ -24,36 +25,14 @@ export class KeyringUnavailableError extends Error {
  */
 @Injectable()
 export class GatewayKeyring {
-  private snapshot?: KeyringSnapshot;
-  private loading?: Promise<KeyringSnapshot>;
+  private readonly copy: VersionedCopy<KeyringSnapshot>;
 
-  constructor(@Inject(KEYRING_SOURCE) private readonly source: KeyringSource) {}
-
-  /** The keys at `version` or later. */
-  async atLeast(version: number): Promise<KeyringSnapshot> {
-    const held = this.snapshot;
-    if (held && held.version >= version) return held;
-    // A fetch already under way may have read the keys before `version` was committed: at most
-    // one more fetch then, which starts after this call's own read of the version.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const s = await this.load();
-      if (s.version >= version) return s;
-    }
-    throw new KeyringUnavailableError(`keys at version ${version} not available yet`);
+  constructor(@Inject(KEYRING_SOURCE) source: KeyringSource) {
+    this.copy = new VersionedCopy(() => source.keyring(), (v) => new KeyringUnavailableError(`keys at version ${v} not available yet`));
   }
 
-  private load(): Promise<KeyringSnapshot> {
-    if (!this.loading) {
-      this.loading = this.source
-        .keyring()
-        .then((s) => {
-          if (!this.snapshot || s.version >= this.snapshot.version) this.snapshot = s;
-          return this.snapshot;
-        })
-        .finally(() => {
-          this.loading = undefined;
-        });
-    }
-    return this.loading;
+  /** The keys at `version` or later. */
+  atLeast(version: number): Promise<KeyringSnapshot> {
+    return this.copy.atLeast(version);
   }
 }

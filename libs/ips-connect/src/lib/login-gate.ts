@@ -7,6 +7,8 @@ import { LockoutPolicy, LockoutState, PassDigester, effectiveLockout, hashMatche
 import { EventType, StreamEmitter, newEvent } from '@switchboard/events';
 import { IdLookup, KeyringSnapshot, matchKey } from '@switchboard/ips-protocol';
 import { REDIS } from '@switchboard/redis';
+import { KEYRING_VERSION_SUBQUERY } from '@switchboard/db';
+import { VERSION_ONLY_STATEMENT } from './member-reads';
 
 export const LOGIN_OPTIONS = Symbol('LOGIN_OPTIONS');
 export interface LoginOptions {
@@ -39,7 +41,7 @@ export const LOGIN_FAILS = 'switchboard:login-fails:';
 /** Spec D14's marks of a recent login or registration; written only by the gateway, read by auth. */
 export const RECENT_AUTH = 'switchboard:recent-auth:';
 
-const VERSION = `(SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = 'keyring_version'), 0)::int AS v)`;
+const VERSION = KEYRING_VERSION_SUBQUERY;
 const COLUMNS = 'id, name, email, pass_salt, pass_digest, validating, revalidate_url, session_epoch, lockout_reset_at';
 const lookup = (how: IdLookup) =>
   how === 'email-then-name'
@@ -57,7 +59,7 @@ const STATEMENTS: Record<IdLookup, { name: string; text: string }> = {
   email: statement('email'),
   'email-then-name': statement('email-then-name'),
 };
-const VERSION_ONLY = { name: 'sb_gw_version', text: `SELECT v.v, NULL::int AS id, NULL::text AS pass_salt FROM ${VERSION} v` };
+const VERSION_ONLY = VERSION_ONLY_STATEMENT;
 
 interface Row {
   v: number;

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { IdLookup, matchKey } from '@switchboard/ips-protocol';
+import { KEYRING_VERSION_SUBQUERY } from '@switchboard/db';
 
 /** What the gateway's read actions need of a member. */
 export interface MemberRow {
@@ -16,14 +17,17 @@ export interface MemberRead {
   member: MemberRow | null;
 }
 
-const VERSION = `(SELECT coalesce((SELECT (value #>> '{}')::bigint FROM settings WHERE key = 'keyring_version'), 0)::int AS v)`;
+const VERSION = KEYRING_VERSION_SUBQUERY;
+
+/** The keyring version alone (a lookup without a usable value), shaped like the lookups' rows. */
+export const VERSION_ONLY_STATEMENT = { name: 'sb_gw_version', text: `SELECT v.v, NULL::int AS id, NULL::text AS pass_salt FROM ${VERSION} v` };
 
 /**
  * Prepared statements (named: parsed and planned once per connection) straight on the `pg` pool,
  * each one round trip that returns the keyring version with the member, read in one snapshot.
  */
 const STATEMENTS: Record<IdLookup | 'none', { name: string; text: string }> = {
-  none: { name: 'sb_gw_version', text: `SELECT v.v, NULL::int AS id, NULL::text AS pass_salt FROM ${VERSION} v` },
+  none: VERSION_ONLY_STATEMENT,
   name: {
     name: 'sb_gw_member_by_name',
     text: `SELECT v.v, m.id, m.pass_salt FROM ${VERSION} v LEFT JOIN members m ON m.name_key = $1`,
