@@ -9,6 +9,9 @@
  * 300 s): when it passes, every process this run started is killed by its PID, the database dropped,
  * and what was measured so far is written with the rest marked as not measured.
  *
+ * BENCH_ONLY=<regex>: measure only the rows whose names match (the others are listed as not selected);
+ * such a partial run writes /tmp/switchboard-bench-partial.json (or BENCH_OUT), never bench/results.json.
+ *
  * BENCH_CPU_PROF_DIR=<dir>: profile mode instead: the gateway and auth are started with
  * bench/cpu-profile.cjs preloaded, only the baselines and the fetchSalt row run, both processes are
  * profiled during that row and write <pid>.cpuprofile to <dir> (summarise with
@@ -36,6 +39,10 @@ const BUDGET_MS = Number(process.env['BENCH_BUDGET_S'] ?? 300) * 1000;
 /** Measurements stop here; the rest of the budget is for cleaning up. */
 const STOP_AT = T0 + BUDGET_MS - 12_000;
 const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
+const ONLY = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : null;
+/** Whether a row is measured in this run (BENCH_ONLY). */
+const wanted = (name: string) => !ONLY || ONLY.test(name);
+const OUT = process.env['BENCH_OUT'] ?? (ONLY ? '/tmp/switchboard-bench-partial.json' : join(__dirname, 'results.json'));
 const PG_SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DB_NAME = `switchboard_bench_${process.pid}`;
 const DATABASE_URL = `${PG_SERVER}/${DB_NAME}`;
@@ -373,6 +380,7 @@ async function main() {
   let pgRps = before.pg.rps;
   const requestRows: { name: string; r: LoadResult; target: string; minRatio?: number }[] = [];
   const gatewayRow = async (name: string, path: () => string, expect: string, target: string, minRatio?: number, baseUrl = gw) => {
+    if (!wanted(name)) return skip(name, 'req/s', 'not selected (BENCH_ONLY)');
     if (!timeLeft(ROW_S + 2)) return skip(name, 'req/s', 'the 5-minute deadline came first');
     await settle();
     const r = await measure({ base: baseUrl, path, expect, connections: C, durationS: ROW_S });
@@ -505,7 +513,8 @@ async function main() {
   }
 
   // ---- consent sign-ins at bcrypt cost 13 ---------------------------------------------------------
-  if (timeLeft(15)) {
+  if (!wanted('consent sign-ins, bcrypt cost 13')) skip('consent sign-ins, bcrypt cost 13', 'sign-ins/s', 'not selected (BENCH_ONLY)');
+  else if (timeLeft(15)) {
     try {
       const bcrypt = require('bcrypt') as { hash: (p: string, s: string) => Promise<string>; genSalt: (r: number) => Promise<string> };
       const salt = await bcrypt.genSalt(13);
@@ -567,7 +576,10 @@ async function main() {
   } else skip('consent sign-ins, bcrypt cost 13', 'sign-ins/s', 'the 5-minute deadline came first');
 
   // ---- one gateway vs two -------------------------------------------------------------------------
-  if (timeLeft(4 * (ROW_S + 1) + 15)) {
+  if (!wanted('gateway fetchSalt, 2 gateways')) {
+    skip('gateway fetchSalt, 1 gateway', 'req/s', 'not selected (BENCH_ONLY)');
+    skip('gateway fetchSalt, 2 gateways', 'req/s', 'not selected (BENCH_ONLY)');
+  } else if (timeLeft(4 * (ROW_S + 1) + 15)) {
     const gw2 = service('gateway', { GATEWAY_PORT: String(ports.gateway2) });
     await ready(ports.gateway2);
     const fs = (i: number) => ips({ do: 'fetchSalt', key: md5(MK + email(i)), idType: '2', id: email(i) });
@@ -615,6 +627,10 @@ async function main() {
   const originRows = async (n: number, zero: Record<string, number>) => {
     for (const action of ['register', 'changeEmail'] as const) {
       const name = `origin ${action} answer, ${n} slaves`;
+      if (!wanted(name)) {
+        skip(name, 'ms', 'not selected (BENCH_ONLY)');
+        continue;
+      }
       if (!timeLeft(12)) {
         skip(name, 'ms', 'the 5-minute deadline came first');
         continue;
@@ -663,24 +679,32 @@ async function main() {
   let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
   try {
     await originRows(0, zero);
+    const needs = (n: number) =>
+      [10, 100, 1000].some((m) => m >= n && (wanted(`propagation ${m} slaves, commit to all delivered`) || (m <= 100 && ['register', 'changeEmail'].some((a) => wanted(`origin ${a} answer, ${m} slaves`))))) ||
+      wanted('propagation throughput, 1 propagator') ||
+      wanted('propagation throughput, 2 propagators');
     for (const n of [10, 100, 1000]) {
-      if (!timeLeft(20)) break;
+      if (!timeLeft(20) || !needs(n)) break;
       await addSlaves(n);
       log(`${n} slaves registered`);
       if (n <= 100) await originRows(n, zero);
-      if (timeLeft(15)) await propagationLatency(n);
+      if (timeLeft(15) && wanted(`propagation ${n} slaves, commit to all delivered`)) await propagationLatency(n);
     }
-    for (const n of [0, 10, 100]) for (const a of ['register', 'changeEmail']) if (!rows.some((r) => r.name === `origin ${a} answer, ${n} slaves`)) skip(`origin ${a} answer, ${n} slaves`, 'ms', 'the 5-minute deadline came first');
+    for (const n of [0, 10, 100]) for (const a of ['register', 'changeEmail']) if (!rows.some((r) => r.name === `origin ${a} answer, ${n} slaves`)) skip(`origin ${a} answer, ${n} slaves`, 'ms', wanted(`origin ${a} answer, ${n} slaves`) ? 'the 5-minute deadline came first' : 'not selected (BENCH_ONLY)');
 
     // Raw BullMQ + HTTP baseline: same stub, same requests, same concurrency, its own process.
-    if (timeLeft(20) && registered >= 1000) {
+    if (timeLeft(20) && registered >= 10) {
       await quiet();
-      baseline = await startBaseline(redis.url, stub, 1000, CONCURRENCY);
+      baseline = await startBaseline(redis.url, stub, registered, CONCURRENCY);
       track(baseline.child, 'raw BullMQ worker');
     }
     for (const n of [10, 100, 1000]) {
       const name = `propagation ${n} slaves, commit to all delivered`;
       const runs = latency.get(n);
+      if (!wanted(name)) {
+        skip(name, 'ms', 'not selected (BENCH_ONLY)');
+        continue;
+      }
       if (!runs?.length || !baseline) {
         skip(name, 'ms', runs?.length ? 'no time left for the raw BullMQ baseline' : 'the 5-minute deadline came first');
         continue;
@@ -725,7 +749,10 @@ async function main() {
       const b = median(t.base);
       add({ name, unit: 'deliveries/s', value: o, baseline: b, p50_ms: null, p99_ms: null, baseline_of: 'raw BullMQ worker draining as many jobs', target: '≥ 0.9 × raw BullMQ', met: o / b >= 0.9, note: `backlog of ${BACKLOG_MEMBERS * BACKLOG_SLAVES} deliveries to ${BACKLOG_SLAVES} slaves, median of ${t.ours.length} rounds (${t.ours.map((x, i) => `${x.toFixed(0)}/${t.base[i].toFixed(0)}`).join(', ')})` });
     };
-    if (registered >= 1000 && baseline && timeLeft(40)) {
+    if (!wanted('propagation throughput, 1 propagator') && !wanted('propagation throughput, 2 propagators')) {
+      skip('propagation throughput, 1 propagator', 'deliveries/s', 'not selected (BENCH_ONLY)');
+      skip('propagation throughput, 2 propagators', 'deliveries/s', 'not selected (BENCH_ONLY)');
+    } else if (registered >= 1000 && baseline && timeLeft(40)) {
       const slaves = Array.from({ length: 1000 - BACKLOG_SLAVES }, (_, k) => BACKLOG_SLAVES + k);
       await pool(slaves, 25, async (i) => void (await get(`${gw}/ipsconnect?${query({ do: 'disableSlave', key: MK, url: stub.url(i) })}`)));
       const one = await throughput('a');
@@ -787,7 +814,7 @@ function report(error?: string) {
   if (error) lines.push(`RUN STOPPED: ${error}`);
   process.stdout.write(lines.join('\n') + '\n');
   const out = { machine: { ...facts, node: process.version }, method: `autocannon 9 (programmatic), c=${C}, ${ROW_S} s per row after 1 s warm-up; services from dist bundles, LOG_LEVEL=warn; private database and redis-server`, duration_s: Number(((Date.now() - T0) / 1000).toFixed(1)), error: error ?? null, rows };
-  writeFileSync(PROFILE_DIR ? join(PROFILE_DIR, 'results.json') : join(__dirname, 'results.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(PROFILE_DIR ? join(PROFILE_DIR, 'results.json') : OUT, JSON.stringify(out, null, 2) + '\n');
 }
 
 let finished = false;
