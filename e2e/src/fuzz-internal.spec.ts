@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { API_PATHS } from '@switchboard/app-api';
+import { INTERNAL_CONTRACTS } from '@switchboard/contracts';
 import { IPS_CONNECT_PATHS, IPS_PARAM_NAMES } from '@switchboard/ips-protocol';
 import {
   Auth, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, PROPAGATOR_INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
@@ -128,6 +129,12 @@ describe('fuzz: internal routes and service routes', () => {
     expect(rawApi).toHaveLength(API_PATHS.length);
     expect([...controllerRoutes(sys.apps.gateway), ...rawIps, ...rawApi].sort()).toEqual([...GATEWAY_ROUTES, ...service].sort());
     expect(controllerRoutes(sys.apps.propagator).sort()).toEqual([...table(PROPAGATOR_INTERNAL_ROUTES), ...service].sort());
+    // Every internal route is one contract of libs/contracts (its messages checked on both sides), and
+    // every contract is a route.
+    const contracts = (service: string) => table(INTERNAL_CONTRACTS.filter((c) => c.service === service)).sort();
+    expect(contracts('auth')).toEqual(table(INTERNAL_ROUTES).sort());
+    expect(contracts('propagator')).toEqual(table(PROPAGATOR_INTERNAL_ROUTES).sort());
+    expect(new Set(INTERNAL_CONTRACTS.map((c) => c.name)).size).toBe(INTERNAL_CONTRACTS.length);
   });
 
   it('regressions found by this fuzzer: ids and keys that name nothing answer 404, not 500 (int4 overflow, NaN, NUL reaching SQL)', async () => {

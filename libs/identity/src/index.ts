@@ -9,6 +9,5 @@ export * from './lib/slaves.service';
 export * from './lib/slave-url-guard';
 export * from './lib/identity.module';
 export * from './lib/security-events.service';
-export * from './lib/admin-commands';
 export * from './lib/identity-admin.controller';
 export * from './lib/slaves-internal.controller';

@@ -9,3 +9,4 @@ export * from './lib/json-body';
 export * from './lib/bearer';
 export * from './lib/internal-token.guard';
 export * from './lib/versioned-copy';
+export * from './lib/internal-contracts';

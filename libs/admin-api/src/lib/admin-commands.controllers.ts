@@ -4,6 +4,20 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AuthClient } from '@switchboard/auth-client';
+import {
+  appUsageContract,
+  createAppContract,
+  createMemberContract,
+  deleteAppContract,
+  listAppsContract,
+  lockedMembersContract,
+  patchAppContract,
+  putSettingsContract,
+  readSettingsContract,
+  rotateAppSecretContract,
+  unlockMemberContract,
+} from '@switchboard/contracts';
+import { receive } from '@switchboard/runtime';
 import { MemberEntity } from '@switchboard/db';
 import { memberView, readLockouts } from '@switchboard/identity';
 import { parseMemberId } from '@switchboard/input-rules';
@@ -55,21 +69,21 @@ export class AdminMembersController {
   @ApiBadRequestResponse({ description: 'invalid body: one message per field' })
   @ApiConflictResponse({ description: 'error: email_in_use | name_in_use | id_in_use' })
   create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('POST', '/members', body ?? {}));
+    return relay(reply, this.auth.admin(createMemberContract, { body: receive(createMemberContract, body ?? {}) }));
   }
 
   /** Members locked by the login brute-force protection now. */
   @Get('locked')
   @ApiOkResponse({ description: 'locked members' })
   locked(@Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('GET', '/members/locked'));
+    return relay(reply, this.auth.admin(lockedMembersContract));
   }
 
   /** Clears a member's lock and failure count. */
   @Post(':id/unlock')
   @HttpCode(200)
   unlock(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('POST', `/members/${encodeURIComponent(id)}/unlock`));
+    return relay(reply, this.auth.admin(unlockMemberContract, { params: { id } }));
   }
 
   @Get(':id')
@@ -108,14 +122,14 @@ export class AdminSettingsController {
 
   @Get()
   read(@Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('GET', '/settings'));
+    return relay(reply, this.auth.admin(readSettingsContract));
   }
 
   /** `{"global_master_key": false}` switches the global MASTER_KEY off: per-slave keys only (spec D5). */
   @Patch()
   @ApiBody({ schema: { type: 'object', required: ['global_master_key'], properties: { global_master_key: { type: 'boolean' } } } })
   update(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('PUT', '/settings', body ?? {}));
+    return relay(reply, this.auth.admin(putSettingsContract, { body: receive(putSettingsContract, body ?? {}) }));
   }
 }
 
@@ -132,35 +146,35 @@ export class AdminAppsController {
   @HttpCode(201)
   @ApiBody({ schema: { type: 'object', required: ['title', 'type'], properties: { title: { type: 'string' }, description: { type: 'string' }, type: { type: 'string', enum: ['web', 'desktop'] }, callback_url: { type: 'string' } } } })
   create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('POST', '/apps', body ?? {}));
+    return relay(reply, this.auth.admin(createAppContract, { body: receive(createAppContract, body ?? {}) }));
   }
 
   @Get()
   list(@Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('GET', '/apps'));
+    return relay(reply, this.auth.admin(listAppsContract));
   }
 
   /** Flags of A4: always_signed, accept_order_a, signature_mode, enabled, allowed_networks, daily_quota, title, description, callback_url. */
   @Patch(':key')
   patch(@Param('key') key: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('PATCH', `/apps/${encodeURIComponent(key)}`, body ?? {}));
+    return relay(reply, this.auth.admin(patchAppContract, { params: { key }, body: receive(patchAppContract, body ?? {}) }));
   }
 
   @Post(':key/rotate-secret')
   @HttpCode(200)
   rotate(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('POST', `/apps/${encodeURIComponent(key)}/rotate-secret`));
+    return relay(reply, this.auth.admin(rotateAppSecretContract, { params: { key } }));
   }
 
   @Delete(':key')
   @HttpCode(204)
   remove(@Param('key') key: string, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('DELETE', `/apps/${encodeURIComponent(key)}`));
+    return relay(reply, this.auth.admin(deleteAppContract, { params: { key } }));
   }
 
   /** Calls and errors per day (newest first). */
   @Get(':key/usage')
   usage(@Param('key') key: string, @Query('days') days: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('GET', `/apps/${encodeURIComponent(key)}/usage${days ? `?days=${encodeURIComponent(days)}` : ''}`));
+    return relay(reply, this.auth.admin(appUsageContract, { params: { key }, query: days ? `?days=${encodeURIComponent(days)}` : '' }));
   }
 }

@@ -3,6 +3,8 @@ import type IORedis from 'ioredis';
 import { REDIS, SLAVE_SEEN_KEY } from '@switchboard/redis';
 import type { FastifyReply } from 'fastify';
 import { AuthClient } from '@switchboard/auth-client';
+import { issueSlaveKeyContract } from '@switchboard/contracts';
+import { receive } from '@switchboard/runtime';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -81,7 +83,7 @@ export class AdminSlavesController {
   @ApiBadRequestResponse({ description: 'not an http(s) URL, or refused by the outbound policy: {error: "slave_url_refused", rule: scheme | credentials | address | resolution, message}' })
   @ApiServiceUnavailableResponse({ description: 'the host name could not be resolved now (error slave_url_refused, rule resolution)' })
   issueKey(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin('POST', '/slaves', body ?? {}));
+    return relay(reply, this.auth.admin(issueSlaveKeyContract, { body: receive(issueSlaveKeyContract, body ?? {}) }));
   }
 
   /** Every registered slave (never its key). */

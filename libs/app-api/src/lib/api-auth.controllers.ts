@@ -1,28 +1,27 @@
 import { BadRequestException, Body, Controller, Delete, Get, Header, HttpCode, NotFoundException, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { z } from 'zod';
-import { InternalTokenGuard, parseOrBadRequest } from '@switchboard/identity';
+import {
+  ApiResult,
+  AppKeysSnapshot,
+  apiExecuteContract,
+  appKeysContract,
+  appUsageContract,
+  approveContract,
+  checkLinkContract,
+  createAppContract,
+  listAppsContract,
+  memberGrantsContract,
+  patchAppContract,
+  revokeGrantContract,
+  rotateAppSecretContract,
+} from '@switchboard/contracts';
+import { InternalTokenGuard } from '@switchboard/identity';
+import { answer, receive } from '@switchboard/runtime';
 import { parseMemberId } from '@switchboard/input-rules';
-import { ApiExecution, ApiResult, AppKeysSnapshot, EXECUTED_IN_AUTH } from './api-call';
 import { ApiExecuteService } from './api-execute.service';
-import { AppKeysService, appView, createAppSchema, patchAppSchema } from './app-keys.service';
+import { AppKeysService, appView } from './app-keys.service';
 import { AuthorizeService } from './authorize.service';
 import { GrantsService } from './grants.service';
-
-/** A call the gateway has checked (ApiExecution): only the methods auth executes. */
-const executeSchema = z
-  .object({
-    method: z.string().refine((m) => EXECUTED_IN_AUTH.has(m), 'must be a method the auth service executes'),
-    apiKey: z.string().regex(/^[0-9a-f]{32}$/),
-    grantId: z.number().int().positive().max(2147483647).nullable(),
-    memberId: z.number().int().positive().max(2147483647).nullable(),
-    params: z.array(z.tuple([z.string(), z.string()])).max(1000),
-  })
-  .strict();
-
-const linkSchema = z.object({ params: z.array(z.tuple([z.string(), z.string()])).max(200) });
-
-const parse = parseOrBadRequest;
 
 /** Keys are 32 lowercase hex characters (AppKeysService.create); anything else names no key and never reaches SQL. */
 function appKey(raw: string): string {
@@ -55,8 +54,8 @@ export class ApiInternalController {
    */
   @Post('api/execute')
   @HttpCode(200)
-  execute(@Body() body: unknown): Promise<ApiResult> {
-    return this.calls.execute(parse(executeSchema, body) as ApiExecution);
+  async execute(@Body() body: unknown): Promise<ApiResult> {
+    return answer(apiExecuteContract, await this.calls.execute(receive(apiExecuteContract, body)));
   }
 
   /**
@@ -65,26 +64,29 @@ export class ApiInternalController {
    */
   @Get('app-keys')
   @Header('cache-control', 'no-store')
-  appKeys(): Promise<AppKeysSnapshot> {
-    return this.keys.snapshot();
+  async appKeys(): Promise<AppKeysSnapshot> {
+    return answer(appKeysContract, await this.keys.snapshot());
   }
 
   @Post('api/authorize/check')
   @HttpCode(200)
-  check(@Body() body: unknown) {
-    return this.authorize.check(parse(linkSchema, body).params);
+  async check(@Body() body: unknown) {
+    return answer(checkLinkContract, await this.authorize.check(receive(checkLinkContract, body).params));
   }
 
   @Post('api/authorize/approve')
   @HttpCode(200)
-  approve(@Body() body: unknown) {
-    const b = parse(linkSchema.extend({ memberId: z.number().int().positive() }), body);
-    return this.authorize.approve(b.params, b.memberId);
+  async approve(@Body() body: unknown) {
+    const b = receive(approveContract, body);
+    return answer(approveContract, await this.authorize.approve(b.params, b.memberId));
   }
 
   @Get('api/grants/:member')
   async memberGrants(@Param('member') member: string) {
-    return (await this.grants.grantsOf(rowId(member, 'member'))).map(({ grant, title }) => ({ id: grant.id, api_key: grant.apiKey, title, permissions: grant.permissions, since: grant.createdAt.toISOString() }));
+    return answer(
+      memberGrantsContract,
+      (await this.grants.grantsOf(rowId(member, 'member'))).map(({ grant, title }) => ({ id: grant.id, api_key: grant.apiKey, title, permissions: grant.permissions, since: grant.createdAt.toISOString() })),
+    );
   }
 
   @Post('api/grants/:member/:grant/revoke')
@@ -94,26 +96,26 @@ export class ApiInternalController {
     const mine = (await this.grants.grantsOf(rowId(member, 'member'))).find((g) => g.grant.id === grantId);
     if (!mine) throw new NotFoundException('no such grant');
     await this.grants.revoke(mine.grant.id);
-    return { revoked: mine.grant.id };
+    return answer(revokeGrantContract, { revoked: mine.grant.id });
   }
 
   @Post('admin/apps')
   @HttpCode(201)
   async create(@Body() body: unknown) {
-    const { entity, secret } = await this.keys.create(parse(createAppSchema, body));
-    return { ...appView(entity), secret };
+    const { entity, secret } = await this.keys.create(receive(createAppContract, body));
+    return answer(createAppContract, { ...appView(entity), secret });
   }
 
   @Get('admin/apps')
   async list() {
-    return (await this.keys.list()).map(appView);
+    return answer(listAppsContract, (await this.keys.list()).map(appView));
   }
 
   @Patch('admin/apps/:key')
   async patch(@Param('key') key: string, @Body() body: unknown) {
-    const updated = await this.keys.patch(appKey(key), parse(patchAppSchema, body));
+    const updated = await this.keys.patch(appKey(key), receive(patchAppContract, body));
     if (!updated) throw new NotFoundException('no such application key');
-    return appView(updated);
+    return answer(patchAppContract, appView(updated));
   }
 
   @Post('admin/apps/:key/rotate-secret')
@@ -121,7 +123,7 @@ export class ApiInternalController {
   async rotate(@Param('key') key: string) {
     const secret = await this.keys.rotate(appKey(key));
     if (!secret) throw new NotFoundException('no such application key');
-    return { api_key: key, secret };
+    return answer(rotateAppSecretContract, { api_key: key, secret });
   }
 
   @Delete('admin/apps/:key')
@@ -135,6 +137,6 @@ export class ApiInternalController {
     if (!(await this.keys.get(appKey(key)))) throw new NotFoundException('no such application key');
     const n = days === undefined ? 7 : Number(days);
     if (!Number.isInteger(n) || n < 1 || n > 31) throw new BadRequestException('days must be a whole number from 1 to 31');
-    return { api_key: key, days: await this.calls.usage(key, n) };
+    return answer(appUsageContract, { api_key: key, days: await this.calls.usage(key, n) });
   }
 }

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { EXECUTED_IN_AUTH_METHODS } from '@switchboard/contracts';
+import type { ApiResult } from '@switchboard/contracts';
 import { ApiNode, el } from './envelope';
 import { ApiError } from './errors';
 import { MethodSpec } from './methods';
@@ -15,44 +17,16 @@ export interface ApiCall {
   remoteAddress: string | null;
 }
 
-export type ApiResult = { ok: true; payload: ApiNode[] } | { ok: false; code: number; message: string; retryAfter?: number };
+
+// The messages between gateway and auth (an execution and its result, the keys snapshot) are
+// written once, in libs/contracts.
+export type { ApiExecution, ApiResult, AppKeyMaterial, AppKeysSnapshot } from '@switchboard/contracts';
 
 /**
  * The methods that change what the auth service owns (frobs, grants, tokens, members): the gateway
  * checks the call (key, limits, signature, token, permission) and auth executes it.
  */
-export const EXECUTED_IN_AUTH: ReadonlySet<string> = new Set(['auth.getFrob', 'auth.getToken', 'auth.revokeToken', 'account.setName', 'account.setEmail']);
-
-/**
- * An application API call the gateway has checked, handed to the auth service to execute
- * (`POST /internal/api/execute`): the key, the grant and member behind the token (none for
- * getFrob / getToken), and the parameters the method reads.
- */
-export interface ApiExecution {
-  method: string;
-  apiKey: string;
-  grantId: number | null;
-  memberId: number | null;
-  params: SignedParams;
-}
-
-/** What the gateway needs of an application key to check a call (A2–A4, A10); secret unsealed. */
-export interface AppKeyMaterial {
-  apiKey: string;
-  secret: string;
-  enabled: boolean;
-  signatureMode: 'md5' | 'hmac-sha256';
-  acceptOrderA: boolean;
-  alwaysSigned: boolean;
-  allowedNetworks: string[];
-  dailyQuota: number | null;
-}
-
-/** Every application key at one keyring version (`GET /internal/app-keys`). */
-export interface AppKeysSnapshot {
-  version: number;
-  keys: AppKeyMaterial[];
-}
+export const EXECUTED_IN_AUTH: ReadonlySet<string> = new Set(EXECUTED_IN_AUTH_METHODS);
 
 /** `account.setName` / `account.setEmail` "already in use" limits (docs/application-api.md). */
 export const IN_USE_LIMITS = {

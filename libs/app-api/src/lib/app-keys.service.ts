@@ -2,62 +2,33 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { SecretBox } from '@switchboard/crypto';
 import { AppKeyEntity, KEYRING_VERSION_SQL, bumpKeyringVersion } from '@switchboard/db';
 import type { AppKeysSnapshot } from './api-call';
 
 export const APP_SECRET_PURPOSE = 'app-secret';
 
-// PostgreSQL text cannot hold NUL; the other control characters have no place in these fields either
-// (a description may span lines).
-const text = (max: number, min = 0) =>
-  z
-    .string()
-    .min(min)
-    .max(max)
-    .refine((v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v), 'must not contain control characters');
-const callbackUrl = z.url({ protocol: /^https?$/ }).max(2048).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII (percent-encode the rest)');
 /** An api_key as issued (32 lowercase hex); anything else names no key. */
 export const API_KEY_FORMAT = /^[0-9a-f]{32}$/;
-const cidr = z.string().refine((v) => /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i.test(v), 'must be an IP address or CIDR range');
-export const createAppSchema = z
-  .object({
-    title: text(200, 1),
-    description: text(2000).default(''),
-    type: z.enum(['web', 'desktop']),
-    callback_url: callbackUrl.optional(),
-  })
-  .strict()
-  .refine((v) => v.type !== 'web' || v.callback_url !== undefined, { message: 'callback_url: a web application needs a callback URL' });
-export const patchAppSchema = z
-  .object({
-    title: text(200, 1).optional(),
-    description: text(2000).optional(),
-    callback_url: callbackUrl.nullable().optional(),
-    always_signed: z.boolean().optional(),
-    accept_order_a: z.boolean().optional(),
-    signature_mode: z.enum(['md5', 'hmac-sha256']).optional(),
-    enabled: z.boolean().optional(),
-    allowed_networks: z.array(cidr).max(100).optional(),
-    daily_quota: z.number().int().min(1).nullable().optional(),
-  })
-  .strict();
+import type { AppView, CreateAppCommand, PatchAppCommand } from '@switchboard/contracts';
+// The admin commands on keys are written once, in libs/contracts (checked by admin and by auth).
+export { createAppCommand as createAppSchema, patchAppCommand as patchAppSchema } from '@switchboard/contracts';
 
 export interface AppKey extends Omit<AppKeyEntity, 'secretSealed'> {
   secret: string;
 }
 
-export function appView(k: AppKeyEntity) {
+/** The admin view of a key (the contract's `appView`; the entity's text columns hold its enums). */
+export function appView(k: AppKeyEntity): AppView {
   return {
     api_key: k.apiKey,
     title: k.title,
     description: k.description,
-    type: k.type,
+    type: k.type as AppView['type'],
     callback_url: k.callbackUrl,
     always_signed: k.alwaysSigned,
     accept_order_a: k.acceptOrderA,
-    signature_mode: k.signatureMode,
+    signature_mode: k.signatureMode as AppView['signature_mode'],
     enabled: k.enabled,
     allowed_networks: k.allowedNetworks,
     daily_quota: k.dailyQuota,
@@ -78,7 +49,7 @@ export class AppKeysService {
     return randomBytes(16).toString('hex');
   }
 
-  async create(input: z.infer<typeof createAppSchema>): Promise<{ entity: AppKeyEntity; secret: string }> {
+  async create(input: CreateAppCommand): Promise<{ entity: AppKeyEntity; secret: string }> {
     const secret = this.newSecret();
     const entity = this.db.getRepository(AppKeyEntity).create({
       apiKey: randomBytes(16).toString('hex'),
@@ -100,7 +71,7 @@ export class AppKeysService {
     return this.db.getRepository(AppKeyEntity).find({ order: { createdAt: 'ASC' } });
   }
 
-  async patch(apiKey: string, input: z.infer<typeof patchAppSchema>): Promise<AppKeyEntity | null> {
+  async patch(apiKey: string, input: PatchAppCommand): Promise<AppKeyEntity | null> {
     if (!API_KEY_FORMAT.test(apiKey)) return null;
     return this.db.transaction(async (m) => {
       const repo = m.getRepository(AppKeyEntity);

@@ -5,15 +5,9 @@ import { GrantsService } from './grants.service';
 import { Grant, describeGrant, parsePermissions } from './permissions';
 import { hasForbiddenCharacters, verifyHmac, verifyMd5 } from './signature';
 
-export type LinkCheck =
-  | {
-      ok: true;
-      app: { apiKey: string; title: string; description: string; type: string; callbackUrl: string | null };
-      grant: Grant;
-      sentences: string[];
-      frob: string | null;
-    }
-  | { ok: false; error: string };
+// What auth says of a link crosses to the gateway: its message is written in libs/contracts.
+export type { LinkCheck } from '@switchboard/contracts';
+import type { ApproveAnswer, LinkCheck } from '@switchboard/contracts';
 
 /**
  * The consent flow (A9) on the auth service's side: checks a signed authorization link and records
@@ -60,7 +54,7 @@ export class AuthorizeService {
   }
 
   /** Approval: a web key gets a fresh approved frob to send to its callback; a desktop frob is approved. */
-  async approve(params: [string, string][], memberId: number): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }> {
+  async approve(params: [string, string][], memberId: number): Promise<ApproveAnswer> {
     const link = await this.check(params);
     if (!link.ok) return link;
     const now = this.clock.now();

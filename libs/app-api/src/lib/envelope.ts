@@ -4,14 +4,10 @@
  * `{"api":{"status":"ok"}, …payload}`, attributes as keys, a text-only element as a string, repeated
  * elements as an array under the singular name, and every scalar a string.
  */
-export interface ApiNode {
-  tag: string;
-  attrs?: Record<string, string | number | boolean>;
-  text?: string | number;
-  children?: ApiNode[];
-  /** Render as a JSON array even with one child (lists: `"methods":{"method":[…]}`). */
-  list?: boolean;
-}
+import type { ApiNode } from '@switchboard/contracts';
+
+// The tree crosses from auth to the gateway (ApiResult); its message is written in libs/contracts.
+export type { ApiNode } from '@switchboard/contracts';
 
 export const el = (tag: string, attrs: ApiNode['attrs'] = {}, content?: ApiNode[] | string | number): ApiNode =>
   Array.isArray(content) ? { tag, attrs, children: content } : content === undefined ? { tag, attrs } : { tag, attrs, text: content };

@@ -1,9 +1,9 @@
-/** Permission areas and levels (spec §3, A6). */
-export const AREAS = ['doc', 'blog', 'post', 'network', 'profile'] as const;
-export type Area = (typeof AREAS)[number];
-export const LEVELS = ['read', 'write', 'delete'] as const;
-export type Level = (typeof LEVELS)[number];
-export type Grant = Partial<Record<Area, Level>>;
+import { AREAS, Area, Grant, LEVELS, Level } from '@switchboard/contracts';
+
+// Permission areas and levels (spec §3, A6) travel in grants between auth and the gateway: written
+// once, in libs/contracts.
+export { AREAS, LEVELS } from '@switchboard/contracts';
+export type { Area, Grant, Level } from '@switchboard/contracts';
 
 const RANK: Record<Level | 'none', number> = { none: 0, read: 1, write: 2, delete: 3 };
 

@@ -1,6 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ApiExecution, ApiResult, AppKeysSnapshot, LinkCheck } from '@switchboard/app-api';
-import type { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, KeyringSnapshot } from '@switchboard/ips-protocol';
+import {
+  ApiExecution,
+  ApiResult,
+  AppKeysSnapshot,
+  ApproveAnswer,
+  ChainPlan,
+  ChainRequest,
+  Contract,
+  IpsActionRequest,
+  IpsAnswer,
+  KeyringSnapshot,
+  LinkCheck,
+  MemberGrants,
+  ResponseOf,
+  apiExecuteContract,
+  appKeysContract,
+  approveContract,
+  chainPlanContract,
+  checkLinkContract,
+  disableSlaveContract,
+  ipsActionContract,
+  keyringContract,
+  memberGrantsContract,
+  revokeGrantContract,
+} from '@switchboard/contracts';
+import { InternalCall, InternalClient } from '@switchboard/runtime';
 
 export const AUTH_CLIENT_OPTIONS = Symbol('AUTH_CLIENT_OPTIONS');
 export interface AuthClientOptions {
@@ -10,7 +34,7 @@ export interface AuthClientOptions {
   timeoutMs?: number;
 }
 
-/** The auth service could not be reached or failed; the caller answers "try again later". */
+/** The auth service could not be reached, failed, or answered what breaks the contract; the caller answers "try again later". */
 export class AuthUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -26,49 +50,57 @@ export class AuthRejectedError extends Error {
   }
 }
 
-/** How the other services (gateway, admin, propagator) call the auth service (which alone writes members, keys and slaves, and hands key material to the gateway). */
+/**
+ * How the other services (gateway, admin, propagator) call the auth service (which alone writes
+ * members, keys and slaves, and hands key material to the gateway). Every call is one contract of
+ * libs/contracts: what is sent and what comes back are checked against it.
+ */
 @Injectable()
 export class AuthClient {
-  constructor(@Inject(AUTH_CLIENT_OPTIONS) private readonly options: AuthClientOptions) {}
+  private readonly client: InternalClient;
+
+  constructor(@Inject(AUTH_CLIENT_OPTIONS) private readonly options: AuthClientOptions) {
+    this.client = new InternalClient({ ...options, unavailable: (message) => new AuthUnavailableError(message) });
+  }
 
   ipsAction(request: IpsActionRequest): Promise<IpsAnswer> {
-    return this.call<IpsAnswer>('POST', '/internal/ipsconnect', request, request.requestId);
+    return this.send(ipsActionContract, { body: request, requestId: request.requestId });
   }
 
   /** Executes an application API call the gateway has checked (a method that changes what auth owns). */
   apiExecute(execution: ApiExecution): Promise<ApiResult> {
-    return this.call<ApiResult>('POST', '/internal/api/execute', execution, null);
+    return this.send(apiExecuteContract, { body: execution });
   }
 
   /** Every application key with its keyring version; the gateway keeps them per version. */
   appKeys(): Promise<AppKeysSnapshot> {
-    return this.call<AppKeysSnapshot>('GET', '/internal/app-keys', undefined, null);
+    return this.send(appKeysContract);
   }
 
   checkLink(params: [string, string][]): Promise<LinkCheck> {
-    return this.call<LinkCheck>('POST', '/internal/api/authorize/check', { params }, null);
+    return this.send(checkLinkContract, { body: { params } });
   }
 
-  approve(params: [string, string][], memberId: number): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }> {
-    return this.call('POST', '/internal/api/authorize/approve', { params, memberId }, null);
+  approve(params: [string, string][], memberId: number): Promise<ApproveAnswer> {
+    return this.send(approveContract, { body: { params, memberId } });
   }
 
-  memberGrants(memberId: number): Promise<{ id: number; api_key: string; title: string; permissions: Record<string, string>; since: string }[]> {
-    return this.call('GET', `/internal/api/grants/${memberId}`, undefined, null);
+  memberGrants(memberId: number): Promise<MemberGrants> {
+    return this.send(memberGrantsContract, { params: { member: memberId } });
   }
 
   async revokeGrant(memberId: number, grantId: number): Promise<boolean> {
-    const r = await this.request('POST', `/internal/api/grants/${memberId}/${grantId}/revoke`, undefined, null);
+    const r = await this.client.call(revokeGrantContract, { params: { member: memberId, grant: grantId } });
     return r.status === 200;
   }
 
   /** The key material (auth is its only issuer and store); the gateway keeps it per keyring version. */
   keyring(): Promise<KeyringSnapshot> {
-    return this.call<KeyringSnapshot>('GET', '/internal/keyring', undefined, null);
+    return this.send(keyringContract);
   }
 
   planChain(request: ChainRequest): Promise<ChainPlan> {
-    return this.call<ChainPlan>('POST', '/internal/ipsconnect/chain', request, request.requestId);
+    return this.send(chainPlanContract, { body: request, requestId: request.requestId });
   }
 
   /**
@@ -76,18 +108,18 @@ export class AuthClient {
    * when this call disabled it, false when it already was or no longer exists.
    */
   async disableSlave(slaveId: number, reason: string): Promise<boolean> {
-    const { status, body } = await this.request('POST', `/internal/slaves/${slaveId}/disable`, { reason }, null);
+    const { status, body } = await this.client.call(disableSlaveContract, { params: { id: slaveId }, body: { reason } });
     if (status === 404) return false;
     if (status >= 400) throw new AuthRejectedError(status, body);
-    return (body as { disabled?: boolean }).disabled === true;
+    return (body as ResponseOf<typeof disableSlaveContract>).disabled;
   }
 
   /**
-   * Admin commands (`/internal/admin/...`): the auth service's answer as it is, 4xx included, so the
-   * admin API can relay validation errors and conflicts unchanged.
+   * An admin command (`/internal/admin/...`, a contract of libs/contracts): the auth service's answer
+   * as it is, 4xx included, so the admin API can relay validation errors and conflicts unchanged.
    */
-  async admin(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, requestId: string | null = null): Promise<{ status: number; body: unknown }> {
-    return this.request(method, `/internal/admin${path}`, body, requestId);
+  admin(c: Contract, call: InternalCall = {}): Promise<{ status: number; body: unknown }> {
+    return this.client.call(c, call);
   }
 
   /** true when the auth service is ready (its own stores answer) within 2 s. */
@@ -101,36 +133,9 @@ export class AuthClient {
     }
   }
 
-  private async call<T>(method: string, path: string, body: unknown, requestId: string | null): Promise<T> {
-    const { status, body: parsed } = await this.request(method, path, body, requestId);
-    if (status >= 400) throw new AuthRejectedError(status, parsed);
-    return parsed as T;
-  }
-
-  private async request(method: string, path: string, body: unknown, requestId: string | null): Promise<{ status: number; body: unknown }> {
-    let response: Response;
-    try {
-      response = await fetch(this.options.baseUrl + path, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          'x-internal-token': this.options.internalToken,
-          ...(requestId ? { 'x-request-id': requestId } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-    } catch (err) {
-      throw new AuthUnavailableError(`auth service unreachable: ${(err as Error).message}`);
-    }
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = text;
-    }
-    if (response.status >= 500) throw new AuthUnavailableError(`auth service answered HTTP ${response.status}`);
-    return { status: response.status, body: parsed };
+  private async send<C extends Contract>(c: C, call: InternalCall = {}): Promise<ResponseOf<C>> {
+    const { status, body } = await this.client.call(c, call);
+    if (status >= 400) throw new AuthRejectedError(status, body);
+    return body as ResponseOf<C>;
   }
 }

@@ -1,57 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { EventType, Propagation, checkAgainst, domainEvent } from '@switchboard/contracts';
 
-/**
- * Domain event types, in the OWASP logging vocabulary where one exists. Event data never carries
- * secrets (keys, hashes, salts, tokens); what a slave must receive travels in the outbox payload's
- * sealed fields (issue 4), never in the event stream.
- */
-export const EVENT_TYPES = [
-  'slave_registered',
-  'slave_disabled',
-  'slave_created',
-  /** A slave URL refused by the outbound policy at registration (verifySettings, admin): rule and reason. */
-  'slave_url_refused',
-  'settings_changed',
-  'authn_login_success',
-  'authn_login_fail',
-  'authn_login_lock',
-  'authn_login_unlock',
-  'authn_key_fail',
-  'authn_password_change',
-  'user_created',
-  'user_updated',
-  'user_validated',
-  'user_banned',
-  'user_unbanned',
-  'user_merged',
-  'user_deleted',
-  'delivery_dead',
-  'delivery_retried',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** The IPS actions a master propagates to its slaves (spec §2, "→ slaves"). */
-export type PropagatedAction =
-  | 'register'
-  | 'validate'
-  | 'delete'
-  | 'ban'
-  | 'merge'
-  | 'changeEmail'
-  | 'changePassword'
-  | 'changeName';
-
-/**
- * What every other enabled slave must receive for a change: the IPS parameters after `do` and `key`,
- * in protocol order (the propagator adds `do`, the slave's key and `slaveCall=1`). Values named in
- * `sealed` are encrypted at rest (SecretBox purpose `outbox-param`), e.g. `pass_hash` (spec D13).
- * Lives only in the outbox row: the event stream never carries it.
- */
-export interface Propagation {
-  action: PropagatedAction;
-  params: [name: string, value: string][];
-  sealed: string[];
-}
+// Event types, propagated actions and the event's message are written once, in libs/contracts.
+export { EVENT_TYPES, PROPAGATED_ACTIONS } from '@switchboard/contracts';
+export type { EventType, PropagatedAction, Propagation } from '@switchboard/contracts';
 
 export const SEALED_PARAM_PURPOSE = 'outbox-param';
 
@@ -75,7 +27,7 @@ export function newEvent<T extends Record<string, unknown>>(
   fields: { slaveId?: number | null; memberId?: number | null; data: T; propagate?: Propagation },
   now = new Date(),
 ): DomainEvent<T> {
-  return {
+  const event: DomainEvent<T> = {
     id: randomUUID(),
     type,
     occurredAt: now.toISOString(),
@@ -85,6 +37,16 @@ export function newEvent<T extends Record<string, unknown>>(
     data: fields.data,
     ...(fields.propagate ? { propagate: fields.propagate } : {}),
   };
+  checkEvent(event);
+  return event;
+}
+
+/**
+ * Checks an event against its message (libs/contracts `domainEvent`) before it is written: a bug
+ * that would write an event its readers refuse fails here, in the writing service.
+ */
+export function checkEvent(event: DomainEvent): void {
+  checkAgainst(domainEvent, `event ${event.type}`, 'message', event);
 }
 
 /**

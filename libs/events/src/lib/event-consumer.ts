@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import type IORedis from 'ioredis';
+import { describeIssues, domainEvent } from '@switchboard/contracts';
 import { createRedis } from '@switchboard/redis';
 import { DomainEvent, EVENT_STREAMS, LEGACY_EVENT_STREAM } from './domain-event';
 
@@ -27,24 +28,22 @@ type StreamEntries = [id: string, fields: string[] | null][];
 export const DEAD_EVENT_STREAM = 'switchboard:events:dead';
 /** Handler failures of one entry before it is dead-lettered. */
 export const MAX_HANDLE_ATTEMPTS = 5;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The event in a stream entry, or why it is not one. */
 export function decodeEntry(fields: string[] | null): DomainEvent | string {
   if (!fields) return 'entry has no fields (trimmed from the stream)';
   const raw = fields[fields.indexOf('event') + 1];
   if (fields.indexOf('event') === -1 || raw === undefined) return 'entry has no event field';
-  let event: DomainEvent;
+  let parsed: unknown;
   try {
-    event = JSON.parse(raw) as DomainEvent;
+    parsed = JSON.parse(raw);
   } catch {
     return 'event is not JSON';
   }
-  if (!event || typeof event !== 'object') return 'event is not an object';
-  if (typeof event.id !== 'string' || !UUID.test(event.id)) return 'event id is not a UUID';
-  if (typeof event.type !== 'string' || !event.type) return 'event has no type';
-  if (typeof event.occurredAt !== 'string' || Number.isNaN(Date.parse(event.occurredAt))) return 'event has no valid occurredAt';
-  return event;
+  // The event's message (libs/contracts `domainEvent`), as its writer checked it before writing.
+  const r = domainEvent.safeParse(parsed);
+  if (!r.success) return `event breaks its contract: ${describeIssues(r.error).slice(0, 5).join('; ')}`;
+  return r.data as DomainEvent;
 }
 
 /** Per stream: whether the group exists on it, and whether to re-read what this consumer holds. */

@@ -4,8 +4,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SettingEntity, bumpKeyringVersion } from '@switchboard/db';
 import { CLOCK, Clock } from './clock';
-import { createMemberSchema, issueSlaveKeySchema, parseOrBadRequest, settingsSchema } from './admin-commands';
-import { InternalTokenGuard } from '@switchboard/runtime';
+import { createMemberContract, issueSlaveKeyContract, lockedMembersContract, putSettingsContract, readSettingsContract, unlockMemberContract } from '@switchboard/contracts';
+import { InternalTokenGuard, answer, receive } from '@switchboard/runtime';
 import { GLOBAL_KEY_SETTING, KeyringService } from './keyring.service';
 import { LoginService, MemberLockout } from './login.service';
 import { parseMemberId } from '@switchboard/input-rules';
@@ -14,8 +14,6 @@ import { generateSalt, hashMatchesSaltFormat, protocolHash } from '@switchboard/
 import { SecurityEventsService } from './security-events.service';
 import { SlaveUrlGuard } from './slave-url-guard';
 import { SlavesService } from './slaves.service';
-
-const parse = parseOrBadRequest;
 
 /** A member as the admin API shows it, with the lockout that counts (readLockouts). */
 export function memberView(
@@ -54,7 +52,7 @@ export class IdentityAdminController {
   @Post('members')
   @HttpCode(201)
   async createMember(@Body() body: unknown) {
-    const cmd = parse(createMemberSchema, body);
+    const cmd = receive(createMemberContract, body);
     const passSalt = cmd.pass_salt ?? generateSalt();
     const passHash = cmd.pass_hash ?? (await protocolHash(cmd.password!, passSalt));
     if (!hashMatchesSaltFormat(passHash, passSalt)) {
@@ -65,14 +63,14 @@ export class IdentityAdminController {
       { slaveId: null, source: 'admin' },
       this.clock.now(),
     );
-    if (result.outcome === 'created') return { ...memberView(result.member), pass_salt: passSalt };
+    if (result.outcome === 'created') return answer(createMemberContract, { ...memberView(result.member), pass_salt: passSalt });
     const error = result.outcome === 'existing' ? 'email_in_use' : result.outcome;
     throw new ConflictException({ statusCode: 409, error, message: `${error.replace(/_/g, ' ')}` });
   }
 
   @Get('members/locked')
   async locked() {
-    return (await this.logins.locked()).map(({ member, lockout }) => memberView(member, lockout));
+    return answer(lockedMembersContract, (await this.logins.locked()).map(({ member, lockout }) => memberView(member, lockout)));
   }
 
   @Post('members/:id/unlock')
@@ -80,13 +78,13 @@ export class IdentityAdminController {
   async unlock(@Param('id') raw: string) {
     const id = parseMemberId(raw);
     if (id === null || !(await this.logins.unlock(id))) throw new NotFoundException('no such member');
-    return memberView((await this.members.findById(id))!);
+    return answer(unlockMemberContract, memberView((await this.members.findById(id))!));
   }
 
   @Post('slaves')
   @HttpCode(201)
   async issueSlaveKey(@Body() body: unknown) {
-    const cmd = parse(issueSlaveKeySchema, body);
+    const cmd = receive(issueSlaveKeyContract, body);
     // The outbound policy (docs/ips-connect.md): 400 naming the rule; 503 when DNS cannot answer now.
     const refusal = await this.slaveUrls.refusal(cmd.url, 'admin', null);
     if (refusal) {
@@ -94,12 +92,12 @@ export class IdentityAdminController {
       throw refusal.temporary ? new ServiceUnavailableException({ statusCode: 503, ...answer }) : new BadRequestException({ statusCode: 400, ...answer });
     }
     const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now());
-    return { id: r.id, url: r.url, master_key: r.masterKey, created: r.created };
+    return answer(issueSlaveKeyContract, { id: r.id, url: r.url, master_key: r.masterKey, created: r.created });
   }
 
   @Put('settings')
   async settings(@Body() body: unknown) {
-    const cmd = parse(settingsSchema, body);
+    const cmd = receive(putSettingsContract, body);
     await this.db.transaction(async (manager) => {
       await manager
         .createQueryBuilder()
@@ -111,11 +109,11 @@ export class IdentityAdminController {
       await bumpKeyringVersion(manager);
     });
     await this.events.record('settings_changed', { data: { global_master_key: cmd.global_master_key } }, this.clock.now());
-    return { global_master_key: cmd.global_master_key };
+    return answer(putSettingsContract, { global_master_key: cmd.global_master_key });
   }
 
   @Get('settings')
   async readSettings() {
-    return { global_master_key: await this.keyring.globalKeyEnabled() };
+    return answer(readSettingsContract, { global_master_key: await this.keyring.globalKeyEnabled() });
   }
 }

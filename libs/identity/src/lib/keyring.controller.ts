@@ -1,7 +1,7 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { KeyringSnapshot } from '@switchboard/ips-protocol';
-import { InternalTokenGuard } from '@switchboard/runtime';
+import { KeyringSnapshot, keyringContract } from '@switchboard/contracts';
+import { InternalTokenGuard, answer } from '@switchboard/runtime';
 import { KeyringService } from './keyring.service';
 
 /**
@@ -16,7 +16,7 @@ export class KeyringController {
 
   @Get()
   @Header('cache-control', 'no-store')
-  snapshot(): Promise<KeyringSnapshot> {
-    return this.keyring.snapshot();
+  async snapshot(): Promise<KeyringSnapshot> {
+    return answer(keyringContract, await this.keyring.snapshot());
   }
 }

@@ -1,15 +1,10 @@
 import { Body, Controller, HttpCode, Inject, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { InternalTokenGuard } from '@switchboard/runtime';
-import { z } from 'zod';
+import { disableSlaveContract } from '@switchboard/contracts';
+import { InternalTokenGuard, answer, receive } from '@switchboard/runtime';
 import { CLOCK, Clock } from './clock';
-import { parseOrBadRequest } from './admin-commands';
 import { SlavesService } from './slaves.service';
 import { parseId } from '@switchboard/input-rules';
-
-const disableSchema = z
-  .object({ reason: z.string().min(1).max(200).refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'reason must not contain control characters') })
-  .strict();
 
 /**
  * Slave commands of the other services (the propagator): auth alone writes `slaves`. The propagator
@@ -30,8 +25,8 @@ export class SlavesInternalController {
   @HttpCode(200)
   async disable(@Param('id') raw: string, @Body() body: unknown) {
     const id = parseId(raw);
-    const { reason } = parseOrBadRequest(disableSchema, body ?? {});
+    const { reason } = receive(disableSlaveContract, body ?? {});
     if (id === null || !(await this.slaves.findById(id))) throw new NotFoundException('no such slave');
-    return { disabled: await this.slaves.disable(id, reason, this.clock.now(), { accessed: false }) };
+    return answer(disableSlaveContract, { disabled: await this.slaves.disable(id, reason, this.clock.now(), { accessed: false }) });
   }
 }

@@ -1,17 +1,9 @@
-import { BadRequestException, Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InternalTokenGuard } from '@switchboard/identity';
-import { ChainPlan, ChainRequest, IpsActionRequest, IpsAnswer, isBrowserAction, isIpsAction } from '@switchboard/ips-protocol';
+import { ChainPlan, IpsAnswer, chainPlanContract, ipsActionContract } from '@switchboard/contracts';
+import { answer, receive } from '@switchboard/runtime';
 import { IpsActionsService } from './actions.service';
-
-function checkParams(params: unknown): void {
-  if (typeof params !== 'object' || params === null) throw new BadRequestException('params must be an object');
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== null && typeof value !== 'string') throw new BadRequestException('params must be strings or null');
-    // The gateway's parser strips NUL (PHP-style); PostgreSQL text cannot hold it.
-    if (name.includes('\u0000') || value?.includes('\u0000')) throw new BadRequestException('params must not contain NUL');
-  }
-}
 
 /** Internal endpoints of the auth service that run IPS Connect actions for the gateway. */
 @ApiExcludeController()
@@ -22,17 +14,13 @@ export class IpsActionsController {
 
   @Post()
   @HttpCode(200)
-  run(@Body() body: IpsActionRequest): Promise<IpsAnswer> {
-    if (!body || !isIpsAction(body.action)) throw new BadRequestException('expected {action, params}');
-    checkParams(body.params);
-    return this.actions.run(body);
+  async run(@Body() body: unknown): Promise<IpsAnswer> {
+    return answer(ipsActionContract, await this.actions.run(receive(ipsActionContract, body)));
   }
 
   @Post('chain')
   @HttpCode(200)
-  chain(@Body() body: ChainRequest): Promise<ChainPlan> {
-    if (!body || !isBrowserAction(body.action)) throw new BadRequestException('expected {action, params}');
-    checkParams(body.params);
-    return this.actions.planChain(body);
+  async chain(@Body() body: unknown): Promise<ChainPlan> {
+    return answer(chainPlanContract, await this.actions.planChain(receive(chainPlanContract, body)));
   }
 }

@@ -1,33 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { constantTimeEqual, md5Hex } from '@switchboard/crypto';
 
-/**
- * The key material of IPS Connect calls, as the auth service (its only issuer and store) hands it
- * to the processes that check calls. `version` is the `keyring_version` setting read in the same
- * snapshot: every change of a key, a slave's registration or the global key switch increases it in
- * its own transaction (docs/architecture.md, "Key material").
- */
-export interface KeyringSnapshot {
-  version: number;
-  /** The global master key, or null when the operator switched it off (per-slave keys only). */
-  global: string | null;
-  slaves: KeyringSlave[];
-  /**
-   * The key of the digest stored instead of `pass_hash` (spec D13; hex): logins are checked where
-   * they arrive, in the gateway.
-   */
-  passPepper: string;
-}
+import type { KeyringSlave, KeyringSnapshot } from '@switchboard/contracts';
 
-export interface KeyringSlave {
-  id: number;
-  url: string;
-  enabled: boolean;
-  /** Its own master key (spec D5), issued through the admin API; null when it has none. */
-  masterKey: string | null;
-  /** The key it registered with verifySettings (`ourKey`), used to sign calls and hops to it. */
-  slaveKey: string | null;
-}
+// The key material's message (auth → gateway) is written once, in libs/contracts.
+export type { KeyringSlave, KeyringSnapshot } from '@switchboard/contracts';
 
 /** Who presented a valid master key: the global key, or one slave's own master key (spec D5). */
 export interface KeyMatch {

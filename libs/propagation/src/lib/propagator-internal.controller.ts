@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, HttpCode, NotFoundException, Param, Post, UseGuards } from '@nestjs/common';
-import { InternalTokenGuard } from '@switchboard/runtime';
+import { retryDeliveryContract, retrySlaveContract } from '@switchboard/contracts';
+import { InternalTokenGuard, answer } from '@switchboard/runtime';
 import { DeliveryRetries } from './delivery-retries';
 import { DeliveryScheduler } from './delivery-scheduler';
 import { parseBigId, parseId } from '@switchboard/input-rules';
@@ -30,7 +31,7 @@ export class PropagatorInternalController {
       throw new BadRequestException(`only dead deliveries can be retried (this one is ${status})`);
     }
     await this.scheduler.enqueue(ready);
-    return { retried };
+    return answer(retryDeliveryContract, { retried });
   }
 
   /** 202 `{retried: [id…]}` (every dead letter of the slave, oldest first); 404 no such slave. */
@@ -41,6 +42,6 @@ export class PropagatorInternalController {
     if (slaveId === null || !(await this.retries.slaveExists(slaveId))) throw new NotFoundException('no such slave');
     const { retried, ready } = await this.retries.retry({ slaveId });
     await this.scheduler.enqueue(ready);
-    return { retried };
+    return answer(retrySlaveContract, { retried });
   }
 }

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { EMAIL_PATTERN, MAX_MEMBER_ID } from '@switchboard/input-rules';
+import { contract } from './contract';
+import { apiKey, httpUrl, instant, oneLine, rowId } from './fields';
+
+/**
+ * Admin commands: what the admin API accepts and relays to the auth service, which alone writes
+ * members, slaves, settings and application keys. The admin API checks a command before relaying
+ * it (a 400 names every field at once) and auth checks it again on receipt; the 2xx answers are
+ * checked by both too. The same schemas describe the admin API (docs/admin-api.md).
+ */
+
+export const createMemberCommand = z
+  .object({
+    id: z.number().int().min(1).max(MAX_MEMBER_ID).optional(),
+    name: z.string().min(1).max(255).pipe(oneLine('name')),
+    email: z.string().max(150).regex(EMAIL_PATTERN, 'email must be an e-mail address').pipe(oneLine('email')),
+    /** The plaintext: hashed here as a slave would ($2a$13$ bcrypt, or legacy md5 for non-22-char salts). */
+    password: z.string().min(1).max(4096).optional(),
+    /** Or the hash itself (imports from an existing network), with its salt. */
+    pass_hash: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'pass_hash must be printable ASCII').optional(),
+    pass_salt: z.string().regex(/^[\x21-\x7e]{1,22}$/, 'pass_salt must be 1–22 printable ASCII characters').optional(),
+    validating: z.boolean().optional(),
+    revalidate_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+  })
+  .strict()
+  .refine((v) => (v.password === undefined) !== (v.pass_hash === undefined), {
+    message: 'give either password or pass_hash (with pass_salt)',
+  })
+  .refine((v) => v.pass_hash === undefined || v.pass_salt !== undefined, { message: 'pass_hash needs pass_salt' });
+export type CreateMemberCommand = z.infer<typeof createMemberCommand>;
+
+export const issueSlaveKeyCommand = z.object({ url: httpUrl('url ') }).strict();
+export type IssueSlaveKeyCommand = z.infer<typeof issueSlaveKeyCommand>;
+
+export const settingsCommand = z.object({ global_master_key: z.boolean() }).strict();
+export type SettingsCommand = z.infer<typeof settingsCommand>;
+
+// PostgreSQL text cannot hold NUL; the other control characters have no place in these fields either
+// (a description may span lines).
+const appText = (max: number, min = 0) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v), 'must not contain control characters');
+const cidr = z.string().refine((v) => /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]+)(\/\d{1,3})?$/i.test(v), 'must be an IP address or CIDR range');
+
+export const createAppCommand = z
+  .object({
+    title: appText(200, 1),
+    description: appText(2000).default(''),
+    type: z.enum(['web', 'desktop']),
+    callback_url: httpUrl().optional(),
+  })
+  .strict()
+  .refine((v) => v.type !== 'web' || v.callback_url !== undefined, { message: 'callback_url: a web application needs a callback URL' });
+export type CreateAppCommand = z.infer<typeof createAppCommand>;
+
+export const patchAppCommand = z
+  .object({
+    title: appText(200, 1).optional(),
+    description: appText(2000).optional(),
+    callback_url: httpUrl().nullable().optional(),
+    always_signed: z.boolean().optional(),
+    accept_order_a: z.boolean().optional(),
+    signature_mode: z.enum(['md5', 'hmac-sha256']).optional(),
+    enabled: z.boolean().optional(),
+    allowed_networks: z.array(cidr).max(100).optional(),
+    daily_quota: z.number().int().min(1).nullable().optional(),
+  })
+  .strict();
+export type PatchAppCommand = z.infer<typeof patchAppCommand>;
+
+/** A member as the admin API shows it, with the lockout that counts. */
+export const memberView = z
+  .object({
+    id: rowId,
+    name: z.string(),
+    email: z.string(),
+    validating: z.boolean(),
+    revalidate_url: z.string().nullable(),
+    banned: z.boolean(),
+    locked_until: instant.nullable(),
+    failed_logins: z.number().int().min(0),
+    created_at: instant,
+  })
+  .strict();
+export type MemberView = z.infer<typeof memberView>;
+
+/** An application key as the admin API shows it (never its secret, but at creation and rotation). */
+export const appView = z
+  .object({
+    api_key: apiKey,
+    title: z.string(),
+    description: z.string(),
+    type: z.enum(['web', 'desktop']),
+    callback_url: z.string().nullable(),
+    always_signed: z.boolean(),
+    accept_order_a: z.boolean(),
+    signature_mode: z.enum(['md5', 'hmac-sha256']),
+    enabled: z.boolean(),
+    allowed_networks: z.array(z.string()),
+    daily_quota: z.number().int().nullable(),
+    created_at: instant,
+  })
+  .strict();
+export type AppView = z.infer<typeof appView>;
+
+const settingsView = z.object({ global_master_key: z.boolean() }).strict();
+
+export const createMemberContract = contract({ name: 'auth.admin.createMember', service: 'auth', method: 'POST', path: '/internal/admin/members', request: createMemberCommand, response: memberView.extend({ pass_salt: z.string() }).strict() });
+export const lockedMembersContract = contract({ name: 'auth.admin.lockedMembers', service: 'auth', method: 'GET', path: '/internal/admin/members/locked', request: z.undefined(), response: z.array(memberView) });
+export const unlockMemberContract = contract({ name: 'auth.admin.unlockMember', service: 'auth', method: 'POST', path: '/internal/admin/members/:id/unlock', request: z.undefined(), response: memberView });
+export const issueSlaveKeyContract = contract({
+  name: 'auth.admin.issueSlaveKey',
+  service: 'auth',
+  method: 'POST',
+  path: '/internal/admin/slaves',
+  request: issueSlaveKeyCommand,
+  response: z.object({ id: rowId, url: z.string(), master_key: z.string(), created: z.boolean() }).strict(),
+});
+export const readSettingsContract = contract({ name: 'auth.admin.readSettings', service: 'auth', method: 'GET', path: '/internal/admin/settings', request: z.undefined(), response: settingsView });
+export const putSettingsContract = contract({ name: 'auth.admin.putSettings', service: 'auth', method: 'PUT', path: '/internal/admin/settings', request: settingsCommand, response: settingsView });
+export const createAppContract = contract({ name: 'auth.admin.createApp', service: 'auth', method: 'POST', path: '/internal/admin/apps', request: createAppCommand, response: appView.extend({ secret: z.string() }).strict() });
+export const listAppsContract = contract({ name: 'auth.admin.listApps', service: 'auth', method: 'GET', path: '/internal/admin/apps', request: z.undefined(), response: z.array(appView) });
+export const patchAppContract = contract({ name: 'auth.admin.patchApp', service: 'auth', method: 'PATCH', path: '/internal/admin/apps/:key', request: patchAppCommand, response: appView });
+export const rotateAppSecretContract = contract({ name: 'auth.admin.rotateAppSecret', service: 'auth', method: 'POST', path: '/internal/admin/apps/:key/rotate-secret', request: z.undefined(), response: z.object({ api_key: apiKey, secret: z.string() }).strict() });
+export const deleteAppContract = contract({ name: 'auth.admin.deleteApp', service: 'auth', method: 'DELETE', path: '/internal/admin/apps/:key', request: z.undefined(), response: z.undefined() });
+export const appUsageContract = contract({
+  name: 'auth.admin.appUsage',
+  service: 'auth',
+  method: 'GET',
+  path: '/internal/admin/apps/:key/usage',
+  request: z.undefined(),
+  response: z.object({ api_key: apiKey, days: z.array(z.object({ day: z.string(), calls: z.number().int().min(0), errors: z.number().int().min(0) }).strict()) }).strict(),
+});
