@@ -96,7 +96,10 @@ describe('never stale: two gateway processes see every committed change on their
     const first = (await admin('/admin/slaves', 'POST', { url })).json().master_key as string;
     // No wait: the key was committed before the answer, so both gateways must accept it now.
     for (const gw of [bIps, a]) expect((await gw.get({ do: 'checkEmail', key: first, email: 'x@y', url })).json()).toEqual({ status: 'SUCCESS', used: 0 });
-    const second = (await admin('/admin/slaves', 'POST', { url })).json().master_key as string;
+    // Re-posting the URL changes nothing (409); rotation is explicit.
+    expect((await admin('/admin/slaves', 'POST', { url })).status).toBe(409);
+    for (const gw of [a, bIps]) expect((await gw.get({ do: 'checkEmail', key: first, email: 'x@y', url })).json()).toEqual({ status: 'SUCCESS', used: 0 });
+    const second = (await admin('/admin/slaves', 'POST', { url, rotate: true })).json().master_key as string;
     expect(second).not.toBe(first);
     for (const gw of [a, bIps]) {
       expect((await gw.get({ do: 'checkEmail', key: first, email: 'x@y', url })).json()).toEqual({ status: 'BAD_KEY' });

@@ -6,13 +6,15 @@ import { DeliveryQueries } from './delivery-queries';
 import { PropagatorClient } from './propagator-client';
 import { AdminDeliveriesController } from './admin-deliveries.controller';
 import { AdminAppsController, AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
+import { AdminMemberLifecycleController } from './admin-member-lifecycle.controller';
+import { AdminSlaveLifecycleController } from './admin-slave-lifecycle.controller';
 
 @Module({})
 export class AdminApiModule {
   static forRoot(options: AdminApiOptions): DynamicModule {
     return {
       module: AdminApiModule,
-      controllers: [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController, AdminAppsController],
+      controllers: [AdminSlavesController, AdminSlaveLifecycleController, AdminAuditController, AdminMembersController, AdminMemberLifecycleController, AdminSettingsController, AdminDeliveriesController, AdminAppsController],
       providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder, DeliveryQueries, PropagatorClient],
     };
   }

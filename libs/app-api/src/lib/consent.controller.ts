@@ -174,7 +174,7 @@ ${this.hidden(link, csrf)}
   }
 
   private async member(req: FastifyRequest) {
-    return this.sessions.session(readCookie(req.headers.cookie, SESSION_COOKIE));
+    return this.sessions.liveSession(readCookie(req.headers.cookie, SESSION_COOKIE));
   }
 
   @Get('authorize')

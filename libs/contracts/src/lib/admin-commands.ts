@@ -30,7 +30,13 @@ export const createMemberCommand = z
   .refine((v) => v.pass_hash === undefined || v.pass_salt !== undefined, { message: 'pass_hash needs pass_salt' });
 export type CreateMemberCommand = z.infer<typeof createMemberCommand>;
 
-export const issueSlaveKeyCommand = z.object({ url: httpUrl('url ') }).strict();
+export const issueSlaveKeyCommand = z
+  .object({
+    url: httpUrl('url '),
+    /** Replace the per-slave key of a URL already registered (otherwise 409, nothing changed). */
+    rotate: z.boolean().optional(),
+  })
+  .strict();
 export type IssueSlaveKeyCommand = z.infer<typeof issueSlaveKeyCommand>;
 
 export const settingsCommand = z.object({ global_master_key: z.boolean() }).strict();
@@ -135,3 +141,53 @@ export const appUsageContract = contract({
   request: z.undefined(),
   response: z.object({ api_key: apiKey, days: z.array(z.object({ day: z.string(), calls: z.number().int().min(0), errors: z.number().int().min(0) }).strict()) }).strict(),
 });
+
+/**
+ * An admin's edit of a member: any of name, e-mail, password (plaintext, hashed as the slaves do) or
+ * pass_hash + pass_salt; at least one. Each changed field reaches the slaves as changeName,
+ * changeEmail or changePassword.
+ */
+export const updateMemberCommand = z
+  .object({
+    name: z.string().min(1).max(255).pipe(oneLine('name')).optional(),
+    email: z.string().max(150).regex(EMAIL_PATTERN, 'email must be an e-mail address').pipe(oneLine('email')).optional(),
+    password: z.string().min(1).max(4096).optional(),
+    pass_hash: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'pass_hash must be printable ASCII').optional(),
+    pass_salt: z.string().regex(/^[\x21-\x7e]{1,22}$/, 'pass_salt must be 1–22 printable ASCII characters').optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of name, email, password, pass_hash (with pass_salt)' })
+  .refine((v) => v.password === undefined || v.pass_hash === undefined, { message: 'give either password or pass_hash (with pass_salt), not both' })
+  .refine((v) => (v.pass_hash === undefined) === (v.pass_salt === undefined) || v.password !== undefined, { message: 'pass_hash and pass_salt go together' });
+export type UpdateMemberCommand = z.infer<typeof updateMemberCommand>;
+
+/** Merge `remove` into the member of the path (IPS `merge`): `remove` is deleted on every site. */
+export const mergeMemberCommand = z.object({ remove: rowId }).strict();
+export type MergeMemberCommand = z.infer<typeof mergeMemberCommand>;
+
+const memberAction = (name: string, path: string) =>
+  contract({ name: `auth.admin.${name}`, service: 'auth', method: 'POST', path: `/internal/admin/members/:id/${path}`, request: z.undefined(), response: memberView });
+
+export const updateMemberContract = contract({ name: 'auth.admin.updateMember', service: 'auth', method: 'PATCH', path: '/internal/admin/members/:id', request: updateMemberCommand, response: memberView });
+export const banMemberContract = memberAction('banMember', 'ban');
+export const unbanMemberContract = memberAction('unbanMember', 'unban');
+export const validateMemberContract = memberAction('validateMember', 'validate');
+export const logoutMemberContract = memberAction('logoutMember', 'logout');
+export const mergeMemberContract = contract({ name: 'auth.admin.mergeMember', service: 'auth', method: 'POST', path: '/internal/admin/members/:id/merge', request: mergeMemberCommand, response: memberView });
+export const deleteMemberContract = contract({ name: 'auth.admin.deleteMember', service: 'auth', method: 'DELETE', path: '/internal/admin/members/:id', request: z.undefined(), response: z.undefined() });
+
+/** A slave's state as the lifecycle actions answer it. */
+export const slaveState = z
+  .object({ id: rowId, url: z.string(), enabled: z.boolean(), disabled_reason: z.string().nullable(), verified: z.boolean() })
+  .strict();
+export type SlaveState = z.infer<typeof slaveState>;
+
+export const disableSlaveCommand = z.object({ reason: oneLine('reason').min(1).max(200).optional() }).strict();
+export const updateSlaveCommand = z.object({ url: httpUrl('url ') }).strict();
+
+/** Disables a slave (the one disable path, as `disableSlave`, DISABLED answers and auto-disable): its pending deliveries are parked. */
+export const disableSlaveAdminContract = contract({ name: 'auth.admin.disableSlave', service: 'auth', method: 'POST', path: '/internal/admin/slaves/:id/disable', request: disableSlaveCommand, response: slaveState });
+/** Enables a disabled slave that has registered its key; 409 `{error: not_verified}` otherwise. */
+export const enableSlaveContract = contract({ name: 'auth.admin.enableSlave', service: 'auth', method: 'POST', path: '/internal/admin/slaves/:id/enable', request: z.undefined(), response: slaveState });
+/** Points a slave at another URL, checked under the outbound policy; 409 `{error: url_in_use}`. */
+export const updateSlaveContract = contract({ name: 'auth.admin.updateSlave', service: 'auth', method: 'PATCH', path: '/internal/admin/slaves/:id', request: updateSlaveCommand, response: slaveState });

@@ -74,6 +74,12 @@ export const EVENT_TYPES = [
   'slave_registered',
   'slave_disabled',
   'slave_created',
+  /** A disabled slave enabled again by an admin. */
+  'slave_enabled',
+  /** A slave's URL changed by an admin. */
+  'slave_updated',
+  /** A verifySettings call refused (its reason; a wrong key is authn_key_fail, a refused URL slave_url_refused). */
+  'slave_verify_failed',
   /** A slave URL refused by the outbound policy at registration (verifySettings, admin): rule and reason. */
   'slave_url_refused',
   'settings_changed',
@@ -83,6 +89,8 @@ export const EVENT_TYPES = [
   'authn_login_unlock',
   'authn_key_fail',
   'authn_password_change',
+  /** A member's master sessions ended by an admin ("log out everywhere"). */
+  'session_expired',
   'user_created',
   'user_updated',
   'user_validated',

@@ -91,7 +91,11 @@ export class IdentityAdminController {
       const answer = { error: 'slave_url_refused', rule: refusal.rule, message: [`url: refused by the outbound policy (rule: ${refusal.rule}): ${refusal.message}`] };
       throw refusal.temporary ? new ServiceUnavailableException({ statusCode: 503, ...answer }) : new BadRequestException({ statusCode: 400, ...answer });
     }
-    const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now());
+    const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now(), { rotate: cmd.rotate });
+    if ('exists' in r) {
+      // Re-posting a URL used to replace a live slave's key silently: key rotation is an explicit action.
+      throw new ConflictException({ statusCode: 409, error: 'slave_exists', slave_id: r.exists, message: 'this URL is already registered: send rotate: true to replace its per-slave key' });
+    }
     return answer(issueSlaveKeyContract, { id: r.id, url: r.url, master_key: r.masterKey, created: r.created });
   }
 

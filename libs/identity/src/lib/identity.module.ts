@@ -4,6 +4,8 @@ import { OutboundPolicy } from '@switchboard/outbound';
 import { CLOCK, Clock, SYSTEM_CLOCK } from './clock';
 import { IDENTITY_OPTIONS, IdentityOptions } from './identity-options';
 import { IdentityAdminController } from './identity-admin.controller';
+import { MemberAdminController } from './member-admin.controller';
+import { SlaveAdminController } from './slave-admin.controller';
 import { SlavesInternalController } from './slaves-internal.controller';
 import { INTERNAL_TOKEN, InternalTokenGuard } from '@switchboard/runtime';
 import { KeyringController } from './keyring.controller';
@@ -33,7 +35,7 @@ export class IdentityModule {
     const services = [SlavesService, KeyringService, MembersService, LoginService, SecurityEventsService, SlaveUrlGuard];
     return {
       module: IdentityModule,
-      controllers: [IdentityAdminController, SlavesInternalController, KeyringController],
+      controllers: [IdentityAdminController, MemberAdminController, SlaveAdminController, SlavesInternalController, KeyringController],
       providers: [
         { provide: SecretBox, useValue: new SecretBox(secretsKey) },
         { provide: PassDigester, useValue: new PassDigester(secretsKey) },

@@ -279,25 +279,103 @@ export class MembersService {
     }
   }
 
+  /**
+   * An admin's edit of several fields at once (admin API `PATCH /admin/members/:id`): one
+   * transaction, every clash checked before anything is written (`{inUse}` names the field), then
+   * each changed field recorded exactly as the slave-originated action would be (changeEmail,
+   * changeName, changePassword, in that order), so slaves receive the same calls.
+   */
+  async update(
+    id: number,
+    changes: { name?: string; email?: string; passHash?: string; passSalt?: string },
+    origin: Origin,
+    now: Date,
+  ): Promise<'changed' | 'unchanged' | 'not_found' | { inUse: 'email' | 'name' }> {
+    try {
+      return await this.withMember(id, async (manager, member) => {
+        const repo = manager.getRepository(MemberEntity);
+        const email = changes.email !== undefined && changes.email !== member.email ? changes.email : undefined;
+        const name = changes.name !== undefined && changes.name !== member.name ? changes.name : undefined;
+        if (email !== undefined) {
+          const holder = await repo.findOneBy({ emailKey: matchKey(email) });
+          if (holder && holder.id !== id) return { inUse: 'email' as const };
+        }
+        if (name !== undefined) {
+          const holder = await repo.findOneBy({ nameKey: matchKey(name) });
+          if (holder && holder.id !== id) return { inUse: 'name' as const };
+        }
+        if (email === undefined && name === undefined && changes.passHash === undefined) return 'unchanged' as const;
+        let epoch = member.sessionEpoch;
+        if (email !== undefined) {
+          epoch += 1;
+          await manager.update(MemberEntity, { id }, { email, emailKey: matchKey(email), sessionEpoch: epoch, updatedAt: now });
+          await this.record(manager, 'user_updated', origin, id, { field: 'email', from: member.email, to: email }, now, {
+            action: 'changeEmail',
+            params: [
+              ['id', String(id)],
+              ['email', email],
+            ],
+          });
+        }
+        if (name !== undefined) {
+          await manager.update(MemberEntity, { id }, { name, nameKey: matchKey(name), updatedAt: now });
+          await this.record(manager, 'user_updated', origin, id, { field: 'name', from: member.name, to: name }, now, {
+            action: 'changeName',
+            params: [
+              ['id', String(id)],
+              ['name', name],
+            ],
+          });
+        }
+        if (changes.passHash !== undefined && changes.passSalt !== undefined) {
+          await this.applyPassword(manager, id, epoch + 1, changes.passHash, changes.passSalt, origin, now);
+        }
+        return 'changed' as const;
+      });
+    } catch (err) {
+      const which = uniqueViolation(err);
+      if (which === null) throw err;
+      return { inUse: /email_key|UQ_2a31aad55bd68dfbf01d83d5d44/.test(which) ? 'email' : 'name' };
+    }
+  }
+
+  /**
+   * "Log out everywhere" (admin API): the member's session epoch moves on, so every master session
+   * created before (gateway, consent page) stops counting at its next use, on every gateway
+   * process. Slaves keep their own sessions: IPS Connect has no call that ends them
+   * (docs/admin-api.md).
+   */
+  async logoutEverywhere(id: number, origin: Origin, now: Date): Promise<'changed' | 'not_found'> {
+    return this.withMember(id, async (manager, member) => {
+      await manager.update(MemberEntity, { id }, { sessionEpoch: member.sessionEpoch + 1, updatedAt: now });
+      await this.record(manager, 'session_expired', origin, id, { reason: 'logout_everywhere' }, now);
+      return 'changed' as const;
+    });
+  }
+
+  private async applyPassword(manager: EntityManager, id: number, epoch: number, passHash: string, passSalt: string, origin: Origin, now: Date): Promise<void> {
+    await manager.update(MemberEntity, { id }, {
+      passDigest: this.digester.digest(passHash),
+      passSalt,
+      sessionEpoch: epoch,
+      // The gateway's lockout record written before this no longer counts (docs/architecture.md).
+      lockoutResetAt: () => 'clock_timestamp()',
+      updatedAt: now,
+    });
+    await this.record(manager, 'authn_password_change', origin, id, {}, now, {
+      action: 'changePassword',
+      params: [
+        ['id', String(id)],
+        ['pass_hash', passHash],
+        ['pass_salt', passSalt],
+      ],
+    });
+  }
+
   /** `changePassword` (§2.15): new hash and salt, sessions void, lockout cleared. */
   async changePassword(id: number, passHash: string, passSalt: string, origin: Origin, now: Date): Promise<'changed' | 'not_found'> {
     return this.withMember(id, async (manager, member) => {
-      await manager.update(MemberEntity, { id }, {
-        passDigest: this.digester.digest(passHash),
-        passSalt,
-        sessionEpoch: member.sessionEpoch + 1,
-        // The gateway's lockout record written before this no longer counts (docs/architecture.md).
-        lockoutResetAt: () => 'clock_timestamp()',
-        updatedAt: now,
-      });
-      await this.record(manager, 'authn_password_change', origin, id, {}, now, {
-        action: 'changePassword',
-        params: [
-          ['id', String(id)],
-          ['pass_hash', passHash],
-          ['pass_salt', passSalt],
-        ],
-      });
+      await this.applyPassword(manager, id, member.sessionEpoch + 1, passHash, passSalt, origin, now);
       return 'changed' as const;
     });
   }

@@ -114,12 +114,15 @@ export class SlavesService {
 
   /**
    * Admin: issue a per-slave master key for `url` (spec D5), creating the slave (disabled until it
-   * calls verifySettings with that key) or replacing its previous per-slave key.
+   * calls verifySettings with that key). A URL already registered is `exists` (nothing changed)
+   * unless `rotate`: then its per-slave key is replaced (the old one stops working at once).
    */
-  async issueMasterKey(url: string, now: Date): Promise<{ id: number; url: string; masterKey: string; created: boolean }> {
+  async issueMasterKey(url: string, now: Date, options: { rotate?: boolean } = {}): Promise<{ id: number; url: string; masterKey: string; created: boolean } | { exists: number }> {
     const masterKey = randomBytes(24).toString('hex');
     const sealed = this.box.seal(masterKey, MASTER_KEY_PURPOSE);
-    const result = await this.db.transaction(async (manager) => {
+    return this.db.transaction(async (manager) => {
+      const existing = await manager.createQueryBuilder(SlaveEntity, 's').where('s.url = :url', { url }).setLock('pessimistic_write').getOne();
+      if (existing && !options.rotate) return { exists: existing.id };
       const rows: { id: number; inserted: boolean }[] = await manager.query(
         `INSERT INTO slaves (url, master_key_sealed, enabled, registered_at, updated_at)
          VALUES ($1, $2, false, $3, $3)
@@ -129,10 +132,52 @@ export class SlavesService {
       );
       const { id, inserted } = rows[0];
       await bumpKeyringVersion(manager);
-      await appendToOutbox(manager, newEvent('slave_created', 'auth', { slaveId: id, data: { url, created: inserted, per_slave_key: true } }, now));
+      await appendToOutbox(manager, newEvent('slave_created', 'auth', { slaveId: id, data: { url, created: inserted, per_slave_key: true, rotated: !inserted } }, now));
       return { id, url, masterKey, created: inserted };
     });
-    return result;
+  }
+
+  /**
+   * Admin: enable a disabled slave again. Only one that has registered its own key (verifySettings)
+   * can receive deliveries: `unverified` otherwise. The propagator puts its parked deliveries back
+   * in line, in order (docs/propagation.md).
+   */
+  async enable(slaveId: number, now: Date): Promise<'enabled' | 'already' | 'unverified' | 'not_found'> {
+    return this.db.transaction(async (manager) => {
+      const slave = await manager.createQueryBuilder(SlaveEntity, 's').where('s.id = :id', { id: slaveId }).setLock('pessimistic_write').getOne();
+      if (!slave) return 'not_found';
+      if (slave.enabled) return 'already';
+      if (slave.slaveKeySealed === null) return 'unverified';
+      // Like a slave coming back through verifySettings: its failing period counts from now at the earliest.
+      await manager.update(SlaveEntity, { id: slaveId }, { enabled: true, disabledReason: null, updatedAt: now });
+      await bumpKeyringVersion(manager);
+      await appendToOutbox(manager, newEvent('slave_enabled', 'auth', { slaveId, data: { url: slave.url, was_disabled_for: slave.disabledReason } }, now));
+      return 'enabled';
+    });
+  }
+
+  /**
+   * Admin: point a slave at another URL (checked by the caller under the outbound policy). Its keys,
+   * its state and its deliveries stay; the next deliveries go to the new URL. `in_use` when another
+   * slave has that URL.
+   */
+  async changeUrl(slaveId: number, url: string, now: Date): Promise<'changed' | 'unchanged' | 'in_use' | 'not_found'> {
+    try {
+      return await this.db.transaction(async (manager) => {
+        const slave = await manager.createQueryBuilder(SlaveEntity, 's').where('s.id = :id', { id: slaveId }).setLock('pessimistic_write').getOne();
+        if (!slave) return 'not_found' as const;
+        if (slave.url === url) return 'unchanged' as const;
+        const holder = await manager.getRepository(SlaveEntity).findOneBy({ url });
+        if (holder) return 'in_use' as const;
+        await manager.update(SlaveEntity, { id: slaveId }, { url, updatedAt: now });
+        await bumpKeyringVersion(manager);
+        await appendToOutbox(manager, newEvent('slave_updated', 'auth', { slaveId, data: { field: 'url', from: slave.url, to: url } }, now));
+        return 'changed' as const;
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') return 'in_use';
+      throw err;
+    }
   }
 
   /** Every enabled slave that has registered its own key, with that key unsealed. */

@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import {
   CLOCK,
   Clock,
@@ -32,6 +32,8 @@ const OK: IpsAnswer = { status: 'SUCCESS' };
  */
 @Injectable()
 export class IpsActionsService {
+  private readonly logger = new Logger('IpsActions');
+
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(IDENTITY_OPTIONS) private readonly options: IdentityOptions,
@@ -109,18 +111,31 @@ export class IpsActionsService {
     if (!match) return { status: 'BAD_KEY' };
     const url = stringParam(p, 'url');
     const ourKey = stringParam(p, 'ourKey');
-    if (!url || !ourKey || !isHttpUrl(url) || ourKey.length > MAX_SLAVE_KEY) return { status: 'FAILURE' };
+    const reason = !url ? 'url missing' : !isHttpUrl(url) ? 'url is not an http(s) URL' : !ourKey ? 'ourKey missing' : ourKey.length > MAX_SLAVE_KEY ? `ourKey longer than ${MAX_SLAVE_KEY} characters` : null;
+    if (reason) return this.verifyFailed(reason, url, match.via === 'slave' ? match.slaveId : null, caller);
     if (match.via === 'slave') {
       // A per-slave master key registers only the URL it was issued for: a leaked slave config
       // cannot enrol a rogue slave that would receive every change.
       const owner = await this.slaves.findById(match.slaveId!);
-      if (owner?.url !== url) return { status: 'FAILURE' };
+      if (owner?.url !== url) return this.verifyFailed('per-slave master key issued for another URL', url, match.slaveId, caller);
     }
     // The outbound policy (http/https, no credentials, public addresses unless
     // SLAVE_URL_ALLOW_PRIVATE): a refusal is logged and audited as slave_url_refused.
-    if (await this.slaveUrls.refusal(url, 'verifySettings', caller)) return { status: 'FAILURE' };
-    await this.slaves.register(url, ourKey, this.clock.now());
+    if (await this.slaveUrls.refusal(url!, 'verifySettings', caller)) return { status: 'FAILURE' };
+    await this.slaves.register(url!, ourKey!, this.clock.now());
     return OK;
+  }
+
+  /**
+   * A verifySettings refused for a reason the slave's operator must see (issue 12): logged and
+   * audited as `slave_verify_failed` with the reason (a wrong key is `authn_key_fail`, a URL the
+   * outbound policy refuses `slave_url_refused`). The answer stays IPS's FAILURE.
+   */
+  private async verifyFailed(reason: string, url: string | undefined, slaveId: number | null, caller: string | null): Promise<IpsAnswer> {
+    const shown = url ? withoutCredentials(url).slice(0, 300) : null;
+    this.logger.warn(`verifySettings refused: ${reason} (url ${shown ?? '-'}, caller ${caller ?? '-'})`);
+    await this.events.record('slave_verify_failed', { slaveId, data: { reason, url: shown, caller } }, this.clock.now());
+    return { status: 'FAILURE' };
   }
 
   /** §2.2: SUCCESS even when no such slave exists. */

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import type IORedis from 'ioredis';
 import { SecretBox } from '@switchboard/crypto';
 import { REDIS } from '@switchboard/redis';
@@ -73,6 +75,7 @@ export class BrowserChainService {
   constructor(
     @Inject(REDIS) private readonly redis: IORedis,
     @Inject(CHAIN_OPTIONS) private readonly options: ChainOptions,
+    @Optional() @InjectDataSource() private readonly db?: DataSource,
   ) {
     this.box = new SecretBox(options.stateSecret);
   }
@@ -130,6 +133,22 @@ export class BrowserChainService {
     if (!sid || !TOKEN.test(sid)) return null;
     const raw = (await this.redis.get(sessionKey(sid))) ?? (await this.adoptLegacySession(sid));
     return raw ? (JSON.parse(raw) as MasterSession) : null;
+  }
+
+  /**
+   * The session, if it still counts: its member exists, is not banned, and its session epoch has
+   * not moved on since (a password or e-mail change, or an admin's "log out everywhere", ends every
+   * session created before, on every gateway). One indexed read; a session that no longer counts is
+   * deleted.
+   */
+  async liveSession(sid: string | undefined): Promise<MasterSession | null> {
+    const session = await this.session(sid);
+    if (!session) return null;
+    if (!this.db) throw new Error('liveSession needs the database');
+    const rows: { session_epoch: number; banned: boolean }[] = await this.db.query('SELECT session_epoch, banned FROM members WHERE id = $1', [session.memberId]);
+    if (rows.length === 1 && !rows[0].banned && rows[0].session_epoch === session.epoch) return session;
+    await this.destroySession(sid);
+    return null;
   }
 
   /**

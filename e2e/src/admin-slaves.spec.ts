@@ -1,0 +1,123 @@
+import { waitFor } from '@switchboard/testing';
+import { FakeSlave } from './support/fake-slave';
+import { ipsClient, md5 } from './support/ips';
+import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+
+const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
+const SALT = '0123456789abcdefghijkl';
+
+/** Issue 12: the slave lifecycle from the admin API (disable, enable, change URL, explicit key rotation). */
+describe('admin API: slave lifecycle', () => {
+  let sys: System;
+  let a: FakeSlave;
+  let b: FakeSlave;
+  let moved: FakeSlave;
+  let ips: ReturnType<typeof ipsClient>;
+  const admin = (path: string, method = 'GET', body?: unknown) =>
+    http(sys.urls.admin + path, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    });
+  const slaveOf = async (url: string) => ((await admin('/admin/slaves')).json() as { id: number; url: string; enabled: boolean; disabled_reason: string | null }[]).find((s) => s.url === url);
+  let n = 0;
+  const register = async (from: FakeSlave) => {
+    n += 1;
+    const r = await ips.get({ do: 'register', key: MK, name: `sl${n}`, email: `sl${n}@example.test`, pass_hash: HASH, pass_salt: SALT, url: from.url });
+    return String(r.json().connect_id);
+  };
+  const audit = async (type: string) => (await admin(`/admin/audit?type=${type}`)).json().items as { details: Record<string, unknown>; slave_id: number | null }[];
+
+  beforeAll(async () => {
+    sys = await startSystem();
+    ips = ipsClient(sys.urls.gateway);
+    a = await new FakeSlave('key-of-slave-a-0123456789').start();
+    b = await new FakeSlave('key-of-slave-b-0123456789').start();
+    moved = await new FakeSlave('key-of-slave-a-0123456789').start();
+    for (const s of [a, b]) expect((await ips.get({ do: 'verifySettings', key: MK, url: s.url, ourKey: s.key })).json().status).toBe('SUCCESS');
+  }, 180_000);
+  afterAll(async () => {
+    for (const s of [a, b, moved]) await s?.stop();
+    await sys?.stop();
+  }, 180_000);
+
+  it('disable parks the slave\'s pending deliveries; enable sends them, each member\'s in order', async () => {
+    const sa = (await slaveOf(a.url))!;
+    const statusesAtA = async (member: string) =>
+      ((await admin(`/admin/deliveries?slave_id=${sa.id}&member_id=${member}`)).json().items as { status: string }[]).map((d) => d.status);
+    // A does not answer: its deliveries stay pending (in flight, then waiting for a retry).
+    a.mode = 'hang';
+    const first = await register(b);
+    expect((await ips.get({ do: 'changeEmail', key: md5(MK + first), id: first, email: `changed${first}@example.test`, url: b.url })).json().status).toBe('SUCCESS');
+    await waitFor(async () => (await statusesAtA(first)).length === 2, 15_000, 'deliveries to A created');
+    const off = await admin(`/admin/slaves/${sa.id}/disable`, 'POST', { reason: 'maintenance' });
+    expect(off.status).toBe(200);
+    expect(off.json()).toMatchObject({ id: sa.id, enabled: false, disabled_reason: 'admin: maintenance', verified: true });
+    await waitFor(async () => (await statusesAtA(first)).every((st) => st === 'parked'), 20_000, 'deliveries to A parked');
+    // A change made while A is disabled is not for A (it is out of the network until enabled).
+    const during = await register(b);
+    // Disabling again changes nothing.
+    expect((await admin(`/admin/slaves/${sa.id}/disable`, 'POST')).json()).toMatchObject({ enabled: false, disabled_reason: 'admin: maintenance' });
+    a.mode = 'ok';
+    const on = await admin(`/admin/slaves/${sa.id}/enable`, 'POST');
+    expect(on.status).toBe(200);
+    expect(on.json()).toMatchObject({ enabled: true, disabled_reason: null });
+    await waitFor(() => a.got('register', first).length === 1 && a.got('changeEmail', first).length === 1, 30_000, 'parked changes delivered to A');
+    // One member's changes reach a slave in the order they were made.
+    expect(a.got('register', first)[0].at).toBeLessThanOrEqual(a.got('changeEmail', first)[0].at);
+    expect(await statusesAtA(during)).toEqual([]);
+    expect((await audit('slave_enabled')).some((e) => e.slave_id === sa.id)).toBe(true);
+  }, 90_000);
+
+  it('a slave that never registered its key cannot be enabled (409 not_verified)', async () => {
+    const issued = await admin('/admin/slaves', 'POST', { url: 'http://127.0.0.1:9/never-verified.php' });
+    expect(issued.status).toBe(201);
+    const r = await admin(`/admin/slaves/${issued.json().id}/enable`, 'POST');
+    expect(r.status).toBe(409);
+    expect(r.json()).toMatchObject({ error: 'not_verified' });
+  }, 30_000);
+
+  it('re-posting a registered URL answers 409 and keeps its key; rotate: true replaces it', async () => {
+    const url = 'http://127.0.0.1:9/rotate.php';
+    const first = (await admin('/admin/slaves', 'POST', { url })).json();
+    const again = await admin('/admin/slaves', 'POST', { url });
+    expect(again.status).toBe(409);
+    expect(again.json()).toMatchObject({ error: 'slave_exists', slave_id: first.id });
+    expect(again.text).not.toContain(first.master_key);
+    expect((await ips.get({ do: 'checkEmail', key: first.master_key, email: 'x@y', url })).json().status).toBe('SUCCESS');
+    const rotated = await admin('/admin/slaves', 'POST', { url, rotate: true });
+    expect(rotated.status).toBe(201);
+    expect(rotated.json()).toMatchObject({ id: first.id, created: false });
+    expect((await ips.get({ do: 'checkEmail', key: first.master_key, email: 'x@y', url })).json().status).toBe('BAD_KEY');
+    expect((await ips.get({ do: 'checkEmail', key: rotated.json().master_key, email: 'x@y', url })).json().status).toBe('SUCCESS');
+  }, 30_000);
+
+  it('a URL typo is fixed in place: the next deliveries go to the new URL, checked under the outbound policy', async () => {
+    const sa = (await slaveOf(a.url))!;
+    expect((await admin(`/admin/slaves/${sa.id}`, 'PATCH', { url: b.url })).status).toBe(409);
+    for (const url of ['ftp://127.0.0.1/x', 'http://user:pw@127.0.0.1:9/x.php']) {
+      const refused = await admin(`/admin/slaves/${sa.id}`, 'PATCH', { url });
+      expect(refused.status).toBe(400);
+    }
+    const r = await admin(`/admin/slaves/${sa.id}`, 'PATCH', { url: moved.url });
+    expect(r.status).toBe(200);
+    expect(r.json()).toMatchObject({ id: sa.id, url: moved.url, enabled: true });
+    const id = await register(b);
+    await waitFor(() => moved.got('register', id).length === 1, 30_000, 'register at the new URL');
+    expect(moved.got('register', id)[0].keyOk).toBe(true);
+    expect(a.got('register', id)).toHaveLength(0);
+    expect((await audit('slave_updated')).some((e) => e.slave_id === sa.id && e.details['to'] === moved.url)).toBe(true);
+    expect((await admin('/admin/slaves/999999/enable', 'POST')).status).toBe(404);
+    expect((await admin('/admin/slaves/abc', 'PATCH', { url: moved.url })).status).toBe(404);
+    expect((await admin(`/admin/slaves/${sa.id}/disable`, 'POST', { reason: 'a\nb' })).status).toBe(400);
+  }, 60_000);
+
+  it('a refused verifySettings says why, in the audit and the logs', async () => {
+    expect((await ips.get({ do: 'verifySettings', key: MK, url: 'http://127.0.0.1:9/forgot-key.php' })).json().status).toBe('FAILURE');
+    expect((await ips.get({ do: 'verifySettings', key: MK, url: 'not a url', ourKey: 'k' })).json().status).toBe('FAILURE');
+    await waitFor(async () => (await audit('slave_verify_failed')).length >= 2, 15_000, 'slave_verify_failed in the audit');
+    const reasons = (await audit('slave_verify_failed')).map((e) => e.details['reason']);
+    expect(reasons).toEqual(expect.arrayContaining(['ourKey missing', 'url is not an http(s) URL']));
+    expect(sys.logs.text).toMatch(/verifySettings refused: ourKey missing/);
+  }, 30_000);
+});
