@@ -1,76 +1,80 @@
 /**
  * What `npm run bench:propagation` (propagation.ts) and `npm run bench` (suite.ts) share: the stub
- * slaves (one loopback HTTP server answering SUCCESS for any number of slave paths) and the raw
- * BullMQ + HTTP baseline (its own worker process, bench/baseline-worker.ts).
+ * slaves (one loopback HTTP server answering SUCCESS for any number of slave paths, in a process of
+ * its own, bench/stub-slaves.ts) and the raw BullMQ + HTTP baseline (its own worker process,
+ * bench/baseline-worker.ts).
  */
-import http from 'node:http';
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { ROOT } from '../e2e/src/support/run-source';
 import { cpuByProgram } from './proc-cpu';
+import { monotonicMs } from './stub-server';
 
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** One HTTP server standing in for any number of slaves (one path each), answering SUCCESS. */
+/**
+ * The stub slaves, run in a child process (bench/stub-slaves.ts) so that answering the deliveries
+ * does not take the event loop of the bench process, which measures answer times (the origin rows)
+ * with the same loop. Times returned by `expect` are in this process's `performance.now()` terms.
+ */
 export class StubSlaves {
-  private server = http.createServer((req, res) => this.handle(req, res));
-  private waiters = new Map<string, { left: number; resolve: (t: number) => void }>();
-  /** Arrival times of tagged requests nobody waited for yet. */
-  private early = new Map<string, number[]>();
+  child?: ChildProcess;
   port = 0;
-  /** The last request each slave path received (the baseline sends the same bytes). */
-  lastRequest = new Map<string, string>();
+  private seq = 0;
+  private replies = new Map<number, (msg: StubReply) => void>();
 
   async start() {
-    this.server.keepAliveTimeout = 60_000;
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as AddressInfo).port;
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join('bench', 'stub-slaves.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: 'tsconfig.base.json' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    child.on('message', (msg: StubReply) => {
+      const reply = this.replies.get(msg.id);
+      if (reply) {
+        this.replies.delete(msg.id);
+        reply(msg);
+      }
+    });
+    this.port = await new Promise<number>((resolve, reject) => {
+      this.replies.set(0, (msg) => resolve(msg.port!));
+      child.once('exit', (code) => reject(new Error(`stub slaves exited (${code})`)));
+    });
   }
   url(i: number) {
     return `http://127.0.0.1:${this.port}/s${i}/ipsconnect.php`;
   }
-  /**
-   * Resolves with the time the `count`-th request tagged `tag` (member id or job tag) arrived,
-   * counting those that arrived before the call (a delivery can beat the answer to `register`).
-   */
-  expect(tag: string, count: number): Promise<number> {
-    const early = this.early.get(tag) ?? [];
-    this.early.delete(tag);
-    if (early.length >= count) return Promise.resolve(early[count - 1]);
-    return new Promise((resolve) => this.waiters.set(tag, { left: count - early.length, resolve }));
+  private ask(msg: Record<string, unknown>): Promise<StubReply> {
+    const id = ++this.seq;
+    return new Promise((resolve) => {
+      this.replies.set(id, resolve);
+      this.child!.send({ ...msg, id });
+    });
   }
-  private handle(req: http.IncomingMessage, res: http.ServerResponse) {
-    const url = req.url ?? '/';
-    const q = new URL(url, 'http://x').searchParams;
-    const tag = q.get('tag') ?? q.get('id') ?? '';
-    if (!q.has('tag')) this.lastRequest.set(url.split('?')[0], url);
-    res.setHeader('content-type', 'application/json');
-    res.end('{"status":"SUCCESS"}');
-    const w = this.waiters.get(tag);
-    if (!w) {
-      if (tag) {
-        const times = this.early.get(tag) ?? [];
-        times.push(performance.now());
-        this.early.set(tag, times);
-      }
-    } else if (--w.left === 0) {
-      this.waiters.delete(tag);
-      w.resolve(performance.now());
-    }
+  /** See StubServer.expect; the time in this process's performance.now() terms. */
+  async expect(tag: string, count: number): Promise<number> {
+    const at = (await this.ask({ type: 'expect', tag, count })).at!;
+    return at - (monotonicMs() - performance.now());
+  }
+  /** The last request each slave path received (path → path and query). */
+  async lastRequests(): Promise<Map<string, string>> {
+    const entries = (await this.ask({ type: 'last' })).entries!;
+    return new Map(entries);
   }
   async stop() {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
+    if (this.child) await stopChild(this.child);
   }
 }
+
+type StubReply = { id: number; port?: number; at?: number; entries?: [string, string][] };
 
 export function cpuDiff(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -91,9 +95,10 @@ export async function startBaseline(redisUrl: string, stub: StubSlaves, slaves: 
   const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('bench-baseline', { connection });
   const file = join(mkdtempSync(join(tmpdir(), 'sb-bench-')), 'urls.json');
+  const last = await stub.lastRequests();
   const urls = Array.from({ length: slaves }, (_, i) => {
     const path = new URL(stub.url(i)).pathname;
-    return `http://127.0.0.1:${stub.port}` + (stub.lastRequest.get(path) ?? `${path}?x=1`);
+    return `http://127.0.0.1:${stub.port}` + (last.get(path) ?? `${path}?x=1`);
   });
   writeFileSync(file, JSON.stringify(urls));
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join('bench', 'baseline-worker.ts'), redisUrl, 'bench-baseline', file, String(concurrency)], {

@@ -210,7 +210,6 @@ function vmHwmMiB(pid: number | undefined): number | null {
   }
 }
 
-
 /** Runs `fn` over `items` with at most `n` at a time. */
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
   let i = 0;
@@ -610,6 +609,7 @@ async function main() {
   // ---- origin answer time and propagation latency, slave by slave --------------------------------
   const stub = new StubSlaves();
   await stub.start();
+  if (stub.child) track(stub.child, 'stub slaves');
   let registered = 0;
   const deliveriesConnection = new IORedis(redis.url, { maxRetriesPerRequest: null });
   deliveriesConnection.on('error', () => undefined);

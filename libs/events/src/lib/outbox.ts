@@ -31,8 +31,11 @@ export const OUTBOXES: readonly Outbox[] = [CHANGE_OUTBOX, PROPAGATOR_OUTBOX];
  */
 export async function appendToOutbox(manager: EntityManager, event: DomainEvent, outbox: Outbox = CHANGE_OUTBOX): Promise<void> {
   const { id, type, ...payload } = event;
-  await manager.query(`INSERT INTO ${outbox.table} (event_id, type, payload) VALUES ($1, $2, $3)`, [id, type, JSON.stringify(payload)]);
-  await manager.query('SELECT pg_notify($1, $2)', [outbox.channel, type]);
+  // One round trip: the row and its NOTIFY (delivered at commit) in one statement.
+  await manager.query(
+    `WITH e AS (INSERT INTO ${outbox.table} (event_id, type, payload) VALUES ($1, $2, $3) RETURNING type) SELECT pg_notify($4, e.type) FROM e`,
+    [id, type, JSON.stringify(payload), outbox.channel],
+  );
 }
 
 /** The event as the stream publishes it: without its propagation parameters (no secrets). */

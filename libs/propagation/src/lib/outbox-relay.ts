@@ -36,11 +36,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       applicationName: 'switchboard-propagator-relay',
       pollMs: options.relayPollMs ?? 1000,
       work: async () => {
-        const { events, ready: inTx, members } = await this.relay.relayBatch(200);
+        const { events, ready } = await this.relay.relayBatch(200);
         if (events === 0) return false;
-        // Again after the commit: a worker finishing a delivery of the same line meanwhile could not
-        // see the new deliveries, and our promote inside the transaction still saw it in flight.
-        const ready = [...inTx, ...(members.length ? await this.lines.promote({ members }) : [])];
         await this.scheduler.enqueue(ready).catch((err) => this.logger.warn(`enqueue failed, the repair pass will retry: ${(err as Error).message}`));
         return true;
       },
