@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { describeIssues, propagation } from '@switchboard/contracts';
 import { PROPAGATION_OUTBOX_EVENT, propagatorEvent } from './propagator-events';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { JITTER } from './schedule';
@@ -13,6 +14,8 @@ import type { DeliveredRecord, DeliveryRow, FailedAttempt, ReadyDelivery } from 
  */
 @Injectable()
 export class DeliveryAttempts {
+  private readonly logger = new Logger('DeliveryAttempts');
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(PROPAGATION_OPTIONS) private readonly options: PropagationOptions,
@@ -40,7 +43,14 @@ export class DeliveryAttempts {
       [ids],
     );
     const changes = new Map<string, DeliveryRow['payload']['propagate']>();
-    for (const r of rows) if (r.propagate) changes.set(r.event_id, r.propagate);
+    for (const r of rows) {
+      if (!r.propagate || changes.has(r.event_id)) continue;
+      // The change as auth wrote it to its outbox (libs/contracts `propagation`), checked where it is
+      // read: one that breaks the contract is never sent; its deliveries stay parked, visible.
+      const checked = propagation.safeParse(r.propagate);
+      if (checked.success) changes.set(r.event_id, checked.data);
+      else this.logger.error(`change ${r.event_id} breaks its contract, not sent: ${describeIssues(checked.error).slice(0, 5).join('; ')}`);
+    }
     return rows.map(({ propagate: _p, ...r }) => ({ ...r, id: String(r.id), payload: { propagate: changes.get(r.event_id) } }));
   }
 
