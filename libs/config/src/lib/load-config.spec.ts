@@ -1,9 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ConfigError, parseConfig } from './load-config';
-import { SECRET_KEYS, SERVICE_KEYS } from './schema';
+import { ENV_RULES, SECRET_KEYS, SERVICE_KEYS } from './schema';
 
 const VALID = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchboard',
@@ -214,5 +214,13 @@ describe('TRUST_PROXY', () => {
       const [problem] = problems('gateway', { ...VALID, TRUST_PROXY: value });
       expect(problem).toBe(`TRUST_PROXY must be comma-separated IP addresses or CIDRs (or loopback, linklocal, uniquelocal); not ${value}`);
     }
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every variable of the schema', () => {
+    const text = readFileSync(join(__dirname, '../../../../.env.example'), 'utf8');
+    const missing = Object.keys(ENV_RULES).filter((key) => !new RegExp(`^(# )?${key}=`, 'm').test(text));
+    expect(missing).toEqual([]);
   });
 });
