@@ -2,6 +2,8 @@
 # Makes sure PostgreSQL and Redis answer on 127.0.0.1 (5432, 6379), as the tests and `npm start` expect.
 #   services.sh ensure   start them if they are installed but not running (needs root for PostgreSQL)
 #   services.sh install  also install them from Debian's packages first when absent (CI, fresh machines)
+#   services.sh packages only install the packages that are absent (as root), start nothing; `npm start`
+#                        uses it before running its own servers (scripts/stores.mjs)
 # Never stops or restarts a server that is already running: the servers are shared by the machine.
 set -u
 mode=${1:-ensure}
@@ -10,7 +12,7 @@ say() { echo "[services] $*"; }
 pg_ok() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
 redis_ok() { [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = "PONG" ]; }
 
-if [ "$mode" = install ]; then
+if [ "$mode" = install ] || [ "$mode" = packages ]; then
   missing=()
   command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql postgresql-client)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -19,6 +21,7 @@ if [ "$mode" = install ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null || { say "apt-get install failed"; exit 1; }
   fi
+  [ "$mode" = packages ] && { say "PostgreSQL and Redis are installed"; exit 0; }
 fi
 
 if ! pg_ok; then

@@ -6,6 +6,8 @@
 // It supervises the four services: one that dies is restarted with backoff while the others keep
 // serving; one that keeps dying is given up (alone); one that exits with status 78 (configuration
 // error, its reason already printed) is not restarted. See docs/operations.md.
+// PostgreSQL and Redis: the servers at DATABASE_URL/REDIS_URL when they answer, else its own
+// (scripts/stores.mjs), stopped after the services.
 // Uses only Node built-ins until dependencies are installed.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,13 +37,15 @@ const seconds = (ms) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.r
 const children = new Map();
 /** Each service's supervision state, by name (filled when the services start). */
 const supervised = new Map();
+/** The PostgreSQL and Redis servers npm start runs itself (scripts/stores.mjs): stopped last. */
+const stores = new Map();
 let stopping = false;
 
 function stopAll(code) {
   if (stopping) return;
   stopping = true;
   for (const s of supervised.values()) clearTimeout(s.restartTimer);
-  if (children.size) say('stopping…');
+  if (children.size || stores.size) say('stopping…');
   for (const child of children.values()) child.kill('SIGTERM');
   const deadline = setTimeout(() => {
     for (const [name, child] of children) {
@@ -53,8 +57,29 @@ function stopAll(code) {
     if (children.size === 0) {
       clearInterval(check);
       clearTimeout(deadline);
-      say('stopped');
-      process.exit(code);
+      stopStores(() => {
+        say('stopped');
+        process.exit(code);
+      });
+    }
+  }, 50);
+}
+
+/** Our own servers, once no service uses them: PostgreSQL's fast shutdown (SIGINT), Redis' SIGTERM (AOF flushed). */
+function stopStores(then) {
+  if (stores.size === 0) return then();
+  for (const [name, child] of stores) child.kill(name === 'PostgreSQL' ? 'SIGINT' : 'SIGTERM');
+  const deadline = setTimeout(() => {
+    for (const [name, child] of stores) {
+      say(`${name} did not stop in ${STOP_GRACE_MS / 1000} s: killing it`);
+      child.kill('SIGKILL');
+    }
+  }, STOP_GRACE_MS);
+  const check = setInterval(() => {
+    if (stores.size === 0) {
+      clearInterval(check);
+      clearTimeout(deadline);
+      then();
     }
   }, 50);
 }
@@ -159,7 +184,26 @@ if (!env.SLAVE_URL_ALLOW_PRIVATE) {
 }
 const port = { gateway: env.GATEWAY_PORT, auth: env.AUTH_PORT, admin: env.ADMIN_PORT, propagator: env.PROPAGATOR_PORT };
 
-// 3. Build (Nx caches: a second start rebuilds nothing), then the one-shot migrator.
+// 3. PostgreSQL and Redis: the ones at DATABASE_URL/REDIS_URL, or our own (scripts/stores.mjs).
+{
+  const { ensureStores } = await import('./stores.mjs');
+  const onStart = ({ name, child, log }) => {
+    stores.set(name, child);
+    child.on('exit', (code, signal) => {
+      stores.delete(name);
+      if (!stopping) shout(`${name} (pid ${child.pid}) stopped (${signal ?? `exit ${code}`}); see ${log}`);
+    });
+    if (stopping) child.kill('SIGTERM'); // stopped while it was being started
+  };
+  const result = await ensureStores(env, { root: ROOT, say, run, onStart });
+  if (result.error) {
+    shout(result.error);
+    stopAll(1);
+    await new Promise(() => undefined); // stopAll exits
+  }
+}
+
+// 4. Build (Nx caches: a second start rebuilds nothing), then the one-shot migrator.
 if (env.SWITCHBOARD_SKIP_BUILD !== '1') {
   say('building…');
   await run('build', 'npx', ['nx', 'run-many', '-t', 'build', '--projects=gateway,auth,admin,propagator,migrator', '--output-style=stream'], {
@@ -171,7 +215,7 @@ if (env.SWITCHBOARD_SKIP_BUILD !== '1') {
 }
 await run('migrator', process.execPath, [join(ROOT, 'dist/apps/migrator/main.js')], env);
 
-// 4. The four services, supervised.
+// 5. The four services, supervised.
 const serviceArgs = (name) => ['--enable-source-maps', join(ROOT, `dist/apps/${name}/main.js`)];
 
 function startService(name) {
@@ -260,7 +304,7 @@ for (const name of SERVICES) {
   if (!stopping) startService(name);
 }
 
-// 5. Wait until every service is ready (or given up), then show where they are.
+// 6. Wait until every service is ready (or given up), then show where they are.
 const deadline = Date.now() + READY_WAIT_MS;
 const waiting = () => SERVICES.filter((name) => supervised.get(name).state !== 'given up' && !supervised.get(name).readyAt);
 while (waiting().length && !stopping && Date.now() < deadline) {

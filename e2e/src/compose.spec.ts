@@ -4,6 +4,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ENV_RULES, parseConfig, SECRET_KEYS, SERVICE_KEYS, ServiceName } from '@switchboard/config';
 
 /**
  * Static checks of the container setup: docker-compose.yml through `docker-compose config` (no
@@ -14,8 +15,13 @@ const ROOT = resolve(__dirname, '../..');
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml');
 const HEALTHCHECK = join(ROOT, 'docker/healthcheck.js');
 
-/** Every variable docker-compose.yml requires, with values the services would accept. */
+/** The one variable docker-compose.yml requires (secrets may come from files, so compose cannot). */
 const REQUIRED: Record<string, string> = {
+  PUBLIC_URL: 'https://sso.example.org',
+};
+
+/** The secrets, as an operator's .env gives them. */
+const SECRETS: Record<string, string> = {
   MASTER_KEY: 'compose-master-key-0123456789abcdef0123',
   SECRETS_KEY: 'compose-secrets-key-0123456789abcdef012',
   ADMIN_TOKEN: 'compose-admin-token-0123456789abcdef012',
@@ -24,17 +30,69 @@ const REQUIRED: Record<string, string> = {
 };
 
 const APPS = ['gateway', 'auth', 'admin', 'propagator'] as const;
+const SCHEMA_SERVICE: Record<string, ServiceName> = { migrate: 'migrator', gateway: 'gateway', auth: 'auth', admin: 'admin', propagator: 'propagator' };
 
 /**
- * The environment each service receives: exactly these variables, so that a secret reaches only
- * the services that use it.
+ * What compose decides (the topology): the same whatever .env says. Every other variable of the
+ * schema a service reads is the operator's, passed through.
  */
-const EXPECTED_ENV: Record<string, string[]> = {
-  migrate: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],
-  gateway: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'PUBLIC_URL', 'INTERNAL_TOKEN', 'AUTH_URL', 'METRICS_TOKEN'],
-  auth: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'PUBLIC_URL', 'MASTER_KEY', 'SECRETS_KEY', 'INTERNAL_TOKEN', 'SLAVE_URL_ALLOW_PRIVATE'],
-  admin: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'PROPAGATOR_URL', 'METRICS_TOKEN'],
-  propagator: ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL', 'SERVICE', 'DATABASE_URL', 'SECRETS_KEY', 'INTERNAL_TOKEN', 'AUTH_URL', 'SLAVE_URL_ALLOW_PRIVATE'],
+const TOPOLOGY: Record<string, string> = {
+  NODE_ENV: 'production',
+  HOST: '0.0.0.0',
+  REDIS_URL: 'redis://redis:6379',
+  DATABASE_URL: 'postgres://switchboard@postgres:5432/switchboard',
+  AUTH_URL: 'http://auth:3001',
+  PROPAGATOR_URL: 'http://propagator:3003',
+  GATEWAY_PORT: '3000',
+  AUTH_PORT: '3001',
+  ADMIN_PORT: '3002',
+  PROPAGATOR_PORT: '3003',
+};
+
+/** The compose variable that carries a schema variable (the database password is POSTGRES_PASSWORD's). */
+const composeName = (key: string) => (key === 'DATABASE_PASSWORD' ? 'POSTGRES_PASSWORD' : key);
+
+/**
+ * The environment each service receives, from the schema: every variable it reads, `<NAME>_FILE` for
+ * each secret compose does not decide, and SERVICE (which port the health check probes).
+ */
+function expectedEnv(service: string): string[] {
+  const keys = [...SERVICE_KEYS[SCHEMA_SERVICE[service]]] as string[];
+  const files = keys.filter((k) => (SECRET_KEYS as readonly string[]).includes(k) && !(k in TOPOLOGY)).map((k) => `${k}_FILE`);
+  return [...keys, ...files, ...(service === 'migrate' ? [] : ['SERVICE'])].filter((k) => service !== 'migrate' || k !== 'HOST');
+}
+
+/** A valid value, different from the default, for every variable an operator may set. */
+const OPERATOR_VALUES: Record<string, string> = {
+  ...SECRETS,
+  LOG_LEVEL: 'warn',
+  METRICS_TOKEN: 'compose-metrics-token-0123456789abcdef0',
+  TRUST_PROXY: '10.0.0.0/8,uniquelocal',
+  LOGIN_LOCK_THRESHOLD: '7',
+  LOGIN_LOCK_WINDOW: '20m',
+  LOGIN_LOCK_BASE: '2m',
+  LOGIN_LOCK_MAX: '30m',
+  LOGIN_CALLER_LIMIT: '123',
+  CROSSLOGIN_RECENT_AUTH: '3m',
+  API_CLIENT_LIMIT: '321',
+  API_TOKEN_IDLE: '30d',
+  PROPAGATION_RETRY_SCHEDULE: '0,10s,1m',
+  PROPAGATION_TIMEOUT: '20s',
+  PROPAGATION_CONCURRENCY: '8',
+  PROPAGATION_AUTO_DISABLE_AFTER: '2d',
+  PROPAGATION_REPAIR_INTERVAL: '1m',
+  SLAVE_URL_ALLOW_PRIVATE: 'true',
+  // What compose decides, set in .env too (as `npm start`'s .env may): no effect on the containers.
+  HOST: '127.0.0.1',
+  GATEWAY_PORT: '4000',
+  AUTH_PORT: '4001',
+  ADMIN_PORT: '4002',
+  PROPAGATOR_PORT: '4003',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchboard',
+  REDIS_URL: 'redis://127.0.0.1:6379/0',
+  AUTH_URL: 'http://127.0.0.1:3001',
+  PROPAGATOR_URL: 'http://127.0.0.1:3003',
+  NODE_ENV: 'development',
 };
 
 const ci = !!process.env['CI'] && process.env['CI'] !== 'false';
@@ -138,43 +196,46 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       ...vars,
     });
 
-  it('is valid when every required variable is set', async () => {
-    const r = await compose(['config', '-q'], REQUIRED);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+  it('is valid when PUBLIC_URL is set, with or without the secrets', async () => {
+    for (const vars of [REQUIRED, { ...REQUIRED, ...SECRETS }]) {
+      const r = await compose(['config', '-q'], vars);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    }
   }, 60_000);
 
-  it.each(Object.keys(REQUIRED))('refuses to start without %s, saying to set it', async (name) => {
-    const unset = await compose(['config', '-q'], { ...REQUIRED, [name]: undefined });
-    expect(unset.status).not.toBe(0);
-    expect(unset.stderr).toContain(`set ${name} in .env`);
-
-    const empty = await compose(['config', '-q'], { ...REQUIRED, [name]: '' });
-    expect(empty.status).not.toBe(0);
-    expect(empty.stderr).toContain(`set ${name} in .env`);
+  it('refuses to start without PUBLIC_URL (no silent localhost default), saying to set it', async () => {
+    for (const value of [undefined, '']) {
+      const r = await compose(['config', '-q'], { ...SECRETS, PUBLIC_URL: value });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('set PUBLIC_URL in .env');
+    }
   }, 60_000);
 
   describe('resolved configuration', () => {
     let services: Record<string, string>;
 
     beforeAll(async () => {
-      const r = await compose(['config'], REQUIRED);
+      const r = await compose(['config'], { ...REQUIRED, ...SECRETS });
       expect(r.status).toBe(0);
       services = serviceBlocks(r.stdout);
     }, 180_000);
 
-    it('has the stores, the one-shot migration and the four services', () => {
-      expect(Object.keys(services).sort()).toEqual(['admin', 'auth', 'gateway', 'migrate', 'postgres', 'propagator', 'redis']);
+    it('has the stores, the one-shot migration, the four services and the optional proxy', () => {
+      expect(Object.keys(services).sort()).toEqual(['admin', 'auth', 'caddy', 'gateway', 'migrate', 'postgres', 'propagator', 'redis']);
+      expect(section(services['caddy'], 'profiles')).toContain('- proxy');
+      for (const s of Object.keys(services)) if (s !== 'caddy') expect(section(services[s], 'profiles')).toBe('');
     });
 
-    it('publishes only the gateway (3000) and the admin API (3002, on loopback)', () => {
+    it('publishes only the gateway (3000), the admin API (3002, on loopback) and the proxy (80, 443)', () => {
       const publishing = Object.keys(services).filter((s) => section(services[s], 'ports') !== '');
-      expect(publishing.sort()).toEqual(['admin', 'gateway']);
+      expect(publishing.sort()).toEqual(['admin', 'caddy', 'gateway']);
       // Short (`3000:3000/tcp`) or long (`published:` / `target:`) form, depending on the port syntax.
       const publishes = (block: string, port: number) =>
         new RegExp(`:${port}:${port}\\b|published: ['"]?${port}['"]?\\n\\s+target: ${port}\\b`).test(section(block, 'ports'));
       expect(publishes(services['gateway'], 3000)).toBe(true);
       expect(publishes(services['admin'], 3002)).toBe(true);
+      expect(publishes(services['caddy'], 443)).toBe(true);
       expect(section(services['admin'], 'ports')).toContain('127.0.0.1');
       for (const s of Object.keys(services)) expect(section(services[s], 'expose')).toBe('');
     });
@@ -204,6 +265,7 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       }
       expect(dependsOn('gateway', 'auth', 'service_healthy')).toBe(true);
       expect(dependsOn('admin', 'auth', 'service_healthy')).toBe(true);
+      expect(dependsOn('caddy', 'gateway', 'service_healthy')).toBe(true);
     });
 
     it('runs every app from the one image, hardened, restarted and health-checked', () => {
@@ -227,30 +289,107 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       expect(section(services['migrate'], 'healthcheck')).toContain('NONE');
     });
 
-    it('gives each service only the variables it uses', () => {
-      for (const [service, keys] of Object.entries(EXPECTED_ENV)) {
-        expect([service, Object.keys(environment(services[service])).sort()]).toEqual([service, [...keys].sort()]);
+    it('gives each service every variable of the schema it reads, and no other (a secret reaches only its users)', () => {
+      for (const service of Object.keys(SCHEMA_SERVICE)) {
+        expect([service, Object.keys(environment(services[service])).sort()]).toEqual([service, expectedEnv(service).sort()]);
       }
+      // Every variable of the schema is read by some service, so reaches some container.
+      const reached = new Set(Object.keys(SCHEMA_SERVICE).flatMap((s) => Object.keys(environment(services[s]))));
+      expect(Object.keys(ENV_RULES).filter((k) => !reached.has(k))).toEqual([]);
       const env = environment(services['auth']);
-      expect(env['MASTER_KEY']).toBe(REQUIRED['MASTER_KEY']);
-      expect(env['DATABASE_URL']).toBe(`postgres://switchboard:${REQUIRED['POSTGRES_PASSWORD']}@postgres:5432/switchboard`);
+      expect(env['MASTER_KEY']).toBe(SECRETS['MASTER_KEY']);
+      expect(env['DATABASE_URL']).toBe('postgres://switchboard@postgres:5432/switchboard');
+      expect(env['DATABASE_PASSWORD']).toBe(SECRETS['POSTGRES_PASSWORD']);
       expect(env['REDIS_URL']).toBe('redis://redis:6379');
       expect(environment(services['gateway'])['AUTH_URL']).toBe('http://auth:3001');
       expect(environment(services['admin'])['AUTH_URL']).toBe('http://auth:3001');
       // The outbound address rule is on unless the operator lifts it.
       expect(environment(services['auth'])['SLAVE_URL_ALLOW_PRIVATE']).toBe('false');
       expect(environment(services['propagator'])['SLAVE_URL_ALLOW_PRIVATE']).toBe('false');
-      expect(environment(services['postgres'])['POSTGRES_PASSWORD']).toBe(REQUIRED['POSTGRES_PASSWORD']);
+      expect(environment(services['postgres'])['POSTGRES_PASSWORD']).toBe(SECRETS['POSTGRES_PASSWORD']);
+      expect(environment(services['gateway'])['PUBLIC_URL']).toBe(REQUIRED['PUBLIC_URL']);
+      expect(environment(services['auth'])['PUBLIC_URL']).toBe(REQUIRED['PUBLIC_URL']);
     });
 
-    it('defaults PUBLIC_URL to http://localhost:3000 and lets it be overridden', async () => {
-      expect(environment(services['gateway'])['PUBLIC_URL']).toBe('http://localhost:3000');
-      expect(environment(services['auth'])['PUBLIC_URL']).toBe('http://localhost:3000');
-      const r = await compose(['config'], { ...REQUIRED, PUBLIC_URL: 'https://sso.example.org' });
-      expect(r.status).toBe(0);
-      expect(environment(serviceBlocks(r.stdout)['gateway'])['PUBLIC_URL']).toBe('https://sso.example.org');
-    }, 60_000);
+    it('no service has a fixed container name, so `--scale gateway=2 --scale propagator=2` is possible', () => {
+      for (const s of Object.keys(services)) expect([s, section(services[s], 'container_name')]).toEqual([s, '']);
+      expect(section(services['propagator'], 'ports')).toBe('');
+    });
   });
+
+  it('passes every setting in .env to the services that read it, and each service accepts its environment', async () => {
+    // As an operator's .env: every variable of the schema set (compose reads .env as --env-file).
+    const dotenv = join(tmp, 'operator.env');
+    writeFileSync(dotenv, Object.entries({ ...REQUIRED, ...OPERATOR_VALUES }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const r = await run('docker-compose', ['--env-file', dotenv, '-f', COMPOSE_FILE, 'config'], { PATH: process.env['PATH'], HOME: process.env['HOME'] });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const resolved = serviceBlocks(r.stdout);
+    for (const [service, schemaName] of Object.entries(SCHEMA_SERVICE)) {
+      const env = environment(resolved[service]);
+      for (const key of SERVICE_KEYS[schemaName] as readonly string[]) {
+        const want = key in TOPOLOGY ? TOPOLOGY[key] : key === 'PUBLIC_URL' ? REQUIRED['PUBLIC_URL'] : OPERATOR_VALUES[composeName(key)];
+        expect([service, key, env[key]]).toEqual([service, key, want]);
+      }
+      // What the service itself makes of it: valid, with the operator's values.
+      const config = parseConfig(schemaName, env) as Record<string, unknown>;
+      expect([service, config['LOG_LEVEL']]).toEqual([service, 'warn']);
+    }
+    expect(parseConfig('gateway', environment(resolved['gateway'])).LOGIN_CALLER_LIMIT).toBe(123);
+    expect(parseConfig('gateway', environment(resolved['gateway'])).TRUST_PROXY).toEqual(['10.0.0.0/8', 'uniquelocal']);
+    expect(parseConfig('propagator', environment(resolved['propagator'])).PROPAGATION_RETRY_SCHEDULE).toEqual([0, 10_000, 60_000]);
+    expect(parseConfig('auth', environment(resolved['auth'])).SLAVE_URL_ALLOW_PRIVATE).toBe(true);
+    expect(new URL(parseConfig('auth', environment(resolved['auth'])).DATABASE_URL).password).toBe(SECRETS['POSTGRES_PASSWORD']);
+    // The compose topology wins over npm start's settings in the same .env.
+    expect(environment(resolved['gateway'])['GATEWAY_PORT']).toBe('3000');
+    expect(environment(resolved['gateway'])['HOST']).toBe('0.0.0.0');
+  }, 60_000);
+
+  it('publishes the gateway on GATEWAY_PUBLISH: a port range lets `--scale gateway=2` publish each replica', async () => {
+    const r = await compose(['config'], { ...REQUIRED, GATEWAY_PUBLISH: '127.0.0.1:3100-3109' });
+    expect(r.status).toBe(0);
+    const ports = section(serviceBlocks(r.stdout)['gateway'], 'ports');
+    expect(ports).toMatch(/127\.0\.0\.1:3100-3109:3000|host_ip: 127\.0\.0\.1[\s\S]*published: ['"]?3100-3109/);
+  }, 60_000);
+
+  it('with docker/compose.secrets.yml, every secret comes from a mounted file and none from a variable', async () => {
+    const r = await compose(['-f', join(ROOT, 'docker/compose.secrets.yml'), 'config'], REQUIRED);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const resolved = serviceBlocks(r.stdout);
+    for (const service of [...APPS, 'migrate', 'postgres']) {
+      const env = environment(resolved[service]);
+      const mounted = section(resolved[service], 'secrets');
+      const files = Object.entries(env).filter(([k, v]) => k.endsWith('_FILE') && v !== '');
+      expect(files.length).toBeGreaterThan(0);
+      for (const [key, path] of files) {
+        // Each file variable names a secret the service mounts, and its value variable is empty.
+        const name = /^\/run\/secrets\/([a-z_]+)$/.exec(path)?.[1];
+        expect([service, key, mounted]).toEqual([service, key, expect.stringContaining(`source: ${name}`)]);
+        expect([service, key, env[key.replace(/_FILE$/, '')]]).toEqual([service, key, '']);
+      }
+    }
+    // Every secret a service reads (and compose does not decide) comes from a file.
+    for (const app of APPS) {
+      const env = environment(resolved[app]);
+      const secrets = (SERVICE_KEYS[SCHEMA_SERVICE[app]] as readonly string[]).filter((k) => (SECRET_KEYS as readonly string[]).includes(k) && !(k in TOPOLOGY) && k !== 'METRICS_TOKEN');
+      for (const key of secrets) expect([app, key, env[`${key}_FILE`]]).toEqual([app, key, expect.stringMatching(/^\/run\/secrets\//)]);
+    }
+  }, 60_000);
+
+  const caddy = spawnSync('caddy', ['version'], { encoding: 'utf8' }).status === 0;
+  (caddy ? it : it.skip)('docker/Caddyfile is a valid Caddy configuration (needs Debian\'s caddy)', async () => {
+    for (const domain of [undefined, 'sso.example.org']) {
+      const r = await run('caddy', ['validate', '--adapter', 'caddyfile', '--config', join(ROOT, 'docker/Caddyfile')], {
+        PATH: process.env['PATH'],
+        HOME: tmp,
+        XDG_DATA_HOME: tmp,
+        XDG_CONFIG_HOME: tmp,
+        ...(domain ? { SWITCHBOARD_DOMAIN: domain } : {}),
+      });
+      expect([domain, r.status, (r.stdout + r.stderr).includes('Valid configuration')]).toEqual([domain, 0, true]);
+    }
+  }, 60_000);
 });
 
 describe('docker/healthcheck.js', () => {

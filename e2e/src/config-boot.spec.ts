@@ -14,7 +14,7 @@ describe('configuration validation at boot', () => {
   it('auth without MASTER_KEY exits 78 naming MASTER_KEY', async () => {
     const run = await runAppFromSource('auth', base);
     expect(run.code).toBe(78);
-    expect(run.stderr.trim().split('\n')).toEqual(['switchboard auth: configuration error: MASTER_KEY is required']);
+    expect(run.stderr.trim().split('\n')).toEqual(['switchboard auth: configuration error: MASTER_KEY is required (or MASTER_KEY_FILE)']);
   }, 120_000);
 
   it('auth with a short MASTER_KEY and a bad port exits 78 with one line per problem', async () => {

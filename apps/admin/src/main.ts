@@ -6,6 +6,7 @@ async function main() {
   const config = loadConfigOrExit('admin');
   const app = await createServiceApp(AdminModule.forRoot(config), {
     bootLogging: { service: 'admin', level: config.LOG_LEVEL },
+    trustProxy: config.TRUST_PROXY,
     // The admin port is public: the OpenAPI document and its UI need the admin token like every route.
     docs: { title: 'Switchboard admin', description: 'Admin REST API (bearer ADMIN_TOKEN).', bearerTokens: [config.ADMIN_TOKEN] },
   });

@@ -59,7 +59,9 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   const urls = {} as System['urls'];
   const started: NestFastifyApplication[] = [];
   const start = async (name: keyof System['apps'], module: Parameters<typeof createServiceApp>[0], port = 0) => {
-    const app = await createServiceApp(module);
+    // As the services' main.ts do: the public services believe X-Forwarded-For from TRUST_PROXY.
+    const trustProxy = name === 'gateway' || name === 'admin' ? parseConfig(name, env).TRUST_PROXY : undefined;
+    const app = await createServiceApp(module, { trustProxy });
     started.push(app);
     apps[name] = app;
     urls[name] = await listen(app, port, '127.0.0.1');

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminApiModule } from '@switchboard/admin-api';
-import { AuthClientModule } from '@switchboard/auth-client';
+import { AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { RedisModule } from '@switchboard/redis';
@@ -20,7 +20,8 @@ export class AdminModule {
         MetricsModule.forRoot('admin', { bearerTokens: [config.ADMIN_TOKEN, ...(config.METRICS_TOKEN ? [config.METRICS_TOKEN] : [])] }),
         DbModule.forRoot(config.DATABASE_URL, 'switchboard-admin'),
         RedisModule.forRoot(config.REDIS_URL, 'switchboard-admin'),
-        HealthModule.forRoot([DatabaseCheck, RedisCheck]),
+        // The auth service is watched (its outages logged) but not part of readiness: reads go on without it.
+        HealthModule.forRoot([DatabaseCheck, RedisCheck], { also: [AuthServiceCheck] }),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
         AdminApiModule.forRoot({ adminToken: config.ADMIN_TOKEN, redisUrl: config.REDIS_URL, propagatorUrl: config.PROPAGATOR_URL, internalToken: config.INTERNAL_TOKEN }),
       ],

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuthClientModule } from '@switchboard/auth-client';
+import { AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { OutboxPublisherModule, PROPAGATOR_OUTBOX } from '@switchboard/events';
@@ -43,7 +43,8 @@ export class PropagatorModule {
           slaveUrlAllowPrivate: config.SLAVE_URL_ALLOW_PRIVATE,
           clock: options.clock,
         }),
-        HealthModule.forRoot([DatabaseCheck, RedisCheck, WorkerCheck]),
+        // The auth service is watched (its outages logged) but not part of readiness: deliveries go on without it.
+        HealthModule.forRoot([DatabaseCheck, RedisCheck, WorkerCheck], { also: [AuthServiceCheck] }),
       ],
     };
   }

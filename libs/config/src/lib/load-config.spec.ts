@@ -1,5 +1,9 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { ConfigError, parseConfig } from './load-config';
+import { ENV_RULES, SECRET_KEYS, SERVICE_KEYS } from './schema';
 
 const VALID = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/switchboard',
@@ -35,11 +39,13 @@ describe('parseConfig', () => {
   });
 
   it('names each missing variable in one line', () => {
-    expect(problems('auth', { ...VALID, MASTER_KEY: undefined })).toEqual(['MASTER_KEY is required']);
-    expect(problems('auth', { ...VALID, DATABASE_URL: '' })).toEqual(['DATABASE_URL is required']);
+    // A secret may come from a file instead: the line says so.
+    expect(problems('auth', { ...VALID, MASTER_KEY: undefined })).toEqual(['MASTER_KEY is required (or MASTER_KEY_FILE)']);
+    expect(problems('auth', { ...VALID, DATABASE_URL: '' })).toEqual(['DATABASE_URL is required (or DATABASE_URL_FILE)']);
+    expect(problems('gateway', { ...VALID, PUBLIC_URL: '' })).toEqual(['PUBLIC_URL is required']);
     expect(problems('admin', { ...VALID, ADMIN_TOKEN: undefined, REDIS_URL: undefined }).sort()).toEqual([
-      'ADMIN_TOKEN is required',
-      'REDIS_URL is required',
+      'ADMIN_TOKEN is required (or ADMIN_TOKEN_FILE)',
+      'REDIS_URL is required (or REDIS_URL_FILE)',
     ]);
   });
 
@@ -101,5 +107,120 @@ describe('SLAVE_URL_ALLOW_PRIVATE', () => {
     // Neither the gateway nor admin connects to slaves: they do not read it.
     expect('SLAVE_URL_ALLOW_PRIVATE' in parseConfig('gateway', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'true' })).toBe(false);
     expect('SLAVE_URL_ALLOW_PRIVATE' in parseConfig('admin', { ...VALID, SLAVE_URL_ALLOW_PRIVATE: 'true' })).toBe(false);
+  });
+});
+
+describe('<SECRET>_FILE', () => {
+  let dir: string;
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads each secret from its file, the trailing line break removed', () => {
+    const env: Record<string, string | undefined> = { ...VALID, METRICS_TOKEN: undefined };
+    const values: Record<string, string> = {};
+    for (const key of SECRET_KEYS) {
+      const value = key === 'DATABASE_URL' ? 'postgres://sb@db.example.test:5432/sb' : key === 'REDIS_URL' ? 'redis://:pw@redis.example.test:6379/2' : `${key.toLowerCase()}-from-a-file-0123456789abcdef`;
+      values[key] = value;
+      env[key] = undefined;
+      env[`${key}_FILE`] = file(key, `${value}${key === 'MASTER_KEY' ? '\r\n' : '\n'}`);
+    }
+    const auth = parseConfig('auth', env);
+    expect(auth.MASTER_KEY).toBe(values['MASTER_KEY']);
+    expect(auth.SECRETS_KEY).toBe(values['SECRETS_KEY']);
+    expect(auth.INTERNAL_TOKEN).toBe(values['INTERNAL_TOKEN']);
+    expect(auth.REDIS_URL).toBe(values['REDIS_URL']);
+    // DATABASE_PASSWORD (from its file too) replaces the URL's password, percent-encoded.
+    expect(new URL(auth.DATABASE_URL).password).toBe(encodeURIComponent(values['DATABASE_PASSWORD']));
+    const admin = parseConfig('admin', env);
+    expect(admin.ADMIN_TOKEN).toBe(values['ADMIN_TOKEN']);
+    expect(admin.METRICS_TOKEN).toBe(values['METRICS_TOKEN']);
+    expect(parseConfig('gateway', env).METRICS_TOKEN).toBe(values['METRICS_TOKEN']);
+  });
+
+  it('keeps white space inside the value and refuses it around (the secret rule), only line breaks at the end are removed', () => {
+    expect(parseConfig('auth', { ...VALID, MASTER_KEY: undefined, MASTER_KEY_FILE: file('mk1', `${'k'.repeat(16)} ${'k'.repeat(16)}\n\n`) }).MASTER_KEY).toBe(`${'k'.repeat(16)} ${'k'.repeat(16)}`);
+    expect(problems('auth', { ...VALID, MASTER_KEY: undefined, MASTER_KEY_FILE: file('mk2', `${'k'.repeat(32)} \n`) })).toEqual(['MASTER_KEY must not start or end with white space']);
+    expect(problems('auth', { ...VALID, MASTER_KEY: undefined, MASTER_KEY_FILE: file('mk3', 'short\n') })).toEqual(['MASTER_KEY must be at least 32 characters']);
+    expect(problems('auth', { ...VALID, MASTER_KEY: undefined, MASTER_KEY_FILE: file('mk4', '\n') })).toEqual(['MASTER_KEY is required (or MASTER_KEY_FILE)']);
+  });
+
+  it('refuses a secret set both ways, naming the variable', () => {
+    expect(problems('auth', { ...VALID, MASTER_KEY_FILE: file('both', 'x'.repeat(40)) })).toEqual(['MASTER_KEY and MASTER_KEY_FILE are both set: set only one']);
+    // An empty variable counts as unset (compose passes `MASTER_KEY: ''` when only the file is used).
+    expect(parseConfig('auth', { ...VALID, MASTER_KEY: '', MASTER_KEY_FILE: file('mk5', 'y'.repeat(40)) }).MASTER_KEY).toBe('y'.repeat(40));
+  });
+
+  it('reports a file that cannot be read, naming the variable and the path', () => {
+    const missing = join(dir, 'nope');
+    expect(problems('admin', { ...VALID, ADMIN_TOKEN: undefined, ADMIN_TOKEN_FILE: missing })).toEqual([`ADMIN_TOKEN_FILE cannot be read (${missing}: no such file)`]);
+    expect(problems('admin', { ...VALID, ADMIN_TOKEN: undefined, ADMIN_TOKEN_FILE: dir })).toEqual([`ADMIN_TOKEN_FILE cannot be read (${dir}: is a directory)`]);
+    if (process.getuid?.() !== 0) {
+      const locked = file('locked', 'z'.repeat(40));
+      chmodSync(locked, 0o000);
+      expect(problems('admin', { ...VALID, ADMIN_TOKEN: undefined, ADMIN_TOKEN_FILE: locked })).toEqual([`ADMIN_TOKEN_FILE cannot be read (${locked}: permission denied)`]);
+    }
+    // Other problems are still reported alongside.
+    expect(problems('admin', { ...VALID, ADMIN_TOKEN: undefined, ADMIN_TOKEN_FILE: missing, REDIS_URL: undefined }).sort()).toEqual([
+      `ADMIN_TOKEN_FILE cannot be read (${missing}: no such file)`,
+      'REDIS_URL is required (or REDIS_URL_FILE)',
+    ]);
+  });
+
+  it('ignores <NAME>_FILE for a variable that is no secret, and for a secret the service does not use', () => {
+    expect(parseConfig('gateway', { ...VALID, PUBLIC_URL: 'https://a.example.test', PUBLIC_URL_FILE: join(dir, 'nope') }).PUBLIC_URL).toBe('https://a.example.test');
+    expect(problems('gateway', { ...VALID, MASTER_KEY_FILE: join(dir, 'nope') })).toEqual([]);
+  });
+});
+
+describe('DATABASE_PASSWORD', () => {
+  it('replaces the password of DATABASE_URL, any character allowed', () => {
+    const url = parseConfig('migrator', { DATABASE_URL: 'postgres://sb:old@db:5432/sb', DATABASE_PASSWORD: 'p@ss:w/rd?#%' }).DATABASE_URL;
+    expect(decodeURIComponent(new URL(url).password)).toBe('p@ss:w/rd?#%');
+    expect(new URL(url).username).toBe('sb');
+    expect(new URL(url).pathname).toBe('/sb');
+    expect(parseConfig('migrator', { DATABASE_URL: 'postgres://sb@db:5432/sb' }).DATABASE_URL).toBe('postgres://sb@db:5432/sb');
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('is empty (no proxy believed) by default, for the public services only', () => {
+    expect(parseConfig('gateway', VALID).TRUST_PROXY).toEqual([]);
+    expect(parseConfig('admin', VALID).TRUST_PROXY).toEqual([]);
+    expect(SERVICE_KEYS.auth as readonly string[]).not.toContain('TRUST_PROXY');
+    expect(SERVICE_KEYS.propagator as readonly string[]).not.toContain('TRUST_PROXY');
+  });
+
+  it('takes addresses, CIDRs and the range names, comma-separated', () => {
+    expect(parseConfig('gateway', { ...VALID, TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8 ,loopback,uniquelocal,linklocal' }).TRUST_PROXY).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      'loopback',
+      'uniquelocal',
+      'linklocal',
+    ]);
+  });
+
+  it('refuses anything else, naming the entries', () => {
+    for (const value of ['true', '*', '10.0.0.0/33', 'proxy.example.test', '10.1', '0x7f.0.0.1', '1.2.3.4/8/1']) {
+      const [problem] = problems('gateway', { ...VALID, TRUST_PROXY: value });
+      expect(problem).toBe(`TRUST_PROXY must be comma-separated IP addresses or CIDRs (or loopback, linklocal, uniquelocal); not ${value}`);
+    }
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every variable of the schema', () => {
+    const text = readFileSync(join(__dirname, '../../../../.env.example'), 'utf8');
+    const missing = Object.keys(ENV_RULES).filter((key) => !new RegExp(`^(# )?${key}=`, 'm').test(text));
+    expect(missing).toEqual([]);
   });
 });

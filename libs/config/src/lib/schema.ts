@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -67,6 +68,23 @@ const count = (fallback: number, min = 0) =>
 const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` }).default(fallback);
 
+/** Names proxy-addr (Fastify's trustProxy) understands for address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+
+/** `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8` or one of the range names above. */
+function isProxyEntry(entry: string): boolean {
+  if ((PROXY_RANGE_NAMES as readonly string[]).includes(entry)) return true;
+  if (entry.includes('/')) {
+    try {
+      ipaddr.parseCIDR(entry);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return ipaddr.isValid(entry) && (ipaddr.IPv4.isValidFourPartDecimal(entry) || entry.includes(':'));
+}
+
 export const ENV_RULES = {
   NODE_ENV: oneOf(['development', 'production', 'test'], 'production'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -121,26 +139,57 @@ export const ENV_RULES = {
    * lifts only the address rule of the outbound policy, never http/https only or no credentials.
    */
   SLAVE_URL_ALLOW_PRIVATE: oneOf(['true', 'false'], 'false').transform((v) => v === 'true'),
+  /**
+   * The reverse proxies whose `X-Forwarded-For` is believed: comma-separated addresses or CIDRs (or
+   * `loopback`, `linklocal`, `uniquelocal`). Unset: none; every client is the TCP peer. The client
+   * address is then the right-most address of the header not in this list (Fastify's trustProxy).
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+      const bad = entries.filter((e) => !isProxyEntry(e));
+      if (bad.length) {
+        ctx.addIssue({ code: 'custom', message: `must be comma-separated IP addresses or CIDRs (or loopback, linklocal, uniquelocal); not ${bad.join(', ')}` });
+        return z.NEVER;
+      }
+      return entries;
+    }),
   GATEWAY_PORT: port(3000),
   AUTH_PORT: port(3001),
   ADMIN_PORT: port(3002),
   PROPAGATOR_PORT: port(3003),
   /** Bearer token for scraping /metrics on the public ports (gateway, admin); unset = no scrape there. */
   METRICS_TOKEN: secret(32).optional(),
+  /**
+   * The password of DATABASE_URL's user, given apart from the URL (e.g. DATABASE_PASSWORD_FILE, the
+   * same file as the postgres image's POSTGRES_PASSWORD_FILE): replaces the URL's password, any
+   * character allowed (it is percent-encoded into the URL).
+   */
+  DATABASE_PASSWORD: z.string().min(1).optional(),
 } as const;
+
+/**
+ * The secrets: each may also be given as `<NAME>_FILE`, the path of a file holding it (Docker and
+ * Kubernetes secrets), read by parseConfig. Setting both is a configuration error.
+ */
+export const SECRET_KEYS = ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'METRICS_TOKEN', 'DATABASE_URL', 'DATABASE_PASSWORD', 'REDIS_URL'] as const satisfies readonly (keyof typeof ENV_RULES)[];
 
 export type EnvKey = keyof typeof ENV_RULES;
 
 const COMMON = ['NODE_ENV', 'HOST', 'LOG_LEVEL', 'REDIS_URL'] as const;
+const DATABASE = ['DATABASE_URL', 'DATABASE_PASSWORD'] as const;
 
 export const SERVICE_KEYS = {
   gateway: [
     ...COMMON,
-    'DATABASE_URL',
+    ...DATABASE,
     'PUBLIC_URL',
     'INTERNAL_TOKEN',
     'AUTH_URL',
     'GATEWAY_PORT',
+    'TRUST_PROXY',
     'METRICS_TOKEN',
     'LOGIN_LOCK_THRESHOLD',
     'LOGIN_LOCK_WINDOW',
@@ -153,7 +202,7 @@ export const SERVICE_KEYS = {
   ],
   auth: [
     ...COMMON,
-    'DATABASE_URL',
+    ...DATABASE,
     'PUBLIC_URL',
     'MASTER_KEY',
     'SECRETS_KEY',
@@ -162,10 +211,10 @@ export const SERVICE_KEYS = {
     'CROSSLOGIN_RECENT_AUTH',
     'SLAVE_URL_ALLOW_PRIVATE',
   ],
-  admin: [...COMMON, 'DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'PROPAGATOR_URL', 'ADMIN_PORT', 'METRICS_TOKEN'],
+  admin: [...COMMON, ...DATABASE, 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'PROPAGATOR_URL', 'ADMIN_PORT', 'METRICS_TOKEN', 'TRUST_PROXY'],
   propagator: [
     ...COMMON,
-    'DATABASE_URL',
+    ...DATABASE,
     'SECRETS_KEY',
     'INTERNAL_TOKEN',
     'AUTH_URL',
@@ -177,7 +226,7 @@ export const SERVICE_KEYS = {
     'PROPAGATION_REPAIR_INTERVAL',
     'SLAVE_URL_ALLOW_PRIVATE',
   ],
-  migrator: ['NODE_ENV', 'LOG_LEVEL', 'DATABASE_URL'],
+  migrator: ['NODE_ENV', 'LOG_LEVEL', ...DATABASE],
 } as const satisfies Record<string, readonly EnvKey[]>;
 
 export type ServiceName = keyof typeof SERVICE_KEYS;

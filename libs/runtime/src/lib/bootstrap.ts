@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { ACCESS_LOG, BootLogger, LoggingOptions, requestId } from './logging';
+import { ACCESS_LOG, BootLogger, CLIENT_ADDRESS, LoggingOptions, requestId } from './logging';
 import { readMultipartFields } from './multipart';
 import { METRICS, ServiceMetrics } from './metrics';
 import { JsonBodyError, jsonDepthExceeds, jsonIsWellFormed } from './json-body';
@@ -45,6 +45,12 @@ export interface ServiceAppOptions {
    * the document and its UI answer only requests carrying `Authorization: Bearer <one of them>`.
    */
   docs?: { title: string; description: string; bearerTokens?: readonly string[] };
+  /**
+   * TRUST_PROXY: the proxies (addresses, CIDRs, `loopback`…) whose `X-Forwarded-For` is believed.
+   * `request.ip` is then the right-most address of that header not among them, for every
+   * per-address limit, network rule, log line and audit record. Empty or absent: the TCP peer.
+   */
+  trustProxy?: readonly string[];
 }
 
 /** Headers every answer of every service carries (error answers and 404s included). */
@@ -60,6 +66,7 @@ export async function createServiceApp(
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy?.length ? [...options.trustProxy] : false,
     genReqId: requestId,
     // A URL Fastify cannot route (bad percent-encoding, an over-long parameter): Fastify's own answer
     // quotes the URL, so answer through the same mapping as every other error.
@@ -67,6 +74,12 @@ export async function createServiceApp(
       const mapped = classifyError(err);
       void reply.code(mapped.status).headers({ ...COMMON_HEADERS, 'cache-control': 'no-store' }).send(mapped.body);
     },
+  });
+  // The adapter's own request hook runs before Nest's middleware (pino-http, whose request lines
+  // then show the same client as request.ip, TRUST_PROXY applied).
+  adapter.setOnRequestHook((request, _reply, done) => {
+    (request.raw as { [CLIENT_ADDRESS]?: string })[CLIENT_ADDRESS] = request.ip;
+    done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     ...(options.bootLogging ? { logger: new BootLogger(options.bootLogging) } : { bufferLogs: true }),

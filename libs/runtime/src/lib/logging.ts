@@ -53,6 +53,12 @@ function redactArg(arg: unknown): unknown {
 }
 
 /** pino options shared by request logs and application logs: JSON, redacted, with the service name. */
+/**
+ * Set on the raw request by createServiceApp's first hook: the client address Fastify computed
+ * (`request.ip`, X-Forwarded-For believed only from TRUST_PROXY), for pino-http's request lines.
+ */
+export const CLIENT_ADDRESS = Symbol.for('switchboard.clientAddress');
+
 export function pinoOptions(options: LoggingOptions): LoggerOptions {
   return {
     level: options.level,
@@ -69,11 +75,12 @@ export function pinoOptions(options: LoggingOptions): LoggerOptions {
     },
     serializers: {
       // pino-http hands these the std-serialized objects; `raw` is the original.
-      req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string; headers?: Record<string, unknown> }) => ({
+      req: (req: { id?: string; method?: string; url?: string; remoteAddress?: string; headers?: Record<string, unknown>; raw?: { [CLIENT_ADDRESS]?: string } }) => ({
         id: req.id,
         method: req.method,
         url: redactUrl(req.url ?? ''),
-        remoteAddress: req.remoteAddress,
+        // The client as Fastify sees it (request.ip, TRUST_PROXY applied), set by createServiceApp.
+        remoteAddress: req.raw?.[CLIENT_ADDRESS] ?? req.remoteAddress,
         userAgent: req.headers?.['user-agent'],
       }),
       res: (res: { statusCode?: number | null; raw?: ServerResponse }) => ({ statusCode: res.raw?.statusCode ?? res.statusCode }),
