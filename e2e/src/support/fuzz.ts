@@ -1159,7 +1159,7 @@ export function fuzzSystem(
   let fx: Fixtures | undefined;
   let fz: Fuzzer | undefined;
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' }, { adminAuthFailLimit: 1_000_000 });
     fx = await setupFixtures(sys, secrets);
     if (prepare) await prepare(sys, fx);
     fz = new Fuzzer(sys, secrets);
