@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -73,6 +76,21 @@ export async function createServiceApp(
     format ? format(mapped, err, { requestId: String(request.id ?? '') }) : { body: mapped.body, contentType: 'application/json; charset=utf-8' };
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    // Requests Node's parser refuses before Fastify routes them (a malformed request line or header,
+    // headers over the limit, a timeout): Fastify's own answer, or the app's error format.
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const words = STATUS_CODES[status] ?? 'Error';
+      const message = status === 408 ? 'Client Timeout' : status === 431 ? 'Exceeded maximum allowed HTTP header size' : 'Client Error';
+      const mapped: ErrorAnswer = { status, body: { error: words, message, statusCode: status }, log: 'none' };
+      const answer = format ? format(mapped, err, { requestId: randomUUID() }) : { body: mapped.body, contentType: 'application/json' };
+      const text = JSON.stringify(answer.body);
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${words}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: ${answer.contentType}\r\nX-Content-Type-Options: nosniff\r\n\r\n${text}`);
+      }
+      socket.destroy(err);
+    },
     genReqId: requestId,
     // A URL Fastify cannot route (bad percent-encoding, an over-long parameter): Fastify's own answer
     // quotes the URL, so answer through the same mapping as every other error.
