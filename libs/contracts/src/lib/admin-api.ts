@@ -91,15 +91,22 @@ export const auditQuery = z
   .object({
     ...pageQuery,
     type: z.string().regex(/^[a-z_]{1,64}$/, 'must be an event type such as slave_registered').optional().describe('only events of this type'),
-    slave_id: queryId.optional(),
-    member_id: queryId.optional(),
+    slave_id: queryId.optional().describe('only events of this slave'),
+    member_id: queryId.optional().describe('only events of this member'),
   })
   .strict();
 export const DELIVERY_STATES = ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded'] as const;
 export const deliveriesQuery = z
-  .object({ ...pageQuery, status: z.enum(DELIVERY_STATES).optional(), slave_id: queryId.optional(), member_id: queryId.optional() })
+  .object({
+    ...pageQuery,
+    status: z.enum(DELIVERY_STATES).optional().describe('only deliveries in this state'),
+    slave_id: queryId.optional().describe('only deliveries to this slave'),
+    member_id: queryId.optional().describe('only deliveries of this member'),
+  })
   .strict();
-export const appsQuery = z.object({ ...pageQuery, enabled: queryBool.optional(), type: z.enum(['web', 'desktop']).optional() }).strict();
+export const appsQuery = z
+  .object({ ...pageQuery, enabled: queryBool.optional().describe('only enabled (true) or disabled (false) keys'), type: z.enum(['web', 'desktop']).optional().describe('only keys of this type') })
+  .strict();
 export const adminTokensQuery = z.object({ ...pageQuery, revoked: queryBool.optional().describe('only revoked (true) or live (false) tokens') }).strict();
 export const appUsageQuery = z.object({ days: queryInt(1, 31).optional().describe('1–31 (default 7)') }).strict();
 export const noQuery = z.object({}).strict();
