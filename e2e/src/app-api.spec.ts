@@ -45,7 +45,7 @@ describe('application API', () => {
   it('admin: keys are 32 hex with a secret shown once; a web key needs a callback; bad input is 400', async () => {
     expect(desktop.apiKey).toMatch(/^[0-9a-f]{32}$/);
     expect(desktop.secret.length).toBeGreaterThanOrEqual(16);
-    const list = (await admin('/admin/apps')).json();
+    const list = (await admin('/admin/apps')).json().items;
     expect(list.map((a: { title: string }) => a.title)).toEqual(['Photo Uploader', 'Web App']);
     expect(JSON.stringify(list)).not.toContain(desktop.secret);
     expect((await admin('/admin/apps', 'POST', { title: 'x', type: 'web' })).status).toBe(400);

@@ -152,6 +152,11 @@ describe('ownership: every table and Redis key family is written by its one docu
     expect((await client.call('account.get', { auth_token: token })).json().user.user_id).toBe(id);
     expect((await client.call('account.setName', { auth_token: token, name: 'Arch Two' }, { post: true })).json().user.username).toBe('Arch Two');
     expect((await admin(`/admin/apps/${app.api_key}`, 'PATCH', { enabled: false })).status).toBe(200);
+    // Admin tokens (admin's table), a failed admin authentication (admin's Redis counter), an action with a named token.
+    const named = (await admin('/admin/tokens', 'POST', { name: 'arch' })).json();
+    expect((await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: `Bearer ${named.token}` } })).status).toBe(200);
+    expect((await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: 'Bearer not-a-token-0123456789abcdef' } })).status).toBe(401);
+    expect((await admin(`/admin/tokens/${named.id}`, 'DELETE')).status).toBe(200);
     // The audit log receives events from every stream.
     await waitFor(async () => (await admin('/admin/audit?type=authn_key_fail')).json().items.length > 0, 20_000, 'the gateway\'s event in the audit');
     await refreshNames();
@@ -174,7 +179,7 @@ describe('ownership: every table and Redis key family is written by its one docu
     );
     expect(wrong).toEqual([]);
     // The scenario did write what it was meant to (the check above is not vacuous).
-    for (const table of ['members', 'slaves', 'settings', 'outbox_events', 'app_keys', 'app_tokens', 'deliveries', 'propagation_changes', 'audit_events']) {
+    for (const table of ['members', 'slaves', 'settings', 'outbox_events', 'app_keys', 'app_tokens', 'deliveries', 'propagation_changes', 'audit_events', 'admin_tokens']) {
       expect([table, written[table]]).toEqual([table, expect.any(Array)]);
     }
 
@@ -200,7 +205,7 @@ describe('ownership: every table and Redis key family is written by its one docu
       if (CONSUMER_COMMANDS.has(cmd) && service !== 'admin') violations.add(`${cmd} on ${args[1]} by ${name || addr}: only the admin consumes the event streams`);
     }
     expect([...violations]).toEqual([]);
-    for (const family of ['switchboard:events:gateway', 'switchboard:events:auth', 'switchboard:chain:*', 'switchboard:session:*', 'switchboard:slave-seen', 'switchboard:recent-auth:*', 'switchboard:api:client:*', 'switchboard:api:usage:*', 'switchboard:api:token-used:*', 'bull:deliveries:*']) {
+    for (const family of ['switchboard:events:gateway', 'switchboard:events:auth', 'switchboard:chain:*', 'switchboard:session:*', 'switchboard:slave-seen', 'switchboard:recent-auth:*', 'switchboard:api:client:*', 'switchboard:api:usage:*', 'switchboard:api:token-used:*', 'switchboard:admin:auth-fails:*', 'bull:deliveries:*']) {
       expect([family, seenFamilies.has(family)]).toEqual([family, true]);
     }
   }, 180_000);

@@ -1,5 +1,7 @@
 import { freePort, waitFor } from '@switchboard/testing';
-import { spawnAppFromSource } from './support/run-source';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, spawnAppFromSource } from './support/run-source';
 import { ADMIN_TOKEN, MASTER_KEY, System, http, startSystem } from './support/system';
 
 const INTERNAL = 'test-internal-token-0123456789abcdef012';
@@ -42,12 +44,14 @@ describe('error answers', () => {
     for (const [method, url, payload, headers] of cases) {
       const res = await http(url, { method, body: payload, headers });
       expect([method, url, res.status]).toEqual([method, url, 400]);
-      expect(res.json().message).toBe('JSON body is nested too deeply');
+      // The admin answers problem details (issue 12), the internal routes the runtime's JSON.
+      const body = res.json();
+      expect(url.startsWith(sys.urls.admin) ? body.detail : body.message).toBe('JSON body is nested too deeply');
     }
     // Moderate nesting is still parsed and validated as before (400 naming the field).
     const shallow = await http(`${sys.urls.admin}/admin/apps`, { method: 'POST', body: `{"title":${deep(20)},"type":"desktop"}`, headers: json });
     expect(shallow.status).toBe(400);
-    expect(JSON.stringify(shallow.json().message)).toContain('title');
+    expect(shallow.json().errors.map((e: { field: string }) => e.field)).toContain('title');
     await ready();
   }, 60_000);
 
@@ -77,7 +81,7 @@ describe('error answers', () => {
     // The same routes still serve well-formed input.
     const created = await http(`${sys.urls.admin}/admin/members`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'Zoë', email: 'zoe@example.test', password: 'pw' }) });
     expect(created.status).toBe(201);
-    expect((await http(`${sys.urls.admin}/admin/members?q=zo`, { headers: adminHeaders })).json().map((m: { name: string }) => m.name)).toEqual(['Zoë']);
+    expect((await http(`${sys.urls.admin}/admin/members?q=zo`, { headers: adminHeaders })).json().items.map((m: { name: string }) => m.name)).toEqual(['Zoë']);
     // Nothing was answered with a 5xx, and no value reached PostgreSQL to be refused there (the
     // safety net would have answered 400 too, but logs the database's refusal).
     expect(sys.logs.lines.filter((l) => /"statusCode":5\d\d/.test(l))).toEqual([]);
@@ -104,7 +108,13 @@ describe('error answers', () => {
       for (const fragment of [MASTER_KEY, 'pass_hash', path, 'nothing', 'no/such']) {
         expect([url, fragment, res.text.includes(fragment)]).toEqual([url, fragment, false]);
       }
-      expect(res.json()).toEqual({ statusCode: res.status, error: expect.any(String), message: expect.any(String) });
+      if (url.startsWith(sys.urls.admin)) {
+        // Admin errors are RFC 9457 problem details; the instance is the request id, never the URL.
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect(res.json()).toEqual({ type: 'urn:switchboard:problem:not-found', title: 'Not Found', status: res.status, detail: expect.any(String), instance: expect.stringMatching(/^urn:switchboard:request:/) });
+      } else {
+        expect(res.json()).toEqual({ statusCode: res.status, error: expect.any(String), message: expect.any(String) });
+      }
     }
     const wrongMethod = await http(`${sys.urls.admin}/admin/members?${secret}`, { method: 'PUT', headers: adminHeaders });
     expect(wrongMethod.status).toBe(404);
@@ -169,9 +179,14 @@ describe('error answers', () => {
           expect([base + path, res.status === 401 || res.status === 404, res.text.includes('openapi')]).toEqual([base + path, true, false]);
         }
       }
+      expect((await http(`${ad}/docs-json`)).headers.get('content-type')).toMatch(/^application\/problem\+json/);
       const doc = await http(`${ad}/docs-json`, { headers: adminHeaders });
       expect(doc.status).toBe(200);
-      expect(doc.json().paths['/admin/members']).toBeDefined();
+      // The document served is the committed one (generated from the schemas that validate).
+      expect(doc.json()).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs/openapi.json'), 'utf8')));
+      // A named admin token opens it too (the same authentication as every admin route).
+      const named = (await http(`${sys.urls.admin}/admin/tokens`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'docs-reader' }) })).json();
+      expect((await http(`${ad}/docs-json`, { headers: { authorization: `Bearer ${named.token}` } })).status).toBe(200);
       expect((await http(`${ad}/docs`, { headers: adminHeaders })).status).toBe(200);
       // Without METRICS_TOKEN the gateway serves no scrape at all; the admin takes its own token.
       expect((await http(`${gw}/metrics`)).status).toBe(401);

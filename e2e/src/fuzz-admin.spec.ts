@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ADMIN_ROUTES, Auth, Fixtures, FuzzRequest, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, sweepRoute, tableRequest, SCALE, fuzzSystem,
+import { ADMIN_ROUTES, Auth, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, RouteContext, SecretSet, controllerRoutes, hostileValue, pct, sweepRoute, tableRequest, SCALE, fuzzSystem,
 } from './support/fuzz';
 import { ADMIN_TOKEN, System } from './support/system';
 
@@ -57,10 +57,12 @@ describe('fuzz: admin API', () => {
         type: ['slave_registered', 'authn_key_fail', 'member_registered', 'SLAVE', 'a'.repeat(65)],
         slave_id: fx.slaves.map((s) => String(s.id)),
         member_id: fx.members.map((m) => String(m.id)),
-        limit: ['1', '500', '501', '0', '100'],
-        before: ['1', '9007199254740993'],
+        limit: ['1', '500', '501', '0', '100', '01', '-1'],
+        // Cursors: of this list or another, forged, garbage (opaque base64url of `<list>:<position>`).
+        cursor: ['bWVtYmVyczox', 'YXVkaXQ6OTk5OTk5OTk5OTk5OTk5OTk5OQ', 'c2xhdmVzOjE', 'dG9rZW5zOjE', 'YXBwczoxLng', 'bm9wZQ', '%2F%2F', 'a'.repeat(201), ''],
+        enabled: ['true', 'false', 'TRUE', '1'],
+        revoked: ['true', 'false', 'yes'],
         q: ['fuzz', 'ALICE', '%25', '_', '%5C', '%00', 'a%00b', '%C0%80', '%ED%A0%80', '%FF'],
-        after: fx.members.map((m) => String(m.id)),
         status: ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded', 'DEAD'],
         days: ['1', '7', '31', '32', '0', '1.5'],
       })[n] ?? [],
@@ -68,7 +70,7 @@ describe('fuzz: admin API', () => {
       ({
         url: [...fx.slaves.map((s) => s.url), 'http://127.0.0.1:9/x', 'javascript:alert(1)', 'http://user:pw@127.0.0.1:9/', 'ftp://127.0.0.1/', ''],
         id: [1, fx.members[0].id, 2147483647, 2147483648, 0, -1, '5'],
-        name: ['Fuzz Alice', 'New Member', 'x'.repeat(255), 'x'.repeat(256), 'a\u0000b', '\u202eevil'],
+        name: ['Fuzz Alice', 'New Member', 'x'.repeat(255), 'x'.repeat(256), 'a\u0000b', '\u202eevil', 'ops-token', 'bootstrap', 'a'.repeat(65)],
         email: ['alice@fuzz.test', 'new@fuzz.test', 'a@b', 'no-at', `${'x'.repeat(150)}@b`],
         password: ['a password', ''],
         pass_hash: [fx.members[0].passHash, 'd41d8cd98f00b204e9800998ecf8427e', `$2a$13$${'a'.repeat(53)}`],
@@ -89,6 +91,25 @@ describe('fuzz: admin API', () => {
       })[f] ?? [],
   });
 
+  /**
+   * Issue 12: every admin error answer is RFC 9457 problem details (type, title, status, detail,
+   * instance), save what Node's HTTP parser answers itself before any of our code runs (no body).
+   */
+  const problemCheck = (req: FuzzRequest, res: FuzzResponse): string[] => {
+    if (res.status < 400) return [];
+    const type = res.headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? '';
+    if (!type && res.body.length === 0) return [];
+    if (!/^application\/problem\+json/.test(type)) return [`admin ${res.status} not application/problem+json (${type || 'no content-type'})`];
+    if (req.method === 'HEAD') return [];
+    try {
+      const p = JSON.parse(res.body.toString('utf8'));
+      const complete = p.status === res.status && ['type', 'title', 'detail', 'instance'].every((k) => typeof p[k] === 'string');
+      return complete ? [] : [`admin ${res.status}: problem details incomplete`];
+    } catch {
+      return [`admin ${res.status}: problem body is not JSON`];
+    }
+  };
+
   it('fuzzes every admin route of libs/admin-api (the route table matches the controllers)', () => {
     const declared = controllerRoutes(sys.apps.admin).filter((r) => r.includes(' /admin'));
     expect(declared.sort()).toEqual(ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
@@ -102,15 +123,15 @@ describe('fuzz: admin API', () => {
       ...sweepRoute(route, 'admin', invalid[0], pathValue).filter(unauthenticated),
       ...sweepRoute(route, 'admin', invalid[1], pathValue).filter(unauthenticated),
     ]);
-    await fz.checkList('admin: sweep', requests);
+    await fz.checkList('admin: sweep', requests, { check: problemCheck });
   }, 180_000);
 
   it('with the admin token: hostile paths, queries, JSON bodies (invalid, deep, over 64 KiB), methods', async () => {
-    await fz.check('admin: with token', tableRequest(ADMIN_ROUTES, context(40)), { numRuns: 320 });
+    await fz.check('admin: with token', tableRequest(ADMIN_ROUTES, context(40)), { numRuns: 320, check: problemCheck });
   }, 180_000);
 
   it('without a valid token: nothing succeeds (401, or 400/404/405/413/431 before the guard)', async () => {
-    await fz.check('admin: without token', tableRequest(ADMIN_ROUTES, context(0)), { numRuns: 200 });
+    await fz.check('admin: without token', tableRequest(ADMIN_ROUTES, context(0)), { numRuns: 200, check: problemCheck });
   }, 180_000);
 
   it('every service is ready afterwards; no secret reached any log line', async () => {

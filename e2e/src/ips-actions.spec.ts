@@ -420,7 +420,7 @@ describe('IPS Connect actions', () => {
       for (let i = 0; i < 5; i++) expect((await login(WRONG_HASH)).json().status).toBe('WRONG_AUTH');
       expect((await login(BOB_HASH)).text).toBe('{"status":"ACCOUNT_LOCKED"}');
       expect((await login(WRONG_HASH)).text).toBe('{"status":"ACCOUNT_LOCKED"}');
-      const locked = (await admin('/admin/members/locked')).json();
+      const locked = (await admin('/admin/members/locked')).json().items;
       expect(locked.map((m: { id: number }) => m.id)).toEqual([43]);
       clock.advance(59_000);
       expect((await login(BOB_HASH)).json().status).toBe('ACCOUNT_LOCKED');

@@ -33,13 +33,13 @@ describe('per-caller login limit and slave bookkeeping', () => {
     expect((await login('Alice', RIGHT)).text).toBe('{"status":"ACCOUNT_LOCKED"}');
     expect((await login('nobody', WRONG)).text).toBe('{"status":"ACCOUNT_LOCKED"}');
     // The account itself is not locked (only 1 failure on it): another client address is unaffected.
-    const members = (await http(`${sys.urls.admin}/admin/members/locked`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+    const members = (await http(`${sys.urls.admin}/admin/members/locked`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json().items;
     expect(members).toEqual([]);
   }, 60_000);
 
   it('D4: a request naming a registered slave in `url` updates its last access (read actions in the gateway, writes in auth)', async () => {
     const lastAccess = async (url: string) => {
-      const slaves = (await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json() as { url: string; last_access_at: string | null }[];
+      const slaves = (await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json().items as { url: string; last_access_at: string | null }[];
       return new Date(slaves.find((s) => s.url === url)!.last_access_at ?? 0).getFullYear();
     };
     const pg = new Client({ connectionString: sys.db.url });

@@ -116,13 +116,14 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       const res = await admin('/admin/slaves', { method: 'POST', body: { url } });
       expect([url, res.status]).toEqual([url, 400]);
       const body = res.json();
-      expect(body).toMatchObject({ statusCode: 400, error: 'slave_url_refused', rule: 'address' });
-      expect(body.message[0]).toMatch(/^url: refused by the outbound policy \(rule: address\): .*not a public address .*SLAVE_URL_ALLOW_PRIVATE=false/);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(body).toMatchObject({ status: 400, code: 'slave_url_refused', rule: 'address', errors: [{ field: 'url', message: expect.any(String) }] });
+      expect(`url: ${body.errors[0].message}`).toMatch(/^url: refused by the outbound policy \(rule: address\): .*not a public address .*SLAVE_URL_ALLOW_PRIVATE=false/);
       expect(res.text).not.toContain('master_key');
     }
     const scheme = await admin('/admin/slaves', { method: 'POST', body: { url: `ftp://127.0.0.1:${port}/x` } });
     expect(scheme.status).toBe(400);
-    expect((await admin('/admin/slaves')).json()).toEqual([]);
+    expect((await admin('/admin/slaves')).json().items).toEqual([]);
     await waitFor(async () => ((await refusedEvents()).filter((e) => e.details['via'] === 'admin').length >= urls.length ? true : undefined), 90_000, 'admin refusals audited');
     expect((await refusedEvents()).length - before).toBe(urls.length);
     expect(sys.logs.text).toContain('slave URL refused at admin (rule address)');
@@ -137,7 +138,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
     expect((await ips.raw(`do=verifySettings&key=wrong&url=${encodeURIComponent(withCredentials)}&ourKey=k`)).text).toBe('{"status":"BAD_KEY"}');
     const res = await admin('/admin/slaves', { method: 'POST', body: { url: withCredentials } });
     expect(res.status).toBe(400);
-    expect(res.json()).toMatchObject({ error: 'slave_url_refused', rule: 'credentials' });
+    expect(res.json()).toMatchObject({ code: 'slave_url_refused', rule: 'credentials' });
     expect(res.text).not.toContain(SECRET);
     const events = await waitFor(async () => {
       const items = (await refusedEvents()).filter((e) => e.details['rule'] === 'credentials');

@@ -117,7 +117,7 @@ describe('propagation to slaves', () => {
     expect(detail.attempts).toBe(4);
     expect(detail.attempt_log.map((x: { http_status: number }) => x.http_status)).toEqual([500, 500, 500, 500]);
     expect(detail.last_error).toBe('HTTP 500');
-    const slaves = (await admin('/admin/slaves')).json();
+    const slaves = (await admin('/admin/slaves')).json().items;
     expect(slaves.find((s: { id: number }) => s.id === cid)).toMatchObject({ dead: 1, failing_since: expect.any(String) });
     c.mode = 'ok';
     const retry = await admin(`/admin/deliveries/${dead.id}/retry`, 'POST');
@@ -127,7 +127,7 @@ describe('propagation to slaves', () => {
     expect((await admin(`/admin/deliveries/${dead.id}/retry`, 'POST')).status).toBe(400);
     expect((await admin('/admin/slaves/9999999999/retry', 'POST')).status).toBe(404);
     expect((await admin('/admin/deliveries/999999999/retry', 'POST')).status).toBe(404);
-    const after = (await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid);
+    const after = (await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid);
     expect(after).toMatchObject({ dead: 0, failing_since: null, last_success_at: expect.any(String) });
   }, 30_000);
 
@@ -206,8 +206,8 @@ describe('propagation to slaves', () => {
       c.mode = mode;
       const id = String(await register(a));
       const cid = await slaveIdOf(c);
-      await waitFor(async () => !(await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid).enabled, 10_000, 'C disabled');
-      const slave = (await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid);
+      await waitFor(async () => !(await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid).enabled, 10_000, 'C disabled');
+      const slave = (await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid);
       expect(slave.disabled_reason).toBe(mode === 'DISABLED' ? 'slave answered DISABLED' : 'slave answered HTTP 410');
       const id2 = String(await register(a)); // created while C is disabled: C gets no delivery for it
       await waitFor(() => b.got('register', id2).length, 10_000, 'B still served');
@@ -238,16 +238,16 @@ describe('propagation to slaves', () => {
     await waitFor(async () => (await admin(`/admin/deliveries?status=dead&member_id=${id}&slave_id=${cid}`)).json().items.length === 1, 10_000, 'dead');
     clock.advance(4 * 86_400_000);
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid).enabled).toBe(true);
+    expect((await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid).enabled).toBe(true);
     clock.advance(86_400_000 + 60_000);
-    await waitFor(async () => !(await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid).enabled, 10_000, 'auto-disabled');
-    const slave = (await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid);
+    await waitFor(async () => !(await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid).enabled, 10_000, 'auto-disabled');
+    const slave = (await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid);
     expect(slave.disabled_reason).toMatch(/failed for 5 days/);
     c.mode = 'ok';
     await ips.get({ do: 'verifySettings', key: MK, url: c.url, ourKey: c.key });
     // Back for good: not disabled again by the next repair passes, and served again.
     await new Promise((r) => setTimeout(r, 2500));
-    expect((await admin('/admin/slaves')).json().find((s: { id: number }) => s.id === cid)).toMatchObject({ enabled: true, failing_since: null });
+    expect((await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid)).toMatchObject({ enabled: true, failing_since: null });
     const later = String(await register(a));
     await waitFor(() => c.got('register', later).length, 10_000, 'C served after coming back');
   }, 30_000);

@@ -37,7 +37,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
     expect((await ips(`do=verifySettings&key=${MASTER_KEY}&ourKey=${SKA}`)).text).toBe('{"status":"FAILURE"}');
     expect((await ips(`do=verifySettings&key=${MASTER_KEY}&url[]=http://127.0.0.1:9/x&ourKey=${SKA}`)).text).toBe('{"status":"FAILURE"}');
     expect((await ips(`do=verifySettings&key=${MASTER_KEY}&url=javascript:alert(1)&ourKey=${SKA}`)).text).toBe('{"status":"FAILURE"}');
-    const slaves = (await admin('/admin/slaves')).json();
+    const slaves = (await admin('/admin/slaves')).json().items;
     expect(slaves.map((s: { url: string }) => s.url)).not.toContain('http://127.0.0.1:9/x');
     const fails = await waitFor(async () => {
       const page = (await admin('/admin/audit?type=authn_key_fail')).json();
@@ -58,7 +58,7 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
   it('lists both slaves in the admin API, without their keys', async () => {
     const res = await admin('/admin/slaves');
     expect(res.status).toBe(200);
-    const slaves = res.json();
+    const slaves = res.json().items;
     expect(slaves.map((s: { url: string; enabled: boolean }) => [s.url, s.enabled])).toEqual([
       [SA, true],
       [SB, true],
@@ -83,9 +83,9 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
   }, 60_000);
 
   it('re-registration with a new ourKey keeps the slave id (no REPLACE) and records the rotation', async () => {
-    const before = (await admin('/admin/slaves')).json().find((s: { url: string }) => s.url === SA);
+    const before = (await admin('/admin/slaves')).json().items.find((s: { url: string }) => s.url === SA);
     expect((await ips(`do=verifySettings&key=${MASTER_KEY}&url=${SA}&ourKey=rotated-key-0000`)).text).toBe('{"status":"SUCCESS"}');
-    const after = (await admin('/admin/slaves')).json().find((s: { url: string }) => s.url === SA);
+    const after = (await admin('/admin/slaves')).json().items.find((s: { url: string }) => s.url === SA);
     expect(after.id).toBe(before.id);
     const audit = await waitFor(async () => {
       const page = (await admin(`/admin/audit?type=slave_registered&slave_id=${before.id}`)).json();
@@ -108,10 +108,10 @@ describe('verifySettings slice (gateway → auth → events → admin)', () => {
   it('pages the audit log and rejects bad query values with 400', async () => {
     const first = (await admin('/admin/audit?type=slave_registered&limit=2')).json();
     expect(first.items).toHaveLength(2);
-    expect(first.next_before).toBe(first.items[1].id);
-    const second = (await admin(`/admin/audit?type=slave_registered&limit=2&before=${first.next_before}`)).json();
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = (await admin(`/admin/audit?type=slave_registered&limit=2&cursor=${first.next_cursor}`)).json();
     expect(second.items).toHaveLength(1);
-    expect(second.next_before).toBeNull();
+    expect(second.next_cursor).toBeNull();
     expect((await admin('/admin/audit?limit=0')).status).toBe(400);
     expect((await admin('/admin/audit?limit=abc')).status).toBe(400);
     expect((await admin('/admin/audit?type=DROP%20TABLE')).status).toBe(400);

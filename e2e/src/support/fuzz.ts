@@ -438,15 +438,15 @@ export interface RouteSpec {
 /** The admin API (libs/admin-api controllers): every route behind the admin bearer token. */
 export const ADMIN_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/admin/slaves', body: ['url', 'rotate'] },
-  { method: 'GET', path: '/admin/slaves' },
+  { method: 'GET', path: '/admin/slaves', query: ['enabled', 'limit', 'cursor'] },
   { method: 'POST', path: '/admin/slaves/:id/retry' },
   { method: 'POST', path: '/admin/slaves/:id/disable', body: ['reason'] },
   { method: 'POST', path: '/admin/slaves/:id/enable' },
   { method: 'PATCH', path: '/admin/slaves/:id', body: ['url'] },
-  { method: 'GET', path: '/admin/audit', query: ['type', 'slave_id', 'member_id', 'limit', 'before'] },
+  { method: 'GET', path: '/admin/audit', query: ['type', 'slave_id', 'member_id', 'limit', 'cursor'] },
   { method: 'POST', path: '/admin/members', body: ['id', 'name', 'email', 'password', 'pass_hash', 'pass_salt', 'validating', 'revalidate_url'] },
-  { method: 'GET', path: '/admin/members', query: ['q', 'after'] },
-  { method: 'GET', path: '/admin/members/locked' },
+  { method: 'GET', path: '/admin/members', query: ['q', 'limit', 'cursor'] },
+  { method: 'GET', path: '/admin/members/locked', query: ['limit', 'cursor'] },
   { method: 'GET', path: '/admin/members/:id' },
   { method: 'POST', path: '/admin/members/:id/unlock' },
   { method: 'PATCH', path: '/admin/members/:id', body: ['name', 'email', 'password', 'pass_hash', 'pass_salt'] },
@@ -459,14 +459,17 @@ export const ADMIN_ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/admin/settings' },
   { method: 'PATCH', path: '/admin/settings', body: ['global_master_key'] },
   { method: 'POST', path: '/admin/apps', body: ['title', 'description', 'type', 'callback_url'] },
-  { method: 'GET', path: '/admin/apps' },
+  { method: 'GET', path: '/admin/apps', query: ['enabled', 'type', 'limit', 'cursor'] },
   { method: 'PATCH', path: '/admin/apps/:key', body: ['always_signed', 'accept_order_a', 'signature_mode', 'enabled', 'allowed_networks', 'daily_quota', 'title', 'description', 'callback_url'] },
   { method: 'POST', path: '/admin/apps/:key/rotate-secret' },
   { method: 'DELETE', path: '/admin/apps/:key' },
   { method: 'GET', path: '/admin/apps/:key/usage', query: ['days'] },
-  { method: 'GET', path: '/admin/deliveries', query: ['status', 'slave_id', 'member_id', 'limit', 'before'] },
+  { method: 'GET', path: '/admin/deliveries', query: ['status', 'slave_id', 'member_id', 'limit', 'cursor'] },
   { method: 'GET', path: '/admin/deliveries/:id' },
   { method: 'POST', path: '/admin/deliveries/:id/retry' },
+  { method: 'POST', path: '/admin/tokens', body: ['name'] },
+  { method: 'GET', path: '/admin/tokens', query: ['revoked', 'limit', 'cursor'] },
+  { method: 'DELETE', path: '/admin/tokens/:id' },
 ];
 
 /** The auth service's internal API (x-internal-token): identity, IPS actions, application API. */
@@ -860,7 +863,7 @@ async function createFixtures(sys: System, secrets: SecretSet, fakes: FakeSlave[
   ]);
   await ips(sys, { do: 'verifySettings', key: issued.master_key, url: fakes[2].url, ourKey: fakes[2].key });
   phase('slaves');
-  const slaveRows: { id: number; url: string }[] = await adminCall(sys, 'GET', '/admin/slaves');
+  const slaveRows: { id: number; url: string }[] = (await adminCall(sys, 'GET', '/admin/slaves?limit=500')).items;
   const slaves = fakes.map((f) => ({ id: slaveRows.find((s) => s.url === f.url)!.id, url: f.url, ourKey: f.key, fake: f }));
   slaves.forEach((s, i) => secrets.add(`slave key ${'ABC'[i]}`, s.ourKey));
   secrets.add('per-slave master key', issued.master_key);
@@ -1179,7 +1182,7 @@ export function fuzzSystem(
   let fx: Fixtures | undefined;
   let fz: Fuzzer | undefined;
   beforeAll(async () => {
-    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' });
+    sys = await startSystem({ SLAVE_URL_ALLOW_PRIVATE: 'true', LOGIN_LOCK_THRESHOLD: '1000', LOGIN_CALLER_LIMIT: '100000', API_CLIENT_LIMIT: '100000' }, { adminAuthFailLimit: 1_000_000 });
     fx = await setupFixtures(sys, secrets);
     if (prepare) await prepare(sys, fx);
     fz = new Fuzzer(sys, secrets);

@@ -27,7 +27,7 @@ export interface System {
  * The four services composed in one process, each a real Nest app on its own loopback port, against
  * a fresh PostgreSQL database and a private Redis logical database. Every log line is captured.
  */
-export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock; propagatorClock?: Clock; withoutPropagator?: boolean } = {}): Promise<System> {
+export async function startSystem(overrides: Partial<Record<string, string>> = {}, options: { clock?: Clock; propagatorClock?: Clock; withoutPropagator?: boolean; adminAuthFailLimit?: number } = {}): Promise<System> {
   const db = await createTestDatabase();
   const redis = await createTestRedis();
   const logs = new LogCapture();
@@ -70,7 +70,7 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
     await start('auth', AuthModule.forRoot(parseConfig('auth', env), { logStream: logs, clock: options.clock }));
     env['AUTH_URL'] = urls.auth;
     await start('gateway', GatewayModule.forRoot(parseConfig('gateway', env), { logStream: logs, clock: options.clock }), gatewayPort);
-    await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs }));
+    await start('admin', AdminModule.forRoot(parseConfig('admin', env), { logStream: logs, adminAuthFailLimit: options.adminAuthFailLimit }));
     if (!options.withoutPropagator) await start('propagator', PropagatorModule.forRoot(parseConfig('propagator', env), { logStream: logs, clock: options.propagatorClock }), propagatorPort);
   } catch (err) {
     for (const app of started.reverse()) await app.close().catch(() => undefined);

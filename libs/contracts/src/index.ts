@@ -6,5 +6,6 @@ export * from './lib/keyring';
 export * from './lib/app-api';
 export * from './lib/internal-commands';
 export * from './lib/admin-commands';
+export * from './lib/admin-api';
 export * from './lib/events';
 export * from './lib/all';

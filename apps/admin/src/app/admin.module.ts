@@ -10,7 +10,11 @@ import type { DestinationStream } from 'pino';
 /** The admin REST API and the audit log it keeps from the event stream. */
 @Module({})
 export class AdminModule {
-  static forRoot(config: ServiceConfig<'admin'>, options: { logStream?: DestinationStream } = {}): DynamicModule {
+  /**
+   * `adminAuthFailLimit`: failed admin authentications per address and minute (default 20); the
+   * ADMIN_AUTH_FAIL_LIMIT setting once libs/config has it (tests pass it here).
+   */
+  static forRoot(config: ServiceConfig<'admin'>, options: { logStream?: DestinationStream; adminAuthFailLimit?: number } = {}): DynamicModule {
     return {
       module: AdminModule,
       imports: [
@@ -23,7 +27,13 @@ export class AdminModule {
         // The auth service is watched (its outages logged) but not part of readiness: reads go on without it.
         HealthModule.forRoot([DatabaseCheck, RedisCheck], { also: [AuthServiceCheck] }),
         AuthClientModule.forRoot({ baseUrl: config.AUTH_URL, internalToken: config.INTERNAL_TOKEN }),
-        AdminApiModule.forRoot({ adminToken: config.ADMIN_TOKEN, redisUrl: config.REDIS_URL, propagatorUrl: config.PROPAGATOR_URL, internalToken: config.INTERNAL_TOKEN }),
+        AdminApiModule.forRoot({
+          adminToken: config.ADMIN_TOKEN,
+          redisUrl: config.REDIS_URL,
+          propagatorUrl: config.PROPAGATOR_URL,
+          internalToken: config.INTERNAL_TOKEN,
+          authFailLimit: options.adminAuthFailLimit,
+        }),
       ],
     };
   }

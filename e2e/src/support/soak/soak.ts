@@ -701,8 +701,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     let adminUnhealthy = -1;
     let adminFailing = 0;
     try {
-      const res = await fetch(`${admin.url}/admin/slaves`, { headers: { authorization: `Bearer ${env['ADMIN_TOKEN']}` }, signal: AbortSignal.timeout(30_000) });
-      const list = (await res.json()) as { enabled: boolean; pending: number; dead: number; failing_since: string | null }[];
+      const res = await fetch(`${admin.url}/admin/slaves?limit=500`, { headers: { authorization: `Bearer ${env['ADMIN_TOKEN']}` }, signal: AbortSignal.timeout(30_000) });
+      const list = ((await res.json()) as { items: { enabled: boolean; pending: number; dead: number; failing_since: string | null }[] }).items;
       adminUnhealthy = list.length === slaves.length ? list.filter((x) => !x.enabled || x.pending !== 0 || x.dead !== 0).length : slaves.length;
       adminFailing = list.filter((x) => x.failing_since !== null).length;
     } catch (err) {

@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ADMIN_API_OPTIONS, AdminApiOptions, AdminTokenGuard } from './admin-token.guard';
+import { ERROR_FORMAT } from '@switchboard/runtime';
+import { AdminActionAudit } from './admin-actions';
+import { ADMIN_API_OPTIONS, AdminApiOptions, AdminAuthLimiter, AdminAuthenticator, AdminTokenGuard, AdminTokens, AuditWriter } from './admin-token.guard';
 import { AdminAuditController, AdminSlavesController } from './admin.controllers';
 import { AuditRecorder } from './audit.recorder';
 import { DeliveryQueries } from './delivery-queries';
@@ -8,14 +10,33 @@ import { AdminDeliveriesController } from './admin-deliveries.controller';
 import { AdminAppsController, AdminMembersController, AdminSettingsController } from './admin-commands.controllers';
 import { AdminMemberLifecycleController } from './admin-member-lifecycle.controller';
 import { AdminSlaveLifecycleController } from './admin-slave-lifecycle.controller';
+import { AdminTokensController } from './admin-tokens.controller';
+import { problemFormat } from './problem';
+
+/** Every admin controller (the OpenAPI document lists their routes). */
+export const ADMIN_CONTROLLERS = [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController, AdminAppsController, AdminTokensController, AdminMemberLifecycleController, AdminSlaveLifecycleController];
 
 @Module({})
 export class AdminApiModule {
   static forRoot(options: AdminApiOptions): DynamicModule {
     return {
       module: AdminApiModule,
-      controllers: [AdminSlavesController, AdminSlaveLifecycleController, AdminAuditController, AdminMembersController, AdminMemberLifecycleController, AdminSettingsController, AdminDeliveriesController, AdminAppsController],
-      providers: [{ provide: ADMIN_API_OPTIONS, useValue: options }, AdminTokenGuard, AuditRecorder, DeliveryQueries, PropagatorClient],
+      controllers: ADMIN_CONTROLLERS,
+      providers: [
+        { provide: ADMIN_API_OPTIONS, useValue: options },
+        // Every admin error answer is RFC 9457 problem details (the other services keep their shapes).
+        { provide: ERROR_FORMAT, useValue: problemFormat },
+        AdminTokenGuard,
+        AdminAuthenticator,
+        AdminAuthLimiter,
+        AdminTokens,
+        AuditWriter,
+        AdminActionAudit,
+        AuditRecorder,
+        DeliveryQueries,
+        PropagatorClient,
+      ],
+      exports: [AdminAuthenticator],
     };
   }
 }

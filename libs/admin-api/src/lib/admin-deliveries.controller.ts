@@ -1,20 +1,14 @@
-import { BadRequestException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DELIVERY_STATUSES } from '@switchboard/db';
+import { z } from 'zod';
+import { deliveriesQuery, deliveryDetailView, deliveryPage, retriedView } from '@switchboard/contracts';
+import { parseBigId, parseId } from '@switchboard/input-rules';
 import { relay } from './admin-commands.controllers';
+import { AdminController, AdminRoute, Checked } from './admin-route';
 import { AdminTokenGuard } from './admin-token.guard';
+import { decodeCursor, pageOf } from './cursor';
 import { DeliveryListRow, DeliveryQueries } from './delivery-queries';
 import { PropagatorClient } from './propagator-client';
-import { MAX_MEMBER_ID, parseBigId, parseBoundedInt, parseId } from '@switchboard/input-rules';
-
-function int(query: Record<string, unknown>, name: string, max = MAX_MEMBER_ID): number | undefined {
-  const raw = query[name];
-  if (raw === undefined) return undefined;
-  const value = typeof raw === 'string' ? parseBoundedInt(raw, 1, max) : null;
-  if (value === null) throw new BadRequestException(`${name} must be a whole number from 1 to ${max}`);
-  return value;
-}
 
 const view = (d: DeliveryListRow) => ({
   id: String(d.id),
@@ -30,9 +24,21 @@ const view = (d: DeliveryListRow) => ({
   finished_at: d.finished_at?.toISOString() ?? null,
 });
 
-@ApiTags('deliveries')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+const DELIVERY_EXAMPLE = {
+  id: '118',
+  event_id: '6fa459ea-ee8a-3ca4-894e-db77e160355e',
+  slave_id: 2,
+  member_id: 42,
+  action: 'changeEmail',
+  status: 'dead',
+  attempts: 10,
+  next_attempt_at: null,
+  last_error: 'HTTP 500',
+  created_at: '2025-01-01T12:00:00.000Z',
+  finished_at: '2025-01-03T08:00:00.000Z',
+};
+
+@AdminController('deliveries')
 @UseGuards(AdminTokenGuard)
 @Controller('admin')
 export class AdminDeliveriesController {
@@ -41,30 +47,28 @@ export class AdminDeliveriesController {
     private readonly propagator: PropagatorClient,
   ) {}
 
-  /** Deliveries, newest first; `status` is one of waiting, ready, parked, delivered, dead, superseded. */
   @Get('deliveries')
-  @ApiQuery({ name: 'status', required: false })
-  @ApiQuery({ name: 'slave_id', required: false })
-  @ApiQuery({ name: 'member_id', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: '1–500, default 100' })
-  @ApiQuery({ name: 'before', required: false, description: 'only deliveries with an id below this (paging)' })
-  @ApiOkResponse({ description: '{items, next_before}' })
-  async list(@Query() query: Record<string, unknown>) {
-    const status = query['status'];
-    if (status !== undefined && !(DELIVERY_STATUSES as readonly unknown[]).includes(status)) {
-      throw new BadRequestException(`status must be one of ${DELIVERY_STATUSES.join(', ')}`);
-    }
-    const limit = int(query, 'limit', 500) ?? 100;
-    const rows = await this.deliveries.list(
-      { status: status as string | undefined, slaveId: int(query, 'slave_id'), memberId: int(query, 'member_id'), before: int(query, 'before', Number.MAX_SAFE_INTEGER) },
-      limit,
-    );
-    const page = rows.slice(0, limit);
-    return { items: page.map(view), next_before: rows.length > limit ? String(page[page.length - 1].id) : null };
+  @AdminRoute({
+    summary: 'Deliveries',
+    description: 'Deliveries of changes to slaves, newest first.',
+    query: deliveriesQuery,
+    response: { schema: deliveryPage, description: 'a page of deliveries', example: { items: [DELIVERY_EXAMPLE], next_cursor: 'ZGVsaXZlcmllczoxMTg' } },
+  })
+  async list(@Checked('query') query: z.output<typeof deliveriesQuery>) {
+    const limit = query.limit ?? 100;
+    const before = decodeCursor('deliveries', query.cursor);
+    const rows = await this.deliveries.list({ status: query.status, slaveId: query.slave_id, memberId: query.member_id, before }, limit);
+    return pageOf('deliveries', rows, limit, (d) => d.id, view);
   }
 
-  /** One delivery with every attempt (time, HTTP code, IPS status, error). */
   @Get('deliveries/:id')
+  @AdminRoute({
+    summary: 'One delivery with every attempt',
+    description: 'Each attempt: time, duration, HTTP code, IPS status, error, outcome.',
+    params: { id: 'delivery id' },
+    response: { schema: deliveryDetailView, description: 'the delivery', example: { ...DELIVERY_EXAMPLE, attempt_log: [{ at: '2025-01-01T12:00:00.500Z', duration_ms: 120, http_status: 500, ips_status: null, error: 'HTTP 500', outcome: 'retry' }] } },
+    errors: [404],
+  })
   async get(@Param('id') id: string) {
     if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
     const found = await this.deliveries.get(id);
@@ -83,22 +87,27 @@ export class AdminDeliveriesController {
     };
   }
 
-  /**
-   * Retries a dead letter with a fresh schedule (superseded instead if a newer value was delivered
-   * since). Asked of the propagator, which alone writes deliveries; its answer is relayed.
-   */
   @Post('deliveries/:id/retry')
-  @HttpCode(202)
-  @ApiServiceUnavailableResponse({ description: 'the propagator could not be reached' })
+  @AdminRoute({
+    summary: 'Retry a dead letter',
+    description: 'Retries a dead letter with a fresh schedule (superseded instead if a newer value was delivered since). Asked of the propagator, which alone writes deliveries.',
+    params: { id: 'delivery id' },
+    response: { status: 202, schema: retriedView, description: 'the deliveries retried', example: { retried: ['118'] } },
+    errors: [400, 404],
+  })
   async retry(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
     return relay(reply, this.propagator.retryDelivery(id, String(req.id)));
   }
 
-  /** Retries every dead letter of a slave, oldest first (asked of the propagator). */
   @Post('slaves/:id/retry')
-  @HttpCode(202)
-  @ApiServiceUnavailableResponse({ description: 'the propagator could not be reached' })
+  @AdminRoute({
+    summary: "Retry a slave's dead letters",
+    description: 'Retries every dead letter of a slave, oldest first (asked of the propagator).',
+    params: { id: 'slave id' },
+    response: { status: 202, schema: retriedView, description: 'the deliveries retried', example: { retried: ['118', '121'] } },
+    errors: [404],
+  })
   async retrySlave(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (parseId(id) === null) throw new NotFoundException('no such slave');
     return relay(reply, this.propagator.retrySlave(id, String(req.id)));

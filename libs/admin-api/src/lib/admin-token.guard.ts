@@ -1,27 +1,254 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import { constantTimeEqual } from '@switchboard/crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CanActivate, ConflictException, ExecutionContext, HttpException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type IORedis from 'ioredis';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { AdminTokenEntity, AuditEventEntity } from '@switchboard/db';
+import { constantTimeEqual, sha256Hex } from '@switchboard/crypto';
+import { REDIS } from '@switchboard/redis';
 
 export const ADMIN_API_OPTIONS = Symbol('ADMIN_API_OPTIONS');
 export interface AdminApiOptions {
+  /** The bootstrap token (ADMIN_TOKEN): always valid, named `bootstrap` in the audit log. */
   adminToken: string;
   redisUrl: string;
   /** The propagator's internal routes (dead-letter retries), and the token they take. */
   propagatorUrl: string;
   internalToken: string;
   propagatorTimeoutMs?: number;
+  /** Failed admin authentications per client address and minute before it is refused (429); default 20. */
+  authFailLimit?: number;
 }
 
-/** `Authorization: Bearer <ADMIN_TOKEN>` on every admin route; 401 with WWW-Authenticate otherwise. */
+export const DEFAULT_AUTH_FAIL_LIMIT = 20;
+const WINDOW_S = 60;
+/** Redis key family (admin's own): failed admin authentications of one address in the current minute. */
+export const ADMIN_AUTH_FAILS_PREFIX = 'switchboard:admin:auth-fails:';
+export const BOOTSTRAP_NAME = 'bootstrap';
+/** Named tokens: a recognisable prefix (secret scanners) and 256 random bits. */
+const TOKEN_PREFIX = 'sbat_';
+
+/** Who made an admin request: the token's name (and id, for named tokens). */
+export interface AdminActor {
+  name: string;
+  tokenId: number | null;
+}
+export type AdminRequest = { adminActor?: AdminActor; ip: string; id: unknown; headers: Record<string, string | string[] | undefined> };
+
+/** 429 with the seconds to wait (problem details carry them as `retry_after`). */
+export class TooManyFailedAuthentications extends HttpException {
+  constructor(readonly retryAfter: number) {
+    super({ statusCode: 429, error: 'Too Many Requests', message: 'too many failed admin authentications from this address; try again later' }, 429);
+  }
+}
+
+/** The audit log rows the admin service writes itself (it is the log's only writer). */
+@Injectable()
+export class AuditWriter {
+  private readonly logger = new Logger('AdminAudit');
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Records one entry; a failure is logged, never thrown (the request's answer does not depend on it). */
+  async record(type: string, details: Record<string, unknown>, ids: { slaveId?: number | null; memberId?: number | null } = {}): Promise<void> {
+    try {
+      await this.db
+        .createQueryBuilder()
+        .insert()
+        .into(AuditEventEntity)
+        .values({ eventId: randomUUID(), type, occurredAt: new Date(), source: 'admin', slaveId: ids.slaveId ?? null, memberId: ids.memberId ?? null, details: details as never })
+        .execute();
+    } catch (err) {
+      this.logger.warn(`audit entry ${type} not recorded: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Failed admin authentications per client address: a Redis counter a minute
+ * (`switchboard:admin:auth-fails:<address>`), kept in this process's memory while Redis is away
+ * (the limit still holds, per process). At the limit the address is refused (429) whatever it
+ * sends, the right token included, until the minute ends (docs/hardening.md).
+ */
+@Injectable()
+export class AdminAuthLimiter {
+  private readonly logger = new Logger('AdminAuthLimiter');
+  private readonly local = new Map<string, { count: number; until: number }>();
+  private warnedAt = 0;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: IORedis,
+    @Inject(ADMIN_API_OPTIONS) private readonly options: AdminApiOptions,
+  ) {}
+
+  get limit(): number {
+    return this.options.authFailLimit ?? DEFAULT_AUTH_FAIL_LIMIT;
+  }
+
+  /** Seconds until the address may try again, or 0 when it may now. */
+  async blockedFor(address: string): Promise<number> {
+    try {
+      const [count, ttl] = (await this.redis.multi().get(ADMIN_AUTH_FAILS_PREFIX + address).ttl(ADMIN_AUTH_FAILS_PREFIX + address).exec()) ?? [];
+      const n = Number(count?.[1] ?? 0);
+      return n >= this.limit ? Math.max(1, Number(ttl?.[1] ?? WINDOW_S)) : 0;
+    } catch (err) {
+      this.redisAway(err);
+      const entry = this.localEntry(address);
+      return entry && entry.count >= this.limit ? Math.max(1, Math.ceil((entry.until - Date.now()) / 1000)) : 0;
+    }
+  }
+
+  /** Counts a failure; returns the address's failures in this window. */
+  async fail(address: string): Promise<number> {
+    try {
+      const key = ADMIN_AUTH_FAILS_PREFIX + address;
+      const [[, count]] = ((await this.redis.multi().incr(key).expire(key, WINDOW_S, 'NX').exec()) ?? [[null, 0]]) as [unknown, unknown][];
+      return Number(count);
+    } catch (err) {
+      this.redisAway(err);
+      const entry = this.localEntry(address) ?? { count: 0, until: Date.now() + WINDOW_S * 1000 };
+      entry.count++;
+      this.local.set(address, entry);
+      return entry.count;
+    }
+  }
+
+  private localEntry(address: string) {
+    const entry = this.local.get(address);
+    if (entry && entry.until <= Date.now()) {
+      this.local.delete(address);
+      return undefined;
+    }
+    if (this.local.size > 10_000) for (const [k, v] of this.local) if (v.until <= Date.now()) this.local.delete(k);
+    return entry;
+  }
+
+  private redisAway(err: unknown) {
+    if (Date.now() - this.warnedAt > 60_000) {
+      this.warnedAt = Date.now();
+      this.logger.warn(`failed admin authentications counted in this process only (Redis: ${(err as Error).message})`);
+    }
+  }
+}
+
+/** Named admin tokens (table `admin_tokens`, the admin service's own): create, list, revoke, check. */
+@Injectable()
+export class AdminTokens {
+  /** Token id → when its last use was written (at most once a minute per token and process). */
+  private readonly touched = new Map<number, number>();
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async create(name: string, by: AdminActor): Promise<{ row: AdminTokenEntity; token: string }> {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    try {
+      const row = await this.db.getRepository(AdminTokenEntity).save({ name, digest: sha256Hex(token), createdBy: by.name, lastUsedAt: null, revokedAt: null, revokedBy: null });
+      return { row: (await this.db.getRepository(AdminTokenEntity).findOneByOrFail({ id: row.id })), token };
+    } catch (err) {
+      if (err instanceof QueryFailedError && (err as QueryFailedError & { code?: string }).code === '23505') {
+        throw new ConflictException({ statusCode: 409, error: 'name_in_use', message: 'a live admin token already has this name' });
+      }
+      throw err;
+    }
+  }
+
+  list(filter: { revoked?: boolean; after?: number }, limit: number): Promise<AdminTokenEntity[]> {
+    const qb = this.db.getRepository(AdminTokenEntity).createQueryBuilder('t').orderBy('t.id', 'ASC').limit(limit + 1);
+    if (filter.revoked !== undefined) qb.andWhere(filter.revoked ? 't.revoked_at IS NOT NULL' : 't.revoked_at IS NULL');
+    if (filter.after !== undefined) qb.andWhere('t.id > :after', { after: filter.after });
+    return qb.getMany();
+  }
+
+  /** Revokes a live token (effective on its next request); 404 when there is no live token of that id. */
+  async revoke(id: number, by: AdminActor): Promise<AdminTokenEntity> {
+    const result = await this.db
+      .createQueryBuilder()
+      .update(AdminTokenEntity)
+      .set({ revokedAt: () => 'now()', revokedBy: by.name })
+      .where('id = :id AND revoked_at IS NULL', { id })
+      .execute();
+    if (!result.affected) throw new NotFoundException('no such live admin token');
+    this.touched.delete(id);
+    return this.db.getRepository(AdminTokenEntity).findOneByOrFail({ id });
+  }
+
+  /** The token's row by digest, whether live or revoked; null when no token has that digest. */
+  async find(token: string): Promise<{ id: number; name: string; revoked: boolean } | null> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
+    const [row]: { id: number; name: string; revoked: boolean }[] = await this.db.query(`SELECT id, name, revoked_at IS NOT NULL AS revoked FROM admin_tokens WHERE digest = $1`, [sha256Hex(token)]);
+    return row ?? null;
+  }
+
+  /** Records a use, at most once a minute per token (and process). */
+  async touch(id: number): Promise<void> {
+    const now = Date.now();
+    if ((this.touched.get(id) ?? 0) > now - 60_000) return;
+    this.touched.set(id, now);
+    await this.db.query(`UPDATE admin_tokens SET last_used_at = now() WHERE id = $1 AND revoked_at IS NULL`, [id]);
+  }
+}
+
+/**
+ * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN or a live named token>`. An address
+ * over the failure limit is refused first (429); every failure is counted and audited
+ * (`admin_authn_fail`, with the token's name when the token is known but revoked).
+ */
+@Injectable()
+export class AdminAuthenticator {
+  constructor(
+    @Inject(ADMIN_API_OPTIONS) private readonly options: AdminApiOptions,
+    private readonly tokens: AdminTokens,
+    private readonly limiter: AdminAuthLimiter,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  /** The actor, or throws 429 (address over the limit) or 401. */
+  async authenticate(req: AdminRequest): Promise<AdminActor> {
+    const address = req.ip || 'unknown';
+    const wait = await this.limiter.blockedFor(address);
+    if (wait > 0) throw new TooManyFailedAuthentications(wait);
+    const header = req.headers['authorization'];
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (match && constantTimeEqual(match[1], this.options.adminToken)) return { name: BOOTSTRAP_NAME, tokenId: null };
+    const found = match ? await this.tokens.find(match[1]) : null;
+    if (found && !found.revoked) {
+      await this.tokens.touch(found.id);
+      return { name: found.name, tokenId: found.id };
+    }
+    const reason = !header ? 'missing' : !match ? 'malformed' : found ? 'revoked' : 'unknown';
+    const failures = await this.limiter.fail(address);
+    await this.audit.record('admin_authn_fail', { reason, address, token_name: found?.name ?? null, token_id: found?.id ?? null, request_id: String(req.id ?? '') });
+    if (failures === this.limiter.limit) await this.audit.record('admin_authn_rate_limited', { address, failures, window_s: WINDOW_S });
+    throw new UnauthorizedException(found ? 'this admin token has been revoked' : 'a valid admin bearer token is required');
+  }
+
+  /** For routes outside Nest's guards (/docs): true when authenticated, false on 401, throws 429. */
+  async allows(req: AdminRequest): Promise<boolean> {
+    try {
+      await this.authenticate(req);
+      return true;
+    } catch (err) {
+      if (err instanceof UnauthorizedException) return false;
+      throw err;
+    }
+  }
+}
+
+/** `Authorization: Bearer <admin token>` on every admin route; 401 (WWW-Authenticate) or 429 (Retry-After) otherwise. */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
-  constructor(@Inject(ADMIN_API_OPTIONS) private readonly options: AdminApiOptions) {}
+  constructor(private readonly authenticator: AdminAuthenticator) {}
 
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers['authorization'] ?? '');
-    if (match && constantTimeEqual(match[1], this.options.adminToken)) return true;
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AdminRequest>();
     const res = context.switchToHttp().getResponse<{ header(name: string, value: string): void }>();
-    res.header('www-authenticate', 'Bearer realm="switchboard-admin"');
-    throw new UnauthorizedException('a valid admin bearer token is required');
+    try {
+      req.adminActor = await this.authenticator.authenticate(req);
+      return true;
+    } catch (err) {
+      if (err instanceof UnauthorizedException) res.header('www-authenticate', 'Bearer realm="switchboard-admin"');
+      if (err instanceof TooManyFailedAuthentications) res.header('retry-after', String(err.retryAfter));
+      throw err;
+    }
   }
 }

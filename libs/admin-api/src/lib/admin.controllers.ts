@@ -1,53 +1,34 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Logger, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Post, Res, UseGuards } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { REDIS, SLAVE_SEEN_KEY } from '@switchboard/redis';
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { AuthClient } from '@switchboard/auth-client';
-import { issueSlaveKeyContract } from '@switchboard/contracts';
-import { receive } from '@switchboard/runtime';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiQuery, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { auditPage, auditQuery, issueSlaveKeyCommand, issueSlaveKeyContract, slavePage, slavesQuery } from '@switchboard/contracts';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
 import { withoutCredentials } from '@switchboard/outbound';
+import { AdminController, AdminRoute, Checked } from './admin-route';
 import { AdminTokenGuard } from './admin-token.guard';
 import { relay } from './admin-commands.controllers';
+import { decodeCursor, pageOf } from './cursor';
 import { DeliveryQueries } from './delivery-queries';
-import { MAX_MEMBER_ID, parseBoundedInt } from '@switchboard/input-rules';
 
-class SlaveView {
-  @ApiProperty() id!: number;
-  @ApiProperty() url!: string;
-  @ApiProperty() enabled!: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String }) disabled_reason!: string | null;
-  @ApiProperty() registered_at!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) last_access_at!: string | null;
-  @ApiProperty({ description: 'deliveries not final yet (waiting, ready, parked)' }) pending!: number;
-  @ApiProperty({ description: 'dead letters' }) dead!: number;
-  @ApiPropertyOptional({ nullable: true, type: String }) last_success_at!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'every delivery has failed since' }) failing_since!: string | null;
-}
+const SLAVE_EXAMPLE = {
+  id: 1,
+  url: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php',
+  enabled: true,
+  disabled_reason: null,
+  registered_at: '2025-01-01T12:00:00.000Z',
+  last_access_at: '2025-01-02T08:30:00.000Z',
+  pending: 0,
+  dead: 0,
+  last_success_at: '2025-01-02T08:29:59.000Z',
+  failing_since: null,
+};
 
-class AuditEventView {
-  @ApiProperty() id!: string;
-  @ApiProperty() event_id!: string;
-  @ApiProperty({ example: 'slave_registered' }) type!: string;
-  @ApiProperty() occurred_at!: string;
-  @ApiProperty() source!: string;
-  @ApiPropertyOptional({ nullable: true, type: Number }) slave_id!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number }) member_id!: number | null;
-  @ApiProperty({ type: Object }) details!: Record<string, unknown>;
-}
-
-class AuditPage {
-  @ApiProperty({ type: [AuditEventView] }) items!: AuditEventView[];
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'pass as `before` for the next page' })
-  next_before!: string | null;
-}
-
-@ApiTags('slaves')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@AdminController('slaves')
 @UseGuards(AdminTokenGuard)
 @Controller('admin/slaves')
 export class AdminSlavesController {
@@ -71,26 +52,33 @@ export class AdminSlavesController {
     }
   }
 
-  /**
-   * Issues a per-slave master key for a slave URL (spec D5): configure that slave with it instead of
-   * the global key; it becomes enabled when it calls verifySettings with it. Calling again replaces
-   * the key. The key is shown only in this answer.
-   */
   @Post()
-  @HttpCode(201)
-  @ApiBody({ schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', example: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php' } } } })
-  @ApiCreatedResponse({ description: '{id, url, master_key}' })
-  @ApiBadRequestResponse({ description: 'not an http(s) URL, or refused by the outbound policy: {error: "slave_url_refused", rule: scheme | credentials | address | resolution, message}' })
-  @ApiServiceUnavailableResponse({ description: 'the host name could not be resolved now (error slave_url_refused, rule resolution)' })
-  issueKey(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin(issueSlaveKeyContract, { body: receive(issueSlaveKeyContract, body ?? {}) }));
+  @AdminRoute({
+    summary: 'Issue a per-slave master key',
+    description:
+      'Issues a per-slave master key for a slave URL (spec D5): configure that slave with it instead of the global key; it becomes enabled when it calls verifySettings with it. Calling again replaces the key. The key is shown only in this answer. A URL refused by the outbound policy answers 400 (or 503 when its name cannot be resolved now) with `code` `slave_url_refused` and `rule` scheme | credentials | address | resolution.',
+    body: issueSlaveKeyCommand,
+    example: { url: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php' },
+    response: { status: 201, schema: issueSlaveKeyContract.response, description: 'the slave and its master key (shown once)', example: { id: 1, url: SLAVE_EXAMPLE.url, master_key: '5f4dcc3b5aa765d61d8327deb882cf99f4dcc3b5aa765d61', created: true } },
+  })
+  issueKey(@Checked('body') body: z.output<typeof issueSlaveKeyCommand>, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin(issueSlaveKeyContract, { body }));
   }
 
-  /** Every registered slave (never its key). */
   @Get()
-  @ApiOkResponse({ type: [SlaveView] })
-  async list(): Promise<SlaveView[]> {
-    const slaves = await this.db.getRepository(SlaveEntity).find({ order: { id: 'ASC' } });
+  @AdminRoute({
+    summary: 'Slaves',
+    description: 'Registered slaves by id, with their delivery health (never their keys).',
+    query: slavesQuery,
+    response: { schema: slavePage, description: 'a page of slaves', example: { items: [SLAVE_EXAMPLE], next_cursor: null } },
+  })
+  async list(@Checked('query') query: z.output<typeof slavesQuery>) {
+    const limit = query.limit ?? 100;
+    const qb = this.db.getRepository(SlaveEntity).createQueryBuilder('s').orderBy('s.id', 'ASC').limit(limit + 1);
+    if (query.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: query.enabled });
+    const after = decodeCursor('slaves', query.cursor);
+    if (after !== undefined) qb.andWhere('s.id > :after', { after: Number(after) });
+    const slaves = await qb.getMany();
     const stats = await this.deliveries.slaveStats();
     const seen = await this.seenByGateway();
     // Spec D4's last access: the later of auth's record (actions it ran) and the gateway's (reads).
@@ -98,7 +86,7 @@ export class AdminSlavesController {
       const ms = Math.max(s.lastAccessAt?.getTime() ?? 0, seen.get(s.id) ?? 0);
       return ms > 0 ? new Date(ms).toISOString() : null;
     };
-    return slaves.map((s) => ({
+    return pageOf('slaves', slaves, limit, (s) => s.id, (s) => ({
       id: s.id,
       // Credentials are refused at registration; a slave registered with some before is listed without them.
       url: withoutCredentials(s.url),
@@ -114,57 +102,45 @@ export class AdminSlavesController {
   }
 }
 
-@ApiTags('audit')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
+@AdminController('audit')
 @UseGuards(AdminTokenGuard)
 @Controller('admin/audit')
 export class AdminAuditController {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** The audit log, newest first. */
   @Get()
-  @ApiQuery({ name: 'type', required: false, description: 'only events of this type, e.g. slave_registered' })
-  @ApiQuery({ name: 'slave_id', required: false })
-  @ApiQuery({ name: 'member_id', required: false })
-  @ApiQuery({ name: 'limit', required: false, description: '1–500, default 100' })
-  @ApiQuery({ name: 'before', required: false, description: 'only events with an id below this (paging)' })
-  @ApiOkResponse({ type: AuditPage })
-  async list(@Query() query: Record<string, unknown>): Promise<AuditPage> {
-    const int = (name: string, min: number, max: number): number | undefined => {
-      const raw = query[name];
-      if (raw === undefined) return undefined;
-      const value = typeof raw === 'string' ? parseBoundedInt(raw, min, max) : null;
-      if (value === null) throw new BadRequestException(`${name} must be a whole number from ${min} to ${max}`);
-      return value;
-    };
-    const limit = int('limit', 1, 500) ?? 100;
-    const slaveId = int('slave_id', 1, MAX_MEMBER_ID);
-    const memberId = int('member_id', 1, MAX_MEMBER_ID);
-    const before = int('before', 1, Number.MAX_SAFE_INTEGER);
-    const type = query['type'];
-    if (type !== undefined && (typeof type !== 'string' || !/^[a-z_]{1,64}$/.test(type))) {
-      throw new BadRequestException('type must be an event type such as slave_registered');
-    }
+  @AdminRoute({
+    summary: 'The audit log',
+    description:
+      'Newest first: the domain events of every service, and what the admin service records itself: `admin_action` (every change asked through the admin API, with the token name), `admin_authn_fail` (with the token name when a revoked token was used), `admin_authn_rate_limited`, `admin_token_created`, `admin_token_revoked`.',
+    query: auditQuery,
+    response: {
+      schema: auditPage,
+      description: 'a page of audit events',
+      example: {
+        items: [{ id: '7', event_id: '0f8fad5b-d9cb-469f-a165-70867728950e', type: 'admin_action', occurred_at: '2025-01-01T12:00:00.000Z', source: 'admin', slave_id: null, member_id: 42, details: { token_name: 'ops-laptop', method: 'POST', route: '/admin/members/:id/unlock', status: 200 } }],
+        next_cursor: 'YXVkaXQ6Nw',
+      },
+    },
+  })
+  async list(@Checked('query') query: z.output<typeof auditQuery>) {
+    const limit = query.limit ?? 100;
     const qb = this.db.getRepository(AuditEventEntity).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(limit + 1);
-    if (type) qb.andWhere('a.type = :type', { type });
-    if (slaveId) qb.andWhere('a.slave_id = :slaveId', { slaveId });
-    if (memberId) qb.andWhere('a.member_id = :memberId', { memberId });
-    if (before) qb.andWhere('a.id < :before', { before: String(before) });
+    if (query.type) qb.andWhere('a.type = :type', { type: query.type });
+    if (query.slave_id) qb.andWhere('a.slave_id = :slaveId', { slaveId: query.slave_id });
+    if (query.member_id) qb.andWhere('a.member_id = :memberId', { memberId: query.member_id });
+    const before = decodeCursor('audit', query.cursor);
+    if (before !== undefined) qb.andWhere('a.id < :before', { before });
     const rows = await qb.getMany();
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map((a) => ({
-        id: a.id,
-        event_id: a.eventId,
-        type: a.type,
-        occurred_at: a.occurredAt.toISOString(),
-        source: a.source,
-        slave_id: a.slaveId,
-        member_id: a.memberId,
-        details: a.details,
-      })),
-      next_before: rows.length > limit ? page[page.length - 1].id : null,
-    };
+    return pageOf('audit', rows, limit, (a) => a.id, (a) => ({
+      id: a.id,
+      event_id: a.eventId,
+      type: a.type,
+      occurred_at: a.occurredAt.toISOString(),
+      source: a.source,
+      slave_id: a.slaveId,
+      member_id: a.memberId,
+      details: a.details,
+    }));
   }
 }

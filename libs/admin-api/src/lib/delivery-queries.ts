@@ -32,7 +32,7 @@ export class DeliveryQueries {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** Newest first, `limit` + 1 rows (the extra one says there is a next page). */
-  list(filter: { status?: string; slaveId?: number; memberId?: number; before?: number }, limit: number): Promise<DeliveryListRow[]> {
+  list(filter: { status?: string; slaveId?: number; memberId?: number; before?: string }, limit: number): Promise<DeliveryListRow[]> {
     const params: unknown[] = [];
     const where: string[] = [];
     const add = (sql: string, value: unknown) => {
@@ -42,7 +42,7 @@ export class DeliveryQueries {
     if (filter.status) add('status = ?', filter.status);
     if (filter.slaveId) add('slave_id = ?', filter.slaveId);
     if (filter.memberId) add('member_id = ?', filter.memberId);
-    if (filter.before) add('id < ?', String(filter.before));
+    if (filter.before) add('id < ?', filter.before);
     params.push(limit + 1);
     return this.db.query(`SELECT * FROM deliveries ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT $${params.length}`, params);
   }

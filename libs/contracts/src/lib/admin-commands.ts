@@ -91,7 +91,8 @@ export const memberView = z
     failed_logins: z.number().int().min(0),
     created_at: instant,
   })
-  .strict();
+  .strict()
+  .meta({ id: 'Member' });
 export type MemberView = z.infer<typeof memberView>;
 
 /** An application key as the admin API shows it (never its secret, but at creation and rotation). */
@@ -110,7 +111,8 @@ export const appView = z
     daily_quota: z.number().int().nullable(),
     created_at: instant,
   })
-  .strict();
+  .strict()
+  .meta({ id: 'App' });
 export type AppView = z.infer<typeof appView>;
 
 const settingsView = z.object({ global_master_key: z.boolean() }).strict();

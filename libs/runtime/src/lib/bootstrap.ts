@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { INestApplication, Type, DynamicModule } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
@@ -9,7 +12,7 @@ import { ACCESS_LOG, BootLogger, CLIENT_ADDRESS, LoggingOptions, requestId } fro
 import { readMultipartFields } from './multipart';
 import { METRICS, ServiceMetrics } from './metrics';
 import { JsonBodyError, jsonDepthExceeds, jsonIsWellFormed } from './json-body';
-import { SafetyNetFilter, classifyError } from './safety-net';
+import { ERROR_FORMAT, ErrorAnswer, ErrorFormatter, SafetyNetFilter, classifyError } from './safety-net';
 import { bearerMatches } from './bearer';
 
 /** After SIGTERM/SIGINT a service that has not finished closing by then exits anyway. */
@@ -44,13 +47,21 @@ export interface ServiceAppOptions {
    * Title for the OpenAPI document at /docs (and /docs-json); none when absent. With `bearerTokens`
    * the document and its UI answer only requests carrying `Authorization: Bearer <one of them>`.
    */
-  docs?: { title: string; description: string; bearerTokens?: readonly string[] };
   /**
    * TRUST_PROXY: the proxies (addresses, CIDRs, `loopback`…) whose `X-Forwarded-For` is believed.
    * `request.ip` is then the right-most address of that header not among them, for every
    * per-address limit, network rule, log line and audit record. Empty or absent: the TCP peer.
    */
   trustProxy?: readonly string[];
+  docs?: {
+    title: string;
+    description: string;
+    bearerTokens?: readonly string[];
+    /** Instead of `bearerTokens`: who may read the document, decided by the app (e.g. the admin's own authentication). */
+    access?: (app: NestFastifyApplication) => (request: FastifyRequest) => Promise<boolean>;
+    /** Builds the document from the app (instead of the default builder), e.g. with generated schemas. */
+    document?: (app: NestFastifyApplication) => OpenAPIObject;
+  };
 }
 
 /** Headers every answer of every service carries (error answers and 404s included). */
@@ -64,15 +75,36 @@ export async function createServiceApp(
   module: Type<unknown> | DynamicModule,
   options: ServiceAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  // The app's own error format (ERROR_FORMAT), known once the app is built; used for errors raised
+  // outside Nest's filters too (unroutable URLs, the /docs check).
+  let format: ErrorFormatter | undefined;
+  const errorAnswer = (mapped: ErrorAnswer, err: unknown, request: FastifyRequest) =>
+    format ? format(mapped, err, { requestId: String(request.id ?? '') }) : { body: mapped.body, contentType: 'application/json; charset=utf-8' };
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy?.length ? [...options.trustProxy] : false,
+    // Requests Node's parser refuses before Fastify routes them (a malformed request line or header,
+    // headers over the limit, a timeout): Fastify's own answer, or the app's error format.
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const words = STATUS_CODES[status] ?? 'Error';
+      const message = status === 408 ? 'Client Timeout' : status === 431 ? 'Exceeded maximum allowed HTTP header size' : 'Client Error';
+      const mapped: ErrorAnswer = { status, body: { error: words, message, statusCode: status }, log: 'none' };
+      const answer = format ? format(mapped, err, { requestId: randomUUID() }) : { body: mapped.body, contentType: 'application/json' };
+      const text = JSON.stringify(answer.body);
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${status} ${words}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: ${answer.contentType}\r\nX-Content-Type-Options: nosniff\r\n\r\n${text}`);
+      }
+      socket.destroy(err);
+    },
     genReqId: requestId,
     // A URL Fastify cannot route (bad percent-encoding, an over-long parameter): Fastify's own answer
     // quotes the URL, so answer through the same mapping as every other error.
-    frameworkErrors: (err: Error, _request: FastifyRequest, reply: FastifyReply) => {
+    frameworkErrors: (err: Error, request: FastifyRequest, reply: FastifyReply) => {
       const mapped = classifyError(err);
-      void reply.code(mapped.status).headers({ ...COMMON_HEADERS, 'cache-control': 'no-store' }).send(mapped.body);
+      const { body, contentType } = errorAnswer(mapped, err, request);
+      void reply.code(mapped.status).headers({ ...COMMON_HEADERS, 'cache-control': 'no-store', 'content-type': contentType }).send(body);
     },
   });
   // The adapter's own request hook runs before Nest's middleware (pino-http, whose request lines
@@ -87,7 +119,12 @@ export async function createServiceApp(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new SafetyNetFilter(app.get(HttpAdapterHost)));
+  try {
+    format = app.get<ErrorFormatter>(ERROR_FORMAT, { strict: false });
+  } catch {
+    format = undefined; // the default shape
+  }
+  app.useGlobalFilters(new SafetyNetFilter(app.get(HttpAdapterHost), format));
   app.enableShutdownHooks();
   installShutdownWatchdog();
 
@@ -150,24 +187,34 @@ export async function createServiceApp(
 
   if (options.docs) {
     const tokens = options.docs.bearerTokens;
-    if (tokens) {
+    const access = options.docs.access?.(app) ?? (tokens ? async (request: FastifyRequest) => bearerMatches(request.headers.authorization, tokens) : undefined);
+    if (access) {
       // Swagger's routes are Fastify routes, outside Nest's guards: checked in a hook.
       // The matched route decides (a percent-encoded spelling of the path reaches the same route).
       const isDocs = (path: string) => path === '/docs' || path.startsWith('/docs/') || path.startsWith('/docs-');
-      fastify.addHook('onRequest', (request, reply, done) => {
-        if ((isDocs(request.routeOptions.url ?? '') || isDocs(request.url.split('?')[0])) && !bearerMatches(request.headers.authorization, tokens)) {
-          void reply.code(401).header('www-authenticate', 'Bearer realm="switchboard"').send({ statusCode: 401, error: 'Unauthorized', message: 'a valid bearer token is required' });
-          return;
+      fastify.addHook('onRequest', async (request, reply) => {
+        if (!(isDocs(request.routeOptions.url ?? '') || isDocs(request.url.split('?')[0]))) return;
+        let allowed = false;
+        let failure: unknown;
+        try {
+          allowed = await access(request);
+        } catch (err) {
+          failure = err;
         }
-        done();
+        if (allowed) return;
+        const mapped: ErrorAnswer = failure
+          ? classifyError(failure)
+          : { status: 401, body: { statusCode: 401, error: 'Unauthorized', message: 'a valid bearer token is required' }, log: 'none', headers: { 'www-authenticate': 'Bearer realm="switchboard"' } };
+        const { body, contentType } = errorAnswer(mapped, failure ?? null, request);
+        await reply.code(mapped.status).headers({ ...(mapped.headers ?? {}), 'cache-control': 'no-store', 'content-type': contentType }).send(body);
+        return reply;
       });
     }
-    const config = new DocumentBuilder()
-      .setTitle(options.docs.title)
-      .setDescription(options.docs.description)
-      .addBearerAuth()
-      .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config));
+    const docs = options.docs;
+    const build = docs.document
+      ? () => docs.document!(app)
+      : () => SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(docs.title).setDescription(docs.description).addBearerAuth().build());
+    SwaggerModule.setup('docs', app, build);
   }
 
   await app.init();

@@ -2,6 +2,18 @@ import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 
+/**
+ * A service may answer errors in its own format (the admin API: RFC 9457 problem details) by
+ * providing ERROR_FORMAT: it receives what classifyError mapped (status, words, headers) and the
+ * exception, and returns the body and its content type. Without it: `{statusCode, error, message}`.
+ */
+export const ERROR_FORMAT = 'SWITCHBOARD_ERROR_FORMAT';
+export interface ErrorFormatContext {
+  /** The request id (x-request-id), never the URL. */
+  requestId: string;
+}
+export type ErrorFormatter = (mapped: ErrorAnswer, exception: unknown, context: ErrorFormatContext) => { body: object; contentType: string };
+
 /** What a service answers for an error: the status, the JSON body and extra headers. */
 export interface ErrorAnswer {
   status: number;
@@ -110,7 +122,10 @@ export function classifyError(exception: unknown): ErrorAnswer {
 export class SafetyNetFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionsHandler');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly format?: ErrorFormatter,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const mapped = classifyError(exception);
@@ -123,6 +138,13 @@ export class SafetyNetFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(mapped.headers ?? {})) adapter.setHeader(response, name, value);
     adapter.setHeader(response, 'x-content-type-options', 'nosniff');
     adapter.setHeader(response, 'cache-control', 'no-store');
+    if (this.format) {
+      const request = host.switchToHttp().getRequest<{ id?: unknown }>();
+      const { body, contentType } = this.format(mapped, exception, { requestId: String(request?.id ?? '') });
+      adapter.setHeader(response, 'content-type', contentType);
+      adapter.reply(response, body, mapped.status);
+      return;
+    }
     adapter.reply(response, mapped.body, mapped.status);
   }
 }
