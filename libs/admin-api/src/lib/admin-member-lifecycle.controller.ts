@@ -1,98 +1,111 @@
-import { Body, Controller, Delete, HttpCode, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Delete, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { AuthClient } from '@switchboard/auth-client';
 import {
+  MemberView,
   banMemberContract,
   deleteMemberContract,
   logoutMemberContract,
+  memberView,
+  mergeMemberCommand,
   mergeMemberContract,
   unbanMemberContract,
+  updateMemberCommand,
   updateMemberContract,
   validateMemberContract,
 } from '@switchboard/contracts';
-import { receive } from '@switchboard/runtime';
 import { relay } from './admin-commands.controllers';
+import { AdminController, AdminRoute, Checked } from './admin-route';
 import { AdminTokenGuard } from './admin-token.guard';
+
+const ID = { id: 'member id (1–2147483647)' };
+const MEMBER: MemberView = {
+  id: 42,
+  name: 'Alice',
+  email: 'alice@example.test',
+  validating: false,
+  revalidate_url: null,
+  banned: false,
+  locked_until: null,
+  failed_logins: 0,
+  created_at: '2025-01-01T12:00:00.000Z',
+};
+const member = (description: string, example: MemberView = MEMBER) => ({ schema: memberView, description, example });
 
 /**
  * The member lifecycle (issue 12): each action is relayed to the auth service, which alone writes
  * members, and reaches every enabled slave exactly like the IPS action a slave would send
  * (changeName / changeEmail / changePassword, ban, validate, merge, delete).
  */
-@ApiTags('members')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
-@ApiNotFoundResponse({ description: 'no such member' })
+@AdminController('members')
 @UseGuards(AdminTokenGuard)
 @Controller('admin/members')
 export class AdminMemberLifecycleController {
   constructor(private readonly auth: AuthClient) {}
 
-  /**
-   * Edits a member: any of `name`, `email`, `password` (hashed as the slaves do) or `pass_hash` +
-   * `pass_salt`. Clashes are checked before anything changes (409, nothing changed); each changed
-   * field reaches the slaves as changeEmail, changeName, changePassword.
-   */
   @Patch(':id')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      properties: { name: { type: 'string', maxLength: 255 }, email: { type: 'string', maxLength: 150 }, password: { type: 'string' }, pass_hash: { type: 'string' }, pass_salt: { type: 'string', maxLength: 22 } },
-    },
+  @AdminRoute({
+    summary: 'Edit a member',
+    description:
+      'Any of `name`, `email`, `password` (hashed as the slaves do) or `pass_hash` + `pass_salt`. Clashes are checked before anything changes (409, code `email_in_use` or `name_in_use`, nothing changed); each changed field reaches every slave as changeEmail, changeName, changePassword, in one transaction.',
+    params: ID,
+    body: updateMemberCommand,
+    example: { email: 'alice@new.example' },
+    response: member('the member as it is now', { ...MEMBER, email: 'alice@new.example' }),
+    errors: [404, 409],
   })
-  @ApiOkResponse({ description: 'the member as it is now' })
-  @ApiBadRequestResponse({ description: 'invalid body: one message per field' })
-  @ApiConflictResponse({ description: 'error: email_in_use | name_in_use (nothing changed)' })
-  update(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin(updateMemberContract, { params: { id }, body: receive(updateMemberContract, body ?? {}) }));
+  update(@Param('id') id: string, @Checked('body') body: z.output<typeof updateMemberCommand>, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin(updateMemberContract, { params: { id }, body }));
   }
 
-  /** Bans the member on the master and on every slave (IPS `ban`, status 1). */
   @Post(':id/ban')
-  @HttpCode(200)
+  @AdminRoute({ summary: 'Ban a member everywhere', description: 'On the master and on every slave (IPS `ban`, status 1); the master sessions end.', params: ID, response: member('the member', { ...MEMBER, banned: true }), errors: [404] })
   ban(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(banMemberContract, { params: { id } }));
   }
 
-  /** Lifts a ban everywhere (IPS `ban`, status 0). */
   @Post(':id/unban')
-  @HttpCode(200)
+  @AdminRoute({ summary: 'Lift a ban everywhere', description: 'IPS `ban`, status 0, to every slave.', params: ID, response: member('the member'), errors: [404] })
   unban(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(unbanMemberContract, { params: { id } }));
   }
 
-  /** Marks the member validated everywhere (IPS `validate`). */
   @Post(':id/validate')
-  @HttpCode(200)
+  @AdminRoute({ summary: 'Mark a member validated everywhere', description: 'IPS `validate` to every slave.', params: ID, response: member('the member'), errors: [404] })
   validate(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(validateMemberContract, { params: { id } }));
   }
 
-  /**
-   * Logs the member out everywhere Switchboard can: every master session (SSO chains, consent page)
-   * ends at its next use on every gateway. Slaves keep their own sessions (IPS Connect has no call
-   * that ends them): ban the member or change the password to shut them out there too.
-   */
   @Post(':id/logout')
-  @HttpCode(200)
+  @AdminRoute({
+    summary: 'Log a member out everywhere',
+    description:
+      'Every master session of the member (SSO chains, the consent page) ends at its next use, on every gateway. Slaves keep their own sessions: IPS Connect has no call that ends them (ban the member or change the password to shut them out there too).',
+    params: ID,
+    response: member('the member'),
+    errors: [404],
+  })
   logout(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(logoutMemberContract, { params: { id } }));
   }
 
-  /** Merges member `remove` into this one (IPS `merge`): `remove` is deleted on every site. */
   @Post(':id/merge')
-  @HttpCode(200)
-  @ApiBody({ schema: { type: 'object', required: ['remove'], properties: { remove: { type: 'integer', minimum: 1 } } } })
-  @ApiOkResponse({ description: 'the member kept' })
-  merge(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin(mergeMemberContract, { params: { id }, body: receive(mergeMemberContract, body ?? {}) }));
+  @AdminRoute({
+    summary: 'Merge a member into this one',
+    description: 'IPS `merge`: member `remove` is merged into this one and deleted on every site. 404 when either is unknown; 400 for the same id.',
+    params: ID,
+    body: mergeMemberCommand,
+    example: { remove: 43 },
+    response: member('the member kept'),
+    errors: [400, 404],
+  })
+  merge(@Param('id') id: string, @Checked('body') body: z.output<typeof mergeMemberCommand>, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin(mergeMemberContract, { params: { id }, body }));
   }
 
-  /** Deletes the member on the master and on every slave (IPS `delete`); the audit keeps its history. */
   @Delete(':id')
-  @HttpCode(204)
-  @ApiNoContentResponse({ description: 'deleted' })
+  @AdminRoute({ summary: 'Delete a member everywhere', description: 'On the master and on every slave (IPS `delete`); the audit keeps its history.', params: ID, response: { status: 204, description: 'deleted' }, errors: [404] })
   remove(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(deleteMemberContract, { params: { id } }));
   }

@@ -1,50 +1,62 @@
-import { Body, Controller, HttpCode, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiBody, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { AuthClient } from '@switchboard/auth-client';
-import { disableSlaveAdminContract, enableSlaveContract, updateSlaveContract } from '@switchboard/contracts';
-import { receive } from '@switchboard/runtime';
+import { SlaveState, disableSlaveAdminContract, disableSlaveCommand, enableSlaveContract, slaveState, updateSlaveCommand, updateSlaveContract } from '@switchboard/contracts';
 import { relay } from './admin-commands.controllers';
+import { AdminController, AdminRoute, Checked } from './admin-route';
 import { AdminTokenGuard } from './admin-token.guard';
+
+const ID = { id: 'slave id' };
+const SLAVE: SlaveState = { id: 1, url: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php', enabled: true, disabled_reason: null, verified: true };
 
 /**
  * The slave lifecycle (issue 12), relayed to the auth service, which alone writes slaves: disable
  * (the one disable path: its pending deliveries are parked), enable, change URL.
  */
-@ApiTags('slaves')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'missing or wrong admin token' })
-@ApiNotFoundResponse({ description: 'no such slave' })
+@AdminController('slaves')
 @UseGuards(AdminTokenGuard)
 @Controller('admin/slaves')
 export class AdminSlaveLifecycleController {
   constructor(private readonly auth: AuthClient) {}
 
-  /** Disables a slave: no more deliveries or chains to it; its pending deliveries are parked until it is enabled again. */
   @Post(':id/disable')
-  @HttpCode(200)
-  @ApiBody({ required: false, schema: { type: 'object', properties: { reason: { type: 'string', maxLength: 200 } } } })
-  @ApiOkResponse({ description: '{id, url, enabled, disabled_reason, verified}' })
-  disable(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin(disableSlaveAdminContract, { params: { id }, body: receive(disableSlaveAdminContract, body ?? {}) }));
+  @AdminRoute({
+    summary: 'Disable a slave',
+    description: 'No more deliveries or chains to it; its pending deliveries are parked until it is enabled again (changes made meanwhile are not for it). Disabling a disabled slave changes nothing.',
+    params: ID,
+    body: disableSlaveCommand,
+    example: { reason: 'maintenance' },
+    response: { schema: slaveState, description: 'the slave', example: { ...SLAVE, enabled: false, disabled_reason: 'admin: maintenance' } },
+    errors: [404],
+  })
+  disable(@Param('id') id: string, @Checked('body') body: z.output<typeof disableSlaveCommand>, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin(disableSlaveAdminContract, { params: { id }, body }));
   }
 
-  /** Enables a disabled slave again; its parked deliveries go back in line, in order. */
   @Post(':id/enable')
-  @HttpCode(200)
-  @ApiOkResponse({ description: '{id, url, enabled, disabled_reason, verified}' })
-  @ApiConflictResponse({ description: 'error not_verified: the slave never registered its key (verifySettings)' })
+  @AdminRoute({
+    summary: 'Enable a slave again',
+    description: 'Its parked deliveries go back in line, each member\'s changes in order. 409 (code `not_verified`) when it never registered its key (verifySettings).',
+    params: ID,
+    response: { schema: slaveState, description: 'the slave', example: SLAVE },
+    errors: [404, 409],
+  })
   enable(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(enableSlaveContract, { params: { id } }));
   }
 
-  /** Points a slave at another URL, checked under the outbound policy like a registration. */
   @Patch(':id')
-  @ApiBody({ schema: { type: 'object', required: ['url'], properties: { url: { type: 'string' } } } })
-  @ApiOkResponse({ description: '{id, url, enabled, disabled_reason, verified}' })
-  @ApiBadRequestResponse({ description: 'not an http(s) URL, or refused by the outbound policy (error slave_url_refused)' })
-  @ApiConflictResponse({ description: 'error url_in_use: another slave has this URL' })
-  update(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return relay(reply, this.auth.admin(updateSlaveContract, { params: { id }, body: receive(updateSlaveContract, body ?? {}) }));
+  @AdminRoute({
+    summary: "Change a slave's URL",
+    description: 'Fixes a URL in place (its keys, state and deliveries stay; the next deliveries go to the new URL), checked under the outbound policy like a registration (400 code `slave_url_refused`; 503 when its name cannot be resolved now). 409 (code `url_in_use`) when another slave has it.',
+    params: ID,
+    body: updateSlaveCommand,
+    example: { url: SLAVE.url },
+    response: { schema: slaveState, description: 'the slave', example: SLAVE },
+    errors: [400, 404, 409],
+  })
+  update(@Param('id') id: string, @Checked('body') body: z.output<typeof updateSlaveCommand>, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin(updateSlaveContract, { params: { id }, body }));
   }
 }

@@ -56,10 +56,11 @@ export class AdminSlavesController {
   @AdminRoute({
     summary: 'Issue a per-slave master key',
     description:
-      'Issues a per-slave master key for a slave URL (spec D5): configure that slave with it instead of the global key; it becomes enabled when it calls verifySettings with it. Calling again replaces the key. The key is shown only in this answer. A URL refused by the outbound policy answers 400 (or 503 when its name cannot be resolved now) with `code` `slave_url_refused` and `rule` scheme | credentials | address | resolution.',
+      'Issues a per-slave master key for a slave URL (spec D5): configure that slave with it instead of the global key; it becomes enabled when it calls verifySettings with it. A URL already registered answers 409 (code `slave_exists`, nothing changed) unless `rotate: true`, which replaces its per-slave key (the old one is refused at once). The key is shown only in this answer. A URL refused by the outbound policy answers 400 (or 503 when its name cannot be resolved now) with `code` `slave_url_refused` and `rule` scheme | credentials | address | resolution.',
     body: issueSlaveKeyCommand,
     example: { url: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php' },
     response: { status: 201, schema: issueSlaveKeyContract.response, description: 'the slave and its master key (shown once)', example: { id: 1, url: SLAVE_EXAMPLE.url, master_key: '5f4dcc3b5aa765d61d8327deb882cf99f4dcc3b5aa765d61', created: true } },
+    errors: [409],
   })
   issueKey(@Checked('body') body: z.output<typeof issueSlaveKeyCommand>, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(issueSlaveKeyContract, { body }));
