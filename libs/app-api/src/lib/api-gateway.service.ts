@@ -177,9 +177,11 @@ interface Counted {
  * 106/107 token → 108 account → 110 permission → method-local.
  *
  * Per call: one prepared statement (keyring version, token with grant and member, user.get's
- * member), the key from the gateway's copy of the application keys at that version, the limits,
- * nonces, usage and token last use in the gateway's own Redis families. Methods that only read run
- * here; the ones that change what auth owns (EXECUTED_IN_AUTH) run in auth once checked here.
+ * member), the key from the gateway's copy of the application keys at that version, then one Redis
+ * round trip (CALL_SCRIPT: limits, nonce, usage, token last use, in the gateway's own families).
+ * The checks that need no store (120, 104/105) run before it and their error is answered after the
+ * limits it counts, so A7's order holds. Methods that only read run here; the ones that change what
+ * auth owns (EXECUTED_IN_AUTH) run in auth once checked here.
  */
 @Injectable()
 export class ApiGatewayService implements OnModuleInit, OnModuleDestroy {

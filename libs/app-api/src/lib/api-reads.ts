@@ -135,7 +135,8 @@ const KEEP_WITHOUT_IDLE_MS = 40 * 86_400_000;
  * When each token was last used, as the gateway sees it: written only by the gateway, at most once
  * a minute per token and process, never into an auth table (the read path writes no PostgreSQL).
  * Each key expires once the token would be idle anyway, so the family cleans itself. A token's last
- * use is the later of this and the row's `last_used_at` / `created_at`.
+ * use is the later of this and the row's `last_used_at` / `created_at`; the gateway reads it in the
+ * call's one Redis round trip (ApiGatewayService, CALL_SCRIPT).
  */
 @Injectable()
 export class TokenUse {
@@ -143,13 +144,6 @@ export class TokenUse {
   private readonly written = new Map<string, number>();
 
   constructor(@Inject(REDIS) private readonly redis: IORedis) {}
-
-  /** The last recorded use (epoch ms) or null. Throws when Redis cannot be read. */
-  async lastUse(digest: string): Promise<number | null> {
-    const v = await this.redis.get(TOKEN_USED_PREFIX + digest);
-    const n = v === null ? NaN : Number(v);
-    return Number.isFinite(n) ? n : null;
-  }
 
   touch(digest: string, now: number, idleMs: number): void {
     const last = this.written.get(digest);
