@@ -15,11 +15,13 @@
  * BENCH_CPU_PROF_DIR=<dir>: profile mode instead: the gateway and auth are started with
  * bench/cpu-profile.cjs preloaded, only the baselines and the fetchSalt row run, both processes are
  * profiled during that row and write <pid>.cpuprofile to <dir> (summarise with
- * `node bench/profile-top.cjs <file>`); the figures go to <dir>/results.json.
+ * `node bench/profile-top.cjs <file>`); the figures go to <dir>/results.json. With BENCH_ONLY as well,
+ * the selected request rows run instead (API rows included), each profiled on its own: gateway and
+ * auth write <dir>/<row>.gateway.cpuprofile and <dir>/<row>.auth.cpuprofile (row name in [a-z0-9-]).
  */
 import { ChildProcess, spawn, execFileSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -382,7 +384,21 @@ async function main() {
     if (!wanted(name)) return skip(name, 'req/s', 'not selected (BENCH_ONLY)');
     if (!timeLeft(ROW_S + 2)) return skip(name, 'req/s', 'the 5-minute deadline came first');
     await settle();
+    // Profile mode with BENCH_ONLY: each selected row profiled on its own (warm-up included).
+    const profiling = PROFILE_DIR && ONLY ? [svc.gateway, svc.auth] : [];
+    for (const c of profiling) c.kill('SIGWINCH');
+    if (profiling.length) await sleep(200);
     const r = await measure({ base: baseUrl, path, expect, connections: C, durationS: ROW_S });
+    if (profiling.length) {
+      for (const c of profiling) c.kill('SIGWINCH');
+      await sleep(3000);
+      const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      for (const [s, c] of [['gateway', svc.gateway], ['auth', svc.auth]] as const) {
+        const file = join(PROFILE_DIR!, `${c.pid}.cpuprofile`);
+        if (existsSync(file)) renameSync(file, join(PROFILE_DIR!, `${slug}.${s}.cpuprofile`));
+      }
+      log(`CPU profiles of ${name} written to ${PROFILE_DIR}/${slug}.{gateway,auth}.cpuprofile`);
+    }
     requestRows.push({ name, r, target, minRatio });
     add({ name, unit: 'req/s', value: r.rps, baseline: bareRps, p50_ms: r.p50, p99_ms: r.p99, baseline_of: 'bare Fastify', note: r.bad ? `${r.bad} of ${r.total} answers wrong or failed, e.g. ${r.sample}` : undefined });
     return r;
@@ -390,13 +406,13 @@ async function main() {
   const READ_TARGET = '≥ 0.30 × bare, p99 ≤ 20 ms';
 
   // ---- IPS reads --------------------------------------------------------------------------------
-  if (PROFILE_DIR) {
+  if (PROFILE_DIR && !ONLY) {
     // Profile the measured fetchSalt row only (warm-up included: 1 s of 6).
     for (const c of [svc.gateway, svc.auth]) c.kill('SIGWINCH');
     await sleep(200);
   }
   await gatewayRow('IPS fetchSalt', spread((i) => ips({ do: 'fetchSalt', key: md5(MK + email(i)), idType: '2', id: email(i) })), `"pass_salt":"${SALT}"`, READ_TARGET, 0.3);
-  if (PROFILE_DIR) {
+  if (PROFILE_DIR && !ONLY) {
     for (const c of [svc.gateway, svc.auth]) c.kill('SIGWINCH');
     await sleep(3000);
     log(`CPU profiles of gateway (${svc.gateway.pid}) and auth (${svc.auth.pid}) written to ${PROFILE_DIR}`);

@@ -6,6 +6,8 @@ import { ApiGatewayService } from './api-gateway.service';
 import { renderError, renderJson, renderXml } from './envelope';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** A `+`, a `%` escape or a character outside ASCII: the text needs decoding. */
+const ENCODED = /[%+\u0080-\uffff]/;
 
 /** Decodes a form string; a repeated name keeps its last value (A1). Marks undecodable input. */
 export function decodeForm(raw: string, into: Map<string, string>): boolean {
@@ -14,6 +16,8 @@ export function decodeForm(raw: string, into: Map<string, string>): boolean {
     if (!piece) continue;
     const eq = piece.indexOf('=');
     const dec = (s: string) => {
+      // Plain ASCII with nothing encoded (most names and values) decodes to itself.
+      if (!ENCODED.test(s)) return s;
       const bytes = Buffer.from(s.replace(/\+/g, ' ').replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
       try {
         return UTF8.decode(bytes);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type IORedis from 'ioredis';
 import { sha256Hex } from '@switchboard/crypto';
@@ -6,7 +7,7 @@ import { parseMemberId } from '@switchboard/input-rules';
 import { GatewayKeyring } from '@switchboard/ips-connect';
 import { REDIS } from '@switchboard/redis';
 import { ApiCall, ApiExecution, ApiResult, AppKeyMaterial, EXECUTED_IN_AUTH, authNode, errorResult, inNetworks, methodNode, paramOf, userNode } from './api-call';
-import { ApiRead, ApiReads, ApiToken, TokenUse } from './api-reads';
+import { ApiRead, ApiReads, ApiToken, TOKEN_USED_PREFIX, TokenUse } from './api-reads';
 import { ApiNode, el } from './envelope';
 import { ApiError } from './errors';
 import { GatewayAppKeys } from './gateway-app-keys';
@@ -33,20 +34,142 @@ const NONCE = /^[A-Za-z0-9_-]{8,64}$/;
 const NONCE_TTL_S = 600;
 /** When the nonce store began keeping nonces (unix seconds); absent after Redis lost its data. */
 export const NONCE_EPOCH = 'switchboard:api:nonce-epoch';
+const USAGE_TTL_S = 40 * 86_400;
 /**
- * Claims a nonce in one round trip (A3). A call signed before the store's epoch is refused: if Redis
- * lost its data (restart without persistence, flush), the nonces it held are gone and such a call
- * may be a replay. KEYS: epoch, nonce; ARGV: now (s), ts, ttl (s). Answers OK, USED or STALE.
+ * The one Redis round trip of a call (all keys in the gateway's own families, declared in KEYS):
+ * - usage per key and day (KEYS[1], a hash: `calls`, and `errors` when the call is already known
+ *   to fail: ARGV[7] = 1, a limit reached or a nonce refused);
+ * - the per-address counter of the minute (113; when ARGV[1], the limit, is not empty) and the
+ *   key's counter of the day (112; when ARGV[2], the quota, is not empty), both counted always,
+ *   113 checked before 112 as A7 orders them;
+ * - with ARGV[3] = 1 (an hmac-sha256 call whose signature is valid), the nonce (A3), claimed only
+ *   when no limit was reached: a call signed (ARGV[5], ts) before the nonce store's epoch (which it
+ *   sets to ARGV[4], now, when missing) is refused, since a Redis that lost its data lost the nonces
+ *   it held; else the nonce is set for ARGV[6] seconds unless it exists;
+ * - with ARGV[8] = 1, the token's last use (A5 idle expiry) is read.
+ * Answers {limit (0, 112 or 113), nonce (-1 not asked, 0 claimed, 1 used, 2 stale), last use}.
  */
-const CLAIM_NONCE = `
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  redis.call('SET', KEYS[1], ARGV[1])
-  epoch = ARGV[1]
+export const CALL_SCRIPT = `
+local k = 2
+local limit = 0
+if ARGV[1] ~= '' then
+  local n = redis.call('INCR', KEYS[k])
+  redis.call('EXPIRE', KEYS[k], 120)
+  k = k + 1
+  if n > tonumber(ARGV[1]) then limit = 113 end
 end
-if tonumber(ARGV[2]) < tonumber(epoch) then return 'STALE' end
-if redis.call('SET', KEYS[2], '1', 'EX', ARGV[3], 'NX') then return 'OK' end
-return 'USED'`;
+if ARGV[2] ~= '' then
+  local n = redis.call('INCR', KEYS[k])
+  redis.call('EXPIRE', KEYS[k], 172800)
+  k = k + 1
+  if limit == 0 and n > tonumber(ARGV[2]) then limit = 112 end
+end
+local nonce = -1
+if ARGV[3] == '1' then
+  if limit == 0 then
+    local epoch = redis.call('GET', KEYS[k])
+    if not epoch then
+      redis.call('SET', KEYS[k], ARGV[4])
+      epoch = ARGV[4]
+    end
+    if tonumber(ARGV[5]) < tonumber(epoch) then
+      nonce = 2
+    elseif redis.call('SET', KEYS[k + 1], '1', 'EX', ARGV[6], 'NX') then
+      nonce = 0
+    else
+      nonce = 1
+    end
+  end
+  k = k + 2
+end
+local used = false
+if ARGV[8] == '1' then used = redis.call('GET', KEYS[k]) end
+redis.call('HINCRBY', KEYS[1], 'calls', 1)
+if limit ~= 0 or nonce > 0 or ARGV[7] == '1' then redis.call('HINCRBY', KEYS[1], 'errors', 1) end
+redis.call('EXPIRE', KEYS[1], ${USAGE_TTL_S})
+return {limit, nonce, used}`;
+
+interface Queued {
+  keys: string[];
+  args: string[];
+  resolve: (reply: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Runs CALL_SCRIPT for the calls that reach their round trip in the same turn of the event loop
+ * as one pipeline: one write to Redis and one read of its answers for all of them, instead of one
+ * each (at 50 calls in flight, the socket writes are the larger part of a round trip's cost). The
+ * batch leaves at the end of the turn (setImmediate); each call still gets its own answer or error.
+ * Nothing else of a call waits on this connection meanwhile: the writes issued after a round trip
+ * (TokenUse, usage of a later error) start once its answer came.
+ */
+export class ScriptBatch {
+  private queue: Queued[] = [];
+  private readonly digest: string;
+
+  constructor(
+    private readonly redis: IORedis,
+    private readonly script: string,
+  ) {
+    this.digest = createHash('sha1').update(script).digest('hex');
+  }
+
+  run(keys: string[], args: string[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ keys, args, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** The script by its digest, sent in full when Redis does not hold it yet (NOSCRIPT: after a restart). */
+  private async one(c: Queued): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(this.digest, c.keys.length, ...c.keys, ...c.args);
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      return this.redis.eval(this.script, c.keys.length, ...c.keys, ...c.args);
+    }
+  }
+
+  private flush() {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 1) {
+      this.one(batch[0]).then(batch[0].resolve, batch[0].reject);
+      return;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const c of batch) pipeline.evalsha(this.digest, c.keys.length, ...c.keys, ...c.args);
+    pipeline.exec().then(
+      (results) => {
+        batch.forEach((c, i) => {
+          const [err, reply] = results?.[i] ?? [new Error('no answer'), null];
+          if (!err) c.resolve(reply);
+          else if (isNoScript(err)) this.one(c).then(c.resolve, c.reject);
+          else c.reject(err);
+        });
+      },
+      (err: unknown) => batch.forEach((c) => c.reject(err)),
+    );
+  }
+}
+
+const isNoScript = (err: unknown) => typeof (err as Error)?.message === 'string' && (err as Error).message.startsWith('NOSCRIPT');
+
+/** What the call's round trip answered (CALL_SCRIPT). */
+interface RoundTrip {
+  limit: number;
+  nonce: number;
+  /** The token's recorded last use (epoch ms), when asked; null when none is recorded. */
+  lastUse: number | null;
+}
+
+/** What the usage counters already hold of a call (the round trip counts it, and its error when known then). */
+interface Counted {
+  apiKey?: string;
+  calls: boolean;
+  errors: boolean;
+}
 
 /**
  * Runs every application API call in the gateway (spec §1–§5), in the error precedence of A7:
@@ -54,14 +177,17 @@ return 'USED'`;
  * 106/107 token → 108 account → 110 permission → method-local.
  *
  * Per call: one prepared statement (keyring version, token with grant and member, user.get's
- * member), the key from the gateway's copy of the application keys at that version, the limits,
- * nonces, usage and token last use in the gateway's own Redis families. Methods that only read run
- * here; the ones that change what auth owns (EXECUTED_IN_AUTH) run in auth once checked here.
+ * member), the key from the gateway's copy of the application keys at that version, then one Redis
+ * round trip (CALL_SCRIPT: limits, nonce, usage, token last use, in the gateway's own families).
+ * The checks that need no store (120, 104/105) run before it and their error is answered after the
+ * limits it counts, so A7's order holds. Methods that only read run here; the ones that change what
+ * auth owns (EXECUTED_IN_AUTH) run in auth once checked here.
  */
 @Injectable()
 export class ApiGatewayService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ApiCall');
   private readonly onRedisReady = () => void this.markNonceEpoch();
+  private readonly batch: ScriptBatch;
 
   constructor(
     @Inject(CLOCK) private readonly clock: Clock,
@@ -72,7 +198,9 @@ export class ApiGatewayService implements OnModuleInit, OnModuleDestroy {
     private readonly reads: ApiReads,
     private readonly tokenUse: TokenUse,
     private readonly keyring: GatewayKeyring,
-  ) {}
+  ) {
+    this.batch = new ScriptBatch(redis, CALL_SCRIPT);
+  }
 
   onModuleInit() {
     // The epoch is set when the store is first reached, and again (if missing) after every reconnect:
@@ -92,104 +220,96 @@ export class ApiGatewayService implements OnModuleInit, OnModuleDestroy {
 
   /** The answer to a call; throws (answered 503 by the controller) when a store or auth cannot answer. */
   async call(call: ApiCall): Promise<ApiResult> {
-    let apiKey: string | undefined;
+    const counted: Counted = { calls: false, errors: false };
     let result: ApiResult;
     try {
-      result = await this.run(call, (k) => (apiKey = k));
+      result = await this.run(call, counted);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       result = errorResult(err);
     }
-    if (apiKey) this.count(apiKey, !result.ok);
+    if (counted.apiKey && (!counted.calls || (!result.ok && !counted.errors))) this.count(counted.apiKey, !counted.calls, !result.ok);
     return result;
   }
 
-  private day(): string {
-    return this.clock.now().toISOString().slice(0, 10);
+  private day(now: number): string {
+    return new Date(now).toISOString().slice(0, 10);
   }
 
   /**
-   * Usage per key and day (calls, errors), in one round trip that the answer does not wait for: the
-   * command is on the connection before the answer is sent, so a later read sees it.
+   * Usage per key and day that the call's round trip did not count (a call refused before it, an
+   * error found after it), in one round trip the answer does not wait for: the command is on the
+   * connection before the answer is sent, so a later read sees it.
    */
-  private count(apiKey: string, error: boolean): void {
-    const key = `switchboard:api:usage:${apiKey}:${this.day()}`;
-    const tx = this.redis.multi().hincrby(key, 'calls', 1);
+  private count(apiKey: string, call: boolean, error: boolean): void {
+    const key = `switchboard:api:usage:${apiKey}:${this.day(this.clock.now().getTime())}`;
+    const tx = this.redis.multi();
+    if (call) tx.hincrby(key, 'calls', 1);
     if (error) tx.hincrby(key, 'errors', 1);
-    tx.expire(key, 40 * 86_400)
+    tx.expire(key, USAGE_TTL_S)
       .exec()
       .catch(() => undefined);
   }
 
-  private async limits(call: ApiCall, key: AppKeyMaterial) {
-    const minute = Math.floor(this.clock.now().getTime() / 60_000);
+  /**
+   * The call's one Redis round trip (CALL_SCRIPT): usage, limits, the nonce to claim, the token's
+   * last use to read. Null when Redis cannot answer.
+   */
+  private async roundTrip(
+    call: ApiCall,
+    key: AppKeyMaterial,
+    now: number,
+    failing: boolean,
+    nonce: { value: string; ts: number } | null,
+    tokenDigest: string | null,
+  ): Promise<RoundTrip | null> {
+    const day = this.day(now);
+    const keys = [`switchboard:api:usage:${key.apiKey}:${day}`];
+    const args = ['', '', nonce ? '1' : '0', String(Math.floor(now / 1000)), nonce ? String(nonce.ts) : '', String(NONCE_TTL_S), failing ? '1' : '0', tokenDigest ? '1' : '0'];
+    if (call.remoteAddress) {
+      keys.push(`switchboard:api:client:${call.remoteAddress}:${Math.floor(now / 60_000)}`);
+      args[0] = String(this.options.clientLimitPerMinute);
+    }
+    if (key.dailyQuota !== null) {
+      keys.push(`switchboard:api:quota:${key.apiKey}:${day}`);
+      args[1] = String(key.dailyQuota);
+    }
+    if (nonce) keys.push(NONCE_EPOCH, `switchboard:api:nonce:${key.apiKey}:${nonce.value}`);
+    if (tokenDigest) keys.push(TOKEN_USED_PREFIX + tokenDigest);
     try {
-      // Both counters in one round trip (113 is checked before 112, as A7 orders them).
-      if (!call.remoteAddress && key.dailyQuota === null) return;
-      const tx = this.redis.multi();
-      const client = call.remoteAddress ? `switchboard:api:client:${call.remoteAddress}:${minute}` : null;
-      const quota = key.dailyQuota !== null ? `switchboard:api:quota:${key.apiKey}:${this.day()}` : null;
-      if (client) tx.incr(client).expire(client, 120);
-      if (quota) tx.incr(quota).expire(quota, 2 * 86_400);
-      const replies = (await tx.exec()) as [Error | null, number][] | null;
-      if (!replies) throw new Error('rate limit counters: no answer');
-      if (client && replies[0][1] > this.options.clientLimitPerMinute) throw new ApiError(113);
-      if (quota && replies[client ? 2 : 0][1] > key.dailyQuota!) throw new ApiError(112);
+      const reply = (await this.batch.run(keys, args)) as [number, number, string | null | undefined];
+      const used = reply[2] == null ? NaN : Number(reply[2]);
+      return { limit: Number(reply[0]), nonce: Number(reply[1]), lastUse: Number.isFinite(used) ? used : null };
     } catch (err) {
-      if (err instanceof ApiError) throw err;
-      this.logger.warn(`rate limits unavailable: ${(err as Error).message}`); // Redis away: serve
+      this.logger.warn(`rate limits unavailable: ${(err as Error).message}`); // Redis away: served, unless a nonce or a last use is needed
+      return null;
     }
   }
 
-  private async checkSignature(call: ApiCall, method: MethodSpec, key: AppKeyMaterial) {
+  /**
+   * The signature (A2–A3), checked without a store: throws 104/105; answers the nonce to claim
+   * (hmac-sha256), or null.
+   */
+  private checkSignature(call: ApiCall, method: MethodSpec, key: AppKeyMaterial, now: number): { value: string; ts: number } | null {
     const sig = paramOf(call.params, 'api_sig');
     const signed = call.params.filter(([k]) => k !== 'api_sig');
     const required = method.sign || paramOf(call.params, 'auth_token') !== undefined || key.alwaysSigned || key.signatureMode === 'hmac-sha256';
     if (sig === undefined) {
       if (required) throw new ApiError(104);
-      return;
+      return null;
     }
     if (key.signatureMode === 'hmac-sha256') {
       const ts = Number(paramOf(call.params, 'ts'));
       const nonce = paramOf(call.params, 'nonce');
-      const now = this.clock.now().getTime() / 1000;
-      if (!Number.isInteger(ts) || Math.abs(now - ts) > 300 || !nonce || !NONCE.test(nonce)) throw new ApiError(105, 'The query signature is invalid (ts or nonce missing or out of range).');
+      if (!Number.isInteger(ts) || Math.abs(now / 1000 - ts) > 300 || !nonce || !NONCE.test(nonce)) throw new ApiError(105, 'The query signature is invalid (ts or nonce missing or out of range).');
       if (!verifyHmac(sig, signed, call.method, key.secret)) throw new ApiError(105);
-      // Fail closed: a nonce that cannot be recorded as used is not accepted (503, never "OK").
-      let claim: unknown;
-      try {
-        claim = await this.redis.eval(CLAIM_NONCE, 2, NONCE_EPOCH, `switchboard:api:nonce:${key.apiKey}:${nonce}`, String(Math.floor(now)), String(ts), String(NONCE_TTL_S));
-      } catch (err) {
-        this.logger.warn(`hmac-sha256 call refused with 503: the nonce store cannot be written: ${(err as Error).message}`);
-        throw new ApiError(503);
-      }
-      if (claim === 'USED') throw new ApiError(105, 'The query signature is invalid (nonce already used).');
-      if (claim === 'STALE') throw new ApiError(105, 'The query signature is invalid (ts predates the nonce store; sign again with the current time).');
-      if (claim !== 'OK') throw new ApiError(503);
-      return;
+      return { value: nonce, ts };
     }
     if (!verifyMd5(sig, signed, call.method, key.secret, key.acceptOrderA)) throw new ApiError(105);
+    return null;
   }
 
-  /** A token is live unless idle longer than API_TOKEN_IDLE: its last use is the later of the row's and the gateway's record. */
-  private async live(token: ApiToken, digest: string, now: number): Promise<boolean> {
-    const idleMs = this.options.tokenIdleMs;
-    if (idleMs > 0 && now - token.usedAt > idleMs) {
-      let recorded: number | null;
-      try {
-        recorded = await this.tokenUse.lastUse(digest);
-      } catch (err) {
-        // The idle rule cannot be checked: refused as unavailable, never served nor ended.
-        this.logger.warn(`token refused with 503: its last use cannot be read: ${(err as Error).message}`);
-        throw new ApiError(503);
-      }
-      if (recorded === null || now - recorded > idleMs) return false;
-    }
-    this.tokenUse.touch(digest, now, idleMs);
-    return true;
-  }
-
-  private async run(call: ApiCall, keyKnown: (apiKey: string) => void): Promise<ApiResult> {
+  private async run(call: ApiCall, counted: Counted): Promise<ApiResult> {
     const method = findMethod(call.method);
     if (!method) throw new ApiError(103);
     // api.methods.* answer without a key (PyIpernity's helper asks so); with one, it is checked.
@@ -204,19 +324,57 @@ export class ApiGatewayService implements OnModuleInit, OnModuleDestroy {
     const read = await this.reads.read(digest, apiKey, userId);
     const key = await this.keys.get(apiKey, read.version);
     if (!key || !key.enabled) throw new ApiError(101);
-    keyKnown(key.apiKey);
+    counted.apiKey = key.apiKey;
     if (key.allowedNetworks.length && !(call.remoteAddress && inNetworks(call.remoteAddress, key.allowedNetworks))) throw new ApiError(111);
-    await this.limits(call, key);
-    if (method.post && call.httpMethod !== 'POST') throw new ApiError(120);
-    if (call.undecodable || call.params.some(([k, v]) => hasForbiddenCharacters(k) || hasForbiddenCharacters(v))) {
-      this.logger.warn(`call refused with 105: a parameter is not well-formed UTF-8 or holds control characters`);
-      throw new ApiError(105);
+    const now = this.clock.now().getTime();
+    // What needs no store, in A7's order after the limits (120 → 104/105): its first error is
+    // answered once the round trip has counted the limits, which come first.
+    let failed: ApiError | null = null;
+    let nonce: { value: string; ts: number } | null = null;
+    try {
+      if (method.post && call.httpMethod !== 'POST') throw new ApiError(120);
+      if (call.undecodable || call.params.some(([k, v]) => hasForbiddenCharacters(k) || hasForbiddenCharacters(v))) {
+        this.logger.warn(`call refused with 105: a parameter is not well-formed UTF-8 or holds control characters`);
+        throw new ApiError(105);
+      }
+      nonce = this.checkSignature(call, method, key, now);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      failed = err;
     }
-    await this.checkSignature(call, method, key);
+    // A token idle by its row may have been used since (A5): its last use is read in the round trip.
+    const idleMs = this.options.tokenIdleMs;
+    const idleCheck = !failed && read.token !== null && idleMs > 0 && now - read.token.usedAt > idleMs;
+    const trip = await this.roundTrip(call, key, now, failed !== null, nonce, idleCheck ? digest : null);
+    if (trip) {
+      counted.calls = true;
+      counted.errors = failed !== null || trip.limit !== 0 || trip.nonce > 0;
+      if (trip.limit) throw new ApiError(trip.limit);
+    }
+    if (failed) throw failed;
+    if (nonce) {
+      // Fail closed: a nonce that cannot be recorded as used is not accepted (503, never "OK").
+      if (!trip) {
+        this.logger.warn(`hmac-sha256 call refused with 503: the nonce store cannot be written`);
+        throw new ApiError(503);
+      }
+      if (trip.nonce === 1) throw new ApiError(105, 'The query signature is invalid (nonce already used).');
+      if (trip.nonce === 2) throw new ApiError(105, 'The query signature is invalid (ts predates the nonce store; sign again with the current time).');
+      if (trip.nonce !== 0) throw new ApiError(503);
+    }
     let auth: ApiToken | null = null;
     if (token !== undefined) {
-      auth = read.token && (await this.live(read.token, digest!, this.clock.now().getTime())) ? read.token : null;
+      if (read.token && idleCheck) {
+        if (!trip) {
+          // The idle rule cannot be checked: refused as unavailable, never served nor ended.
+          this.logger.warn(`token refused with 503: its last use cannot be read`);
+          throw new ApiError(503);
+        }
+        if (trip.lastUse === null || now - trip.lastUse > idleMs) throw new ApiError(107);
+      }
+      auth = read.token;
       if (!auth) throw new ApiError(107);
+      this.tokenUse.touch(digest!, now, idleMs);
       if (auth.member.banned) throw new ApiError(108);
     } else if (method.token) {
       throw new ApiError(106);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonicalString, hasForbiddenCharacters, hmacMessage, signHmac, signOrderA, signOrderB, verifyHmac, verifyMd5 } from './signature';
+import { canonicalString, compareUtf8, hasForbiddenCharacters, hmacMessage, signHmac, signOrderA, signOrderB, verifyHmac, verifyMd5 } from './signature';
 
 const K = '0123456789abcdef0123456789abcdef';
 const S = '0a2b3c4d5e6a7b8d';
@@ -35,6 +35,23 @@ describe('api_sig (application API §1, A2)', () => {
 
   it('sorts names by UTF-8 bytes: upper case, then _, then lower case (V7)', () => {
     expect(canonicalString([['api_key', 'k'], ['a', '1'], ['B', '2'], ['_x', '3']])).toBe('B2_x3a1api_keyk');
+  });
+
+  it('compares names in UTF-8 byte order exactly as Buffer.compare of their encodings, lone surrogates included', () => {
+    const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
+    // Code units around the places where UTF-16 and UTF-8 orders part: ASCII, U+0080, U+07FF/0800,
+    // the surrogates (paired or lone), U+E000–U+FFFF, and any other.
+    const unit = fc.oneof(
+      fc.constantFrom('a', 'B', '_', '\u0000', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ud800', '\udbff', '\udc00', '\udfff', '\ue000', '\uffff', '\ufffd', '😀', '\u{10ffff}'),
+      fc.string({ unit: 'binary', maxLength: 2 }),
+    );
+    const text = fc.array(unit, { maxLength: 6 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, text, (a, b) => sign(compareUtf8(a, b)) === sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))),
+      { numRuns: 5000 },
+    );
+    fc.assert(fc.property(text, (a) => compareUtf8(a, a) === 0));
+    expect(compareUtf8('\uffff', '😀')).toBeLessThan(0); // UTF-16 order would say the opposite
   });
 
   const param = fc.tuple(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/), fc.string({ unit: 'grapheme', maxLength: 20 }));
