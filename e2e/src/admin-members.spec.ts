@@ -78,7 +78,8 @@ describe('admin API: member lifecycle', () => {
     const taken = (await admin(`/admin/members/${first}`)).json().email as string;
     const r = await admin(`/admin/members/${second}`, 'PATCH', { name: `Would be ${second}`, email: taken });
     expect(r.status).toBe(409);
-    expect(r.json()).toMatchObject({ error: 'email_in_use' });
+    expect(r.json()).toMatchObject({ status: 409, code: 'email_in_use' });
+    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect((await admin(`/admin/members/${second}`)).json().name).toBe(`life${n}`);
     expect(a.got('changeName', String(second))).toHaveLength(0);
   }, 60_000);

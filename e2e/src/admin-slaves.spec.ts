@@ -19,7 +19,7 @@ describe('admin API: slave lifecycle', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     });
-  const slaveOf = async (url: string) => ((await admin('/admin/slaves')).json() as { id: number; url: string; enabled: boolean; disabled_reason: string | null }[]).find((s) => s.url === url);
+  const slaveOf = async (url: string) => ((await admin('/admin/slaves?limit=100')).json().items as { id: number; url: string; enabled: boolean; disabled_reason: string | null }[]).find((s) => s.url === url);
   let n = 0;
   const register = async (from: FakeSlave) => {
     n += 1;
@@ -74,7 +74,7 @@ describe('admin API: slave lifecycle', () => {
     expect(issued.status).toBe(201);
     const r = await admin(`/admin/slaves/${issued.json().id}/enable`, 'POST');
     expect(r.status).toBe(409);
-    expect(r.json()).toMatchObject({ error: 'not_verified' });
+    expect(r.json()).toMatchObject({ status: 409, code: 'not_verified' });
   }, 30_000);
 
   it('re-posting a registered URL answers 409 and keeps its key; rotate: true replaces it', async () => {
@@ -82,7 +82,7 @@ describe('admin API: slave lifecycle', () => {
     const first = (await admin('/admin/slaves', 'POST', { url })).json();
     const again = await admin('/admin/slaves', 'POST', { url });
     expect(again.status).toBe(409);
-    expect(again.json()).toMatchObject({ error: 'slave_exists', slave_id: first.id });
+    expect(again.json()).toMatchObject({ status: 409, code: 'slave_exists', detail: expect.stringContaining(`slave ${first.id}`) });
     expect(again.text).not.toContain(first.master_key);
     expect((await ips.get({ do: 'checkEmail', key: first.master_key, email: 'x@y', url })).json().status).toBe('SUCCESS');
     const rotated = await admin('/admin/slaves', 'POST', { url, rotate: true });

@@ -94,7 +94,7 @@ export class IdentityAdminController {
     const r = await this.slaves.issueMasterKey(cmd.url, this.clock.now(), { rotate: cmd.rotate });
     if ('exists' in r) {
       // Re-posting a URL used to replace a live slave's key silently: key rotation is an explicit action.
-      throw new ConflictException({ statusCode: 409, error: 'slave_exists', slave_id: r.exists, message: 'this URL is already registered: send rotate: true to replace its per-slave key' });
+      throw new ConflictException({ statusCode: 409, error: 'slave_exists', slave_id: r.exists, message: `this URL is already registered (slave ${r.exists}): send rotate: true to replace its per-slave key` });
     }
     return answer(issueSlaveKeyContract, { id: r.id, url: r.url, master_key: r.masterKey, created: r.created });
   }
