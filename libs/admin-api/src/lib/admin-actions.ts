@@ -23,7 +23,8 @@ export class AdminActionAudit implements OnModuleInit {
     const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify?.addHook) return;
     fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-      const actor = (request.raw as unknown as AdminRequest).adminActor ?? (request as unknown as AdminRequest).adminActor;
+      // Set by AdminTokenGuard on the request Nest hands the route (Fastify's request object).
+      const actor = (request as unknown as AdminRequest).adminActor;
       if (!actor || READS.has(request.method)) return;
       const route = request.routeOptions.url ?? 'unmatched';
       const params = (request.params ?? {}) as Record<string, string>;

@@ -28,6 +28,9 @@ export function adminOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addSecurity(ADMIN_SECURITY, { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN or a named admin token (opaque; not a JWT)' })
     .build();
   const document = SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/^Admin|Controller$/g, '')}_${method}` });
+  // The admin routes only (health and metrics, served by every service, are in docs/operations.md).
+  document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => path.startsWith('/admin/') || path === '/admin'));
+  document.tags = [...new Set(Object.values(document.paths).flatMap((item) => Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? [])))].sort().map((name) => ({ name }));
   document.components = { ...document.components, schemas: { ...(document.components?.schemas ?? {}), ...openApiComponents() } };
   return sortKeys(document) as OpenAPIObject;
 }
