@@ -13,15 +13,14 @@
  * such a partial run writes /tmp/switchboard-bench-partial.json (or BENCH_OUT), never bench/results.json.
  *
  * BENCH_CPU_PROF_DIR=<dir>: profile mode instead: the gateway and auth are started with
- * bench/cpu-profile.cjs preloaded, only the baselines and the fetchSalt row run, both processes are
- * profiled during that row and write <pid>.cpuprofile to <dir> (summarise with
- * `node bench/profile-top.cjs <file>`); the figures go to <dir>/results.json. With BENCH_ONLY as well,
- * the selected request rows run instead (API rows included), each profiled on its own: gateway and
- * auth write <dir>/<row>.gateway.cpuprofile and <dir>/<row>.auth.cpuprofile (row name in [a-z0-9-]).
+ * bench/cpu-profile.cjs preloaded; only the baselines and the request rows BENCH_ONLY selects run (the
+ * fetchSalt row without BENCH_ONLY); both processes are profiled during each of those rows (its
+ * warm-up included) and write `<row>.<service>.cpuprofile` to <dir> (summarise with
+ * `node bench/profile-top.cjs <file>`); the figures go to <dir>/results.json.
  */
 import { ChildProcess, spawn, execFileSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -41,7 +40,7 @@ const BUDGET_MS = Number(process.env['BENCH_BUDGET_S'] ?? 300) * 1000;
 /** Measurements stop here; the rest of the budget is for cleaning up. */
 const STOP_AT = T0 + BUDGET_MS - 12_000;
 const PROFILE_DIR = process.env['BENCH_CPU_PROF_DIR'];
-const ONLY = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : null;
+const ONLY = process.env['BENCH_ONLY'] ? new RegExp(process.env['BENCH_ONLY']) : PROFILE_DIR ? /^IPS fetchSalt$/ : null;
 /** Whether a row is measured in this run (BENCH_ONLY). */
 const wanted = (name: string) => !ONLY || ONLY.test(name);
 const OUT = process.env['BENCH_OUT'] ?? (ONLY ? '/tmp/switchboard-bench-partial.json' : join(__dirname, 'results.json'));
@@ -321,6 +320,15 @@ async function main() {
     base.once('exit', () => reject(new Error(`baselines server exited: ${outputs.get(base)}`)));
   });
   await Promise.all([ready(ports.auth), ready(ports.gateway), ready(ports.admin), ready(ports.propagator)]);
+  /** Profile mode: the first SIGWINCH starts both profiles, the second writes them; renamed after the row. */
+  const profile = async (step: 'start' | 'stop', row = '') => {
+    for (const c of [svc.gateway, svc.auth]) c.kill('SIGWINCH');
+    await sleep(step === 'start' ? 200 : 3000);
+    if (step === 'start') return;
+    const slug = row.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    for (const [s, c] of [['gateway', svc.gateway], ['auth', svc.auth]] as const) renameSync(join(PROFILE_DIR!, `${c.pid}.cpuprofile`), join(PROFILE_DIR!, `${slug}.${s}.cpuprofile`));
+    log(`CPU profiles of gateway (${svc.gateway.pid}) and auth (${svc.auth.pid}) during "${row}" written to ${PROFILE_DIR}/${slug}.*.cpuprofile`);
+  };
   log(`services ready: gateway ${svc.gateway.pid}, auth ${svc.auth.pid}, admin ${svc.admin.pid}, propagator ${svc.propagator.pid}; baselines ${base.pid}`);
 
   const gw = `http://127.0.0.1:${ports.gateway}`;
@@ -384,21 +392,9 @@ async function main() {
     if (!wanted(name)) return skip(name, 'req/s', 'not selected (BENCH_ONLY)');
     if (!timeLeft(ROW_S + 2)) return skip(name, 'req/s', 'the 5-minute deadline came first');
     await settle();
-    // Profile mode with BENCH_ONLY: each selected row profiled on its own (warm-up included).
-    const profiling = PROFILE_DIR && ONLY ? [svc.gateway, svc.auth] : [];
-    for (const c of profiling) c.kill('SIGWINCH');
-    if (profiling.length) await sleep(200);
+    if (PROFILE_DIR) await profile('start');
     const r = await measure({ base: baseUrl, path, expect, connections: C, durationS: ROW_S });
-    if (profiling.length) {
-      for (const c of profiling) c.kill('SIGWINCH');
-      await sleep(3000);
-      const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-      for (const [s, c] of [['gateway', svc.gateway], ['auth', svc.auth]] as const) {
-        const file = join(PROFILE_DIR!, `${c.pid}.cpuprofile`);
-        if (existsSync(file)) renameSync(file, join(PROFILE_DIR!, `${slug}.${s}.cpuprofile`));
-      }
-      log(`CPU profiles of ${name} written to ${PROFILE_DIR}/${slug}.{gateway,auth}.cpuprofile`);
-    }
+    if (PROFILE_DIR) await profile('stop', name);
     requestRows.push({ name, r, target, minRatio });
     add({ name, unit: 'req/s', value: r.rps, baseline: bareRps, p50_ms: r.p50, p99_ms: r.p99, baseline_of: 'bare Fastify', note: r.bad ? `${r.bad} of ${r.total} answers wrong or failed, e.g. ${r.sample}` : undefined });
     return r;
@@ -406,19 +402,7 @@ async function main() {
   const READ_TARGET = '≥ 0.30 × bare, p99 ≤ 20 ms';
 
   // ---- IPS reads --------------------------------------------------------------------------------
-  if (PROFILE_DIR && !ONLY) {
-    // Profile the measured fetchSalt row only (warm-up included: 1 s of 6).
-    for (const c of [svc.gateway, svc.auth]) c.kill('SIGWINCH');
-    await sleep(200);
-  }
   await gatewayRow('IPS fetchSalt', spread((i) => ips({ do: 'fetchSalt', key: md5(MK + email(i)), idType: '2', id: email(i) })), `"pass_salt":"${SALT}"`, READ_TARGET, 0.3);
-  if (PROFILE_DIR && !ONLY) {
-    for (const c of [svc.gateway, svc.auth]) c.kill('SIGWINCH');
-    await sleep(3000);
-    log(`CPU profiles of gateway (${svc.gateway.pid}) and auth (${svc.auth.pid}) written to ${PROFILE_DIR}`);
-    await db.end();
-    return;
-  }
   await gatewayRow('IPS checkEmail', spread((i) => ips({ do: 'checkEmail', key: MK, email: email(i) })), '"used":1', READ_TARGET, 0.3);
   await gatewayRow('IPS fetchId', spread((i) => ips({ do: 'fetchId', key: md5(MK + email(i)), idType: '2', id: email(i) })), '"connect_id"', READ_TARGET, 0.3);
   const loginOk = await gatewayRow(
@@ -502,6 +486,10 @@ async function main() {
     }
   }
 
+  if (PROFILE_DIR) {
+    await db.end();
+    return;
+  }
   // Baselines again: the request rows are compared with the mean of both runs.
   if (timeLeft(2 * ROW_S + 4)) {
     const after = await measureBaselines('after');

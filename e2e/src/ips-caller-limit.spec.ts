@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { eventStream } from '@switchboard/events';
 import { ipsClient, md5 } from './support/ips';
 import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
 
@@ -35,6 +36,16 @@ describe('per-caller login limit and slave bookkeeping', () => {
     // The account itself is not locked (only 1 failure on it): another client address is unaffected.
     const members = (await http(`${sys.urls.admin}/admin/members/locked`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json().items;
     expect(members).toEqual([]);
+    // A counted failure's event and the address's counter go to Redis in one MULTI: the counter
+    // keeps its expiry, and the event is on the gateway's stream.
+    const counters = await sys.redis.client.keys('switchboard:login-fails:*');
+    expect(counters).toHaveLength(1);
+    expect(Number(await sys.redis.client.get(counters[0]))).toBe(3);
+    const ttl = await sys.redis.client.ttl(counters[0]);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(120);
+    const events = (await sys.redis.client.xrange(eventStream('gateway'), '-', '+')).map(([, fields]) => JSON.parse(fields[1]) as { type: string; memberId: number | null; data: { reason?: string } });
+    expect(events.filter((e) => e.type === 'authn_login_fail').map((e) => e.data.reason)).toEqual(['unknown_account', 'wrong_password', 'unknown_account']);
   }, 60_000);
 
   it('D4: a request naming a registered slave in `url` updates its last access (read actions in the gateway, writes in auth)', async () => {

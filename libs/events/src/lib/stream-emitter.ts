@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type IORedis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { REDIS } from '@switchboard/redis';
 import { DomainEvent, EVENT_STREAM_MAXLEN, EventWriter, eventStream } from './domain-event';
 
@@ -29,7 +30,26 @@ export class StreamEmitter {
     try {
       await this.redis.xadd(this.stream, 'MAXLEN', '~', String(EVENT_STREAM_MAXLEN), '*', 'event', JSON.stringify(event));
     } catch (err) {
-      this.logger.warn(`event ${event.type} not recorded: the event stream is unavailable: ${(err as Error).message}`);
+      this.notRecorded(event, err as Error);
     }
+  }
+
+  /**
+   * Queues the event's XADD on `batch` (a MULTI or pipeline of the caller's, on this service's Redis
+   * connection), so that it travels with the caller's own commands in one round trip. The caller
+   * executes the batch and hands each event's reply (`[error, id]`, in the order added) to
+   * `settled`, which logs what was not recorded, as `emit` does.
+   */
+  append(batch: ChainableCommander, event: DomainEvent): ChainableCommander {
+    return batch.xadd(this.stream, 'MAXLEN', '~', String(EVENT_STREAM_MAXLEN), '*', 'event', JSON.stringify(event));
+  }
+
+  /** After a batch with appended events: a warning for each event that was not recorded. */
+  settled(event: DomainEvent, error: Error | null | undefined): void {
+    if (error) this.notRecorded(event, error);
+  }
+
+  private notRecorded(event: DomainEvent, err: Error): void {
+    this.logger.warn(`event ${event.type} not recorded: the event stream is unavailable: ${err.message}`);
   }
 }

@@ -4,7 +4,7 @@ import type IORedis from 'ioredis';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { LockoutPolicy, LockoutState, PassDigester, effectiveLockout, hashMatchesSaltFormat, isClean, isLocked } from '@switchboard/credentials';
-import { EventType, StreamEmitter, newEvent } from '@switchboard/events';
+import { DomainEvent, EventType, StreamEmitter, newEvent } from '@switchboard/events';
 import { IdLookup, KeyringSnapshot, matchKey } from '@switchboard/ips-protocol';
 import { REDIS } from '@switchboard/redis';
 import { KEYRING_VERSION_SUBQUERY } from '@switchboard/db';
@@ -204,13 +204,41 @@ export class LoginGate {
       await this.markRecentAuth(member.id, now);
       return { status: 'SUCCESS', member };
     }
-    const outcome = await this.countFailure(member.id, originSlaveId, caller, now);
-    if (typeof outcome === 'object') {
+    const outcome = await this.countFailure(member.id, now);
+    if (outcome.outcome === 'locked') {
       await this.event('authn_login_lock', member.id, originSlaveId, { caller, reason: 'locked', locked_until: outcome.lockedUntil }, now);
       return { status: 'ACCOUNT_LOCKED' };
     }
-    await this.countCallerFailure(caller, now);
+    const events: DomainEvent[] = [];
+    if (outcome.outcome === 'counted') {
+      events.push(newEvent('authn_login_fail', 'gateway', { slaveId: originSlaveId, memberId: member.id, data: { caller, reason: 'wrong_password' } }, now));
+      if (outcome.lockedNow) {
+        events.push(newEvent('authn_login_lock', 'gateway', { slaveId: originSlaveId, memberId: member.id, data: { caller, reason: 'too_many_failures', locked_until: outcome.lockedUntil } }, now));
+      }
+    }
+    await this.recordFailure(events, caller, now);
     return { status: 'WRONG_AUTH' };
+  }
+
+  /**
+   * After a counted failure, its events and the address's failure count in one round trip (one
+   * `MULTI`: the counter's INCR and EXPIRE stay together). Redis away: logged, the answer goes on.
+   */
+  private async recordFailure(events: DomainEvent[], caller: string | null, now: Date): Promise<void> {
+    if (!events.length && !caller) return;
+    const batch = this.redis.multi();
+    for (const e of events) this.events.append(batch, e);
+    const key = caller ? this.callerKey(caller, now) : null;
+    if (key) batch.incr(key).expire(key, 120);
+    try {
+      const replies = (await batch.exec()) ?? [];
+      events.forEach((e, i) => this.events.settled(e, replies[i]?.[0] ?? (replies.length ? null : new Error('transaction discarded'))));
+      const counter = replies[events.length]?.[0];
+      if (key && (counter || !replies.length)) this.logger.warn(`per-caller login limit unavailable: ${(counter ?? new Error('transaction discarded')).message}`);
+    } catch (err) {
+      for (const e of events) this.events.settled(e, err as Error);
+      if (key) this.logger.warn(`per-caller login limit unavailable: ${(err as Error).message}`);
+    }
   }
 
   /** A successful login after failures: the count and the doubling streak are cleared. */
@@ -228,11 +256,14 @@ export class LoginGate {
    * 1795800000000) takes the member's share lock (an unlock by auth orders before or after it, never
    * across) and the lockout record's row lock (parallel attempts cannot all slip under the
    * threshold), then applies D12's rules, the same as `afterFailure` (a property test compares
-   * them). Its commit is not waited for (`synchronous_commit` off for it): a count lost to a
-   * database crash in the last moments costs at most a few extra attempts, and a refusal stays as
-   * cheap as a success. `{lockedUntil}` when the account turned out locked (nothing counted).
+   * them). Its commit is not waited for (`synchronous_commit` off for it): a crash may forget the
+   * last counts, never lock a member wrongly. `locked` when the account turned out locked (nothing
+   * counted), `gone` when the member no longer exists.
    */
-  private async countFailure(memberId: number, slaveId: number | null, caller: string | null, now: Date): Promise<'counted' | 'gone' | { lockedUntil: Date | null }> {
+  private async countFailure(
+    memberId: number,
+    now: Date,
+  ): Promise<{ outcome: 'gone' } | { outcome: 'locked'; lockedUntil: Date | null } | { outcome: 'counted'; lockedUntil: Date | null; lockedNow: boolean }> {
     const policy = this.options.lockout;
     const { rows } = await this.pool.query<{ outcome: 'counted' | 'locked' | 'gone'; locked_until: Date | null; locked_now: boolean }>({
       name: 'sb_gw_login_failure',
@@ -240,11 +271,9 @@ export class LoginGate {
       values: [memberId, now, policy.threshold, policy.windowMs, policy.baseMs, policy.maxMs],
     });
     const r = rows[0];
-    if (r.outcome === 'gone') return 'gone';
-    if (r.outcome === 'locked') return { lockedUntil: r.locked_until };
-    await this.event('authn_login_fail', memberId, slaveId, { caller, reason: 'wrong_password' }, now);
-    if (r.locked_now) await this.event('authn_login_lock', memberId, slaveId, { caller, reason: 'too_many_failures', locked_until: r.locked_until }, now);
-    return 'counted';
+    if (r.outcome === 'gone') return { outcome: 'gone' };
+    if (r.outcome === 'locked') return { outcome: 'locked', lockedUntil: r.locked_until };
+    return { outcome: 'counted', lockedUntil: r.locked_until, lockedNow: r.locked_now };
   }
 
   /** Spec D14: a successful server-side login or registration for this id happened just now. */
