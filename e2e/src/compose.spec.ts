@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -390,6 +390,18 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       expect([domain, r.status, (r.stdout + r.stderr).includes('Valid configuration')]).toEqual([domain, 0, true]);
     }
   }, 60_000);
+});
+
+describe('docker/Dockerfile', () => {
+  it('builds and runs on the Node line the tests run on (.nvmrc)', () => {
+    const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
+    const image = /^ARG NODE_IMAGE=node:(\d+)[\w.-]*$/m.exec(dockerfile)?.[1];
+    const nvmrc = readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim().replace(/^v/, '').split('.')[0];
+    expect(image).toBe(nvmrc);
+    expect(process.versions.node.split('.')[0]).toBe(nvmrc);
+    // Every stage is built from that one argument.
+    expect(dockerfile.match(/^FROM .*/gm)?.every((line) => line.startsWith('FROM ${NODE_IMAGE}'))).toBe(true);
+  });
 });
 
 describe('docker/healthcheck.js', () => {

@@ -95,7 +95,7 @@ export const auditQuery = z
     member_id: queryId.optional().describe('only events of this member'),
   })
   .strict();
-export const DELIVERY_STATES = ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded'] as const;
+export const DELIVERY_STATES = ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded', 'discarded'] as const;
 export const deliveriesQuery = z
   .object({
     ...pageQuery,

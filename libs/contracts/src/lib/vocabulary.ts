@@ -100,6 +100,10 @@ export const EVENT_TYPES = [
   'user_deleted',
   'delivery_dead',
   'delivery_retried',
+  /** A delivery ended by an admin (never sent), or because its slave was deleted. */
+  'delivery_discarded',
+  /** A slave deleted by an admin: its pending deliveries are discarded; its audit history stays. */
+  'slave_deleted',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

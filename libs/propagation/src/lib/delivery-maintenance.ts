@@ -30,7 +30,7 @@ export class DeliveryMaintenance {
         WHERE c.seq IN (
           SELECT x.seq FROM propagation_changes x
            WHERE jsonb_array_length(coalesce(x.propagate->'sealed', '[]'::jsonb)) > 0
-             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = x.event_id AND d.status NOT IN ('delivered', 'superseded'))
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = x.event_id AND d.status NOT IN ('delivered', 'superseded', 'discarded'))
            ORDER BY x.seq LIMIT $1)
         RETURNING c.seq`,
       [limit],
@@ -66,6 +66,22 @@ export class DeliveryMaintenance {
       `UPDATE slave_delivery_health SET failing_since = NULL
         WHERE failing_since IS NOT NULL AND slave_id = ANY(ARRAY(SELECT id FROM slaves WHERE NOT enabled))`,
     );
+    return rows.length;
+  }
+
+  /**
+   * A slave deleted by an admin (auth deleted its row): its pending and dead deliveries end
+   * `discarded` (never sent; the history stays) and its health row goes.
+   */
+  async discardDeletedSlaves(): Promise<number> {
+    const now = this.now();
+    const rows = await returning<{ id: string }>(
+      this.db,
+      `UPDATE deliveries d SET status = 'discarded', finished_at = $1, updated_at = $1, next_attempt_at = NULL, last_error = 'slave deleted'
+        WHERE d.status IN ('waiting', 'ready', 'parked', 'dead') AND NOT EXISTS (SELECT 1 FROM slaves s WHERE s.id = d.slave_id) RETURNING d.id`,
+      [now],
+    );
+    await this.db.query(`DELETE FROM slave_delivery_health h WHERE NOT EXISTS (SELECT 1 FROM slaves s WHERE s.id = h.slave_id)`);
     return rows.length;
   }
 

@@ -73,7 +73,7 @@ export async function promoteIn(runner: Sql, now: Date, scope: { members?: numbe
 }
 
 /** Ends a delivery and promotes the next one of its line (inside the caller's transaction). */
-export async function finishIn(runner: Sql, now: Date, deliveryId: string, status: 'delivered' | 'dead' | 'superseded', error: string | null): Promise<ReadyDelivery[]> {
+export async function finishIn(runner: Sql, now: Date, deliveryId: string, status: 'delivered' | 'dead' | 'superseded' | 'discarded', error: string | null): Promise<ReadyDelivery[]> {
   const [row] = await returning<{ slave_id: number; member_id: number }>(
     runner,
     `UPDATE deliveries SET status = $2, finished_at = $3, updated_at = $3, last_error = coalesce($4, last_error), next_attempt_at = NULL

@@ -70,6 +70,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       try {
         await this.relay.advanceFloor();
         await this.maintenance.parkDisabledSlaves();
+        await this.maintenance.discardDeletedSlaves();
         await this.maintenance.unpark();
         const disabled: number[] = [];
         const after = this.options.autoDisableAfterMs;

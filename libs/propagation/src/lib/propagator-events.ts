@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { PROPAGATOR_OUTBOX, appendToOutbox, newEvent } from '@switchboard/events';
 
 /** Audit events the propagator originates, in its own outbox (published by itself). */
-export const PROPAGATION_OUTBOX_EVENT = { dead: 'delivery_dead', retried: 'delivery_retried' } as const;
+export const PROPAGATION_OUTBOX_EVENT = { dead: 'delivery_dead', retried: 'delivery_retried', discarded: 'delivery_discarded' } as const;
 
 /** Records a propagator audit event in the propagator's outbox, inside the caller's transaction. */
 export function propagatorEvent(

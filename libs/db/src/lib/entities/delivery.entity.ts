@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** Where a delivery stands. `waiting`, `ready` and `parked` are pending; the others are final. */
-export const DELIVERY_STATUSES = ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded'] as const;
+export const DELIVERY_STATUSES = ['waiting', 'ready', 'parked', 'delivered', 'dead', 'superseded', 'discarded'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
