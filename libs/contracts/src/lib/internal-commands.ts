@@ -23,3 +23,13 @@ export const retryDeliveryContract = contract({ name: 'propagator.retryDelivery'
 
 /** `POST /internal/slaves/:id/retry` (admin → propagator): 202 `{retried}` (every dead letter of the slave); 404. */
 export const retrySlaveContract = contract({ name: 'propagator.retrySlave', service: 'propagator', method: 'POST', path: '/internal/slaves/:id/retry', request: z.undefined(), response: deliveryIds });
+
+/** `POST /internal/deliveries/:id/discard` (admin → propagator): 200 `{discarded}`; 404; 409 already ended. */
+export const discardDeliveryContract = contract({
+  name: 'propagator.discardDelivery',
+  service: 'propagator',
+  method: 'POST',
+  path: '/internal/deliveries/:id/discard',
+  request: z.undefined(),
+  response: z.object({ discarded: z.string().regex(/^[1-9][0-9]{0,18}$/) }).strict(),
+});

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PROPAGATION_OPTIONS, PropagationOptions } from './propagation-options';
 import { PROPAGATION_OUTBOX_EVENT, propagatorEvent } from './propagator-events';
-import { promoteIn, returning } from './delivery-sql';
+import { finishIn, promoteIn, returning } from './delivery-sql';
 import type { ReadyDelivery } from './delivery-types';
 
 /** Retries of dead letters, asked for by the admin API (through the propagator's internal routes). */
@@ -44,6 +44,57 @@ export class DeliveryRetries {
       }
       const ready = await promoteIn(manager, now, { members: [...new Set(rows.map((r) => r.member_id))], slaves: [...new Set(rows.map((r) => r.slave_id))] });
       return { retried: rows.map((r) => String(r.id)).sort((a, b) => Number(a) - Number(b)), ready };
+    });
+  }
+
+  /**
+   * "Retry now" of heads of lines waiting out their backoff (one delivery, or every one of a slave):
+   * a fresh attempt series due now, with a `delivery_retried` audit event. The job of the old series
+   * finds itself outdated and does nothing. An attempt already in flight at that moment may still
+   * reach the slave once more (IPS actions are idempotent at the slave).
+   */
+  async retryNowReady(filter: { deliveryId?: string; slaveId?: number }): Promise<{ retried: string[]; ready: ReadyDelivery[] }> {
+    return this.db.transaction(async (manager) => {
+      const now = this.options.clock?.now() ?? new Date();
+      const params: unknown[] = [now];
+      let where = "status = 'ready' AND attempts > 0";
+      if (filter.deliveryId) {
+        params.push(filter.deliveryId);
+        where += ` AND id = $${params.length}`;
+      }
+      if (filter.slaveId) {
+        params.push(filter.slaveId);
+        where += ` AND slave_id = $${params.length}`;
+      }
+      const rows = await returning<{ id: string; slave_id: number; member_id: number; series: number }>(
+        manager,
+        `UPDATE deliveries SET attempts = 0, series = series + 1, job_id = NULL, next_attempt_at = $1, updated_at = $1
+          WHERE ${where} RETURNING id, slave_id, member_id, series`,
+        params,
+      );
+      for (const row of rows) {
+        await propagatorEvent(manager, PROPAGATION_OUTBOX_EVENT.retried, { slaveId: row.slave_id, memberId: row.member_id, data: { delivery_id: String(row.id), now: true } }, now, 'admin');
+      }
+      const sorted = rows.map((r) => ({ id: String(r.id), attempts: 0, series: r.series, jobId: null })).sort((a, b) => Number(a.id) - Number(b.id));
+      return { retried: sorted.map((r) => r.id), ready: sorted };
+    });
+  }
+
+  /**
+   * Discards a delivery that has not ended (waiting, ready, parked or dead): it is never sent, ends
+   * `discarded` with a `delivery_discarded` audit event, and the next change of its line moves up.
+   * null when it had already ended (or does not exist).
+   */
+  async discard(deliveryId: string): Promise<{ ready: ReadyDelivery[] } | null> {
+    return this.db.transaction(async (manager) => {
+      const now = this.options.clock?.now() ?? new Date();
+      const [row] = (await manager.query(
+        `SELECT id, slave_id, member_id FROM deliveries WHERE id = $1 AND status IN ('waiting', 'ready', 'parked', 'dead') FOR UPDATE`,
+        [deliveryId],
+      )) as { id: string; slave_id: number; member_id: number }[];
+      if (!row) return null;
+      await propagatorEvent(manager, PROPAGATION_OUTBOX_EVENT.discarded, { slaveId: row.slave_id, memberId: row.member_id, data: { delivery_id: String(row.id) } }, now, 'admin');
+      return { ready: await finishIn(manager, now, String(row.id), 'discarded', 'discarded by an admin') };
     });
   }
 
