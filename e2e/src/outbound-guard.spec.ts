@@ -221,7 +221,7 @@ describe('outbound requests to slaves (SLAVE_URL_ALLOW_PRIVATE=false)', () => {
       const slaves = await admin('/admin/slaves');
       expect(slaves.status).toBe(200);
       expect(slaves.text).not.toContain(SECRET);
-      expect(slaves.json().map((s: { url: string }) => s.url)).toContain(`http://127.0.0.1:${port}/e/ipsconnect.php`);
+      expect(slaves.json().items.map((s: { url: string }) => s.url)).toContain(`http://127.0.0.1:${port}/e/ipsconnect.php`);
       // A crossLogin from the origin walks the browser through every other slave.
       const [{ id }] = (await pg.query(`SELECT id FROM members WHERE name = 'outbound-member'`)).rows;
       const returnTo = `http://127.0.0.1:${port}/origin/?done=1`;
