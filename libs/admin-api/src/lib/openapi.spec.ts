@@ -32,10 +32,10 @@ describe('the admin OpenAPI document (generated from the zod schemas that valida
   beforeAll(async () => {
     app = await NestFactory.create<NestFastifyApplication>(DocsOnlyModule, new FastifyAdapter(), { logger: false });
     doc = adminOpenApiDocument(app);
-  });
+  }, 60_000);
   afterAll(async () => {
     await app?.close();
-  });
+  }, 60_000);
 
   it('is the committed docs/openapi.json (regenerate: UPDATE_OPENAPI=1 npm test -- libs/admin-api/src/lib/openapi.spec.ts)', () => {
     if (process.env['UPDATE_OPENAPI'] === '1') writeFileSync(COMMITTED, render(doc));
