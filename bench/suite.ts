@@ -34,6 +34,7 @@ import { measure, LoadResult } from './load';
 import { StubSlaves, median, startBaseline, stopChild } from './propagation-lib';
 
 const ROOT = join(__dirname, '..');
+const SERVICE_NODE_FLAGS = require('../scripts/service-node-flags.cjs') as string[];
 const T0 = Date.now();
 const BUDGET_MS = Number(process.env['BENCH_BUDGET_S'] ?? 300) * 1000;
 /** Measurements stop here; the rest of the budget is for cleaning up. */
@@ -335,7 +336,11 @@ async function main() {
   const profiled: Record<string, string> = PROFILE_DIR ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.cjs')}`, BENCH_CPU_PROF_DIR: PROFILE_DIR, BENCH_CPU_PROF_DEFER: '1' } : {};
   // BENCH_SERVICE_NODE_OPTIONS: NODE_OPTIONS for the services (diagnostics: a memory sampler preloaded, --trace-gc…).
   const diag: Record<string, string> = process.env['BENCH_SERVICE_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_SERVICE_NODE_OPTIONS'] } : {};
-  const service = (name: string, extra: Record<string, string> = {}) => node(['--enable-source-maps', join(ROOT, `dist/apps/${name}/main.js`)], { ...env, ...diag, ...extra }, name);
+  // The services' Node flags as `npm start` passes them (scripts/service-node-flags.cjs: source maps,
+  // heap limit); BENCH_SERVICE_FLAGS=<flags> replaces them (e.g. '--enable-source-maps' alone, to
+  // measure without the heap limit).
+  const serviceFlags = process.env['BENCH_SERVICE_FLAGS'] !== undefined ? process.env['BENCH_SERVICE_FLAGS'].split(/\s+/).filter(Boolean) : SERVICE_NODE_FLAGS;
+  const service = (name: string, extra: Record<string, string> = {}) => node([...serviceFlags, join(ROOT, `dist/apps/${name}/main.js`)], { ...env, ...diag, ...extra }, name);
   const svc = {
     auth: service('auth', profiled),
     gateway: service('gateway', profiled),

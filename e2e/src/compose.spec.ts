@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -250,6 +250,15 @@ describeCompose('docker-compose.yml (docker-compose config)', () => {
       expect(r.status).toBe(0);
       expect(environment(serviceBlocks(r.stdout)['gateway'])['PUBLIC_URL']).toBe('https://sso.example.org');
     }, 60_000);
+  });
+});
+
+describe('docker/Dockerfile', () => {
+  it('runs the services with the Node flags npm start passes (scripts/service-node-flags.cjs)', () => {
+    const flags = require(join(ROOT, 'scripts/service-node-flags.cjs')) as string[];
+    expect(flags).toContain('--max-old-space-size=512');
+    const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
+    expect(/NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]).toBe(flags.join(' '));
   });
 });
 
