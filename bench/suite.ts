@@ -35,6 +35,7 @@ import { measure, LoadResult } from './load';
 import { StubSlaves, median, startBaseline, stopChild } from './propagation-lib';
 
 const ROOT = join(__dirname, '..');
+const SERVICE_NODE_FLAGS = require('../scripts/service-node-flags.cjs') as string[];
 const T0 = Date.now();
 const BUDGET_MS = Number(process.env['BENCH_BUDGET_S'] ?? 300) * 1000;
 /** Measurements stop here; the rest of the budget is for cleaning up. */
@@ -201,14 +202,43 @@ async function waitFor(probe: () => Promise<boolean>, ms: number, what: string) 
 
 const ready = (port: number) => waitFor(async () => (await get(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, `service on ${port} ready`);
 
-function vmHwmMiB(pid: number | undefined): number | null {
+function procStatusMiB(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | null {
   if (!pid) return null;
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : null;
   } catch {
     return null;
   }
+}
+const vmHwmMiB = (pid: number | undefined) => procStatusMiB(pid, 'VmHWM');
+
+/**
+ * Where each service's peak happens: VmRSS sampled every 100 ms, the highest kept per phase of the
+ * run (boot, seeding, warm-up, each request row, the consent setup…); printed with the peak RSS rows.
+ */
+const rssByPhase = new Map<string, Map<string, number>>();
+let rssPhase = 'boot';
+function sampleRss(pids: Record<string, number | undefined>) {
+  const timer = setInterval(() => {
+    let phase = rssByPhase.get(rssPhase);
+    if (!phase) rssByPhase.set(rssPhase, (phase = new Map()));
+    for (const [name, pid] of Object.entries(pids)) {
+      const v = procStatusMiB(pid, 'VmRSS');
+      if (v !== null && v > (phase.get(name) ?? 0)) phase.set(name, v);
+    }
+  }, 100);
+  timer.unref();
+  return timer;
+}
+/** The phase in which `name`'s sampled VmRSS was highest, and that figure. */
+function peakPhase(name: string): { phase: string; mib: number } | null {
+  let best: { phase: string; mib: number } | null = null;
+  for (const [phase, m] of rssByPhase) {
+    const v = m.get(name);
+    if (v !== undefined && (!best || v > best.mib)) best = { phase, mib: v };
+  }
+  return best;
 }
 
 /** Runs `fn` over `items` with at most `n` at a time. */
@@ -304,13 +334,20 @@ async function main() {
     PROPAGATION_TIMEOUT: '15s',
   };
   const profiled: Record<string, string> = PROFILE_DIR ? { NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.cjs')}`, BENCH_CPU_PROF_DIR: PROFILE_DIR, BENCH_CPU_PROF_DEFER: '1' } : {};
-  const service = (name: string, extra: Record<string, string> = {}) => node(['--enable-source-maps', join(ROOT, `dist/apps/${name}/main.js`)], { ...env, ...extra }, name);
+  // BENCH_SERVICE_NODE_OPTIONS: NODE_OPTIONS for the services (diagnostics: a memory sampler preloaded, --trace-gc…).
+  const diag: Record<string, string> = process.env['BENCH_SERVICE_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['BENCH_SERVICE_NODE_OPTIONS'] } : {};
+  // The services' Node flags as `npm start` passes them (scripts/service-node-flags.cjs: source maps,
+  // heap limit); BENCH_SERVICE_FLAGS=<flags> replaces them (e.g. '--enable-source-maps' alone, to
+  // measure without the heap limit).
+  const serviceFlags = process.env['BENCH_SERVICE_FLAGS'] !== undefined ? process.env['BENCH_SERVICE_FLAGS'].split(/\s+/).filter(Boolean) : SERVICE_NODE_FLAGS;
+  const service = (name: string, extra: Record<string, string> = {}) => node([...serviceFlags, join(ROOT, `dist/apps/${name}/main.js`)], { ...env, ...diag, ...extra }, name);
   const svc = {
     auth: service('auth', profiled),
     gateway: service('gateway', profiled),
     admin: service('admin'),
     propagator: service('propagator'),
   };
+  const rssTimer = sampleRss({ gateway: svc.gateway.pid, auth: svc.auth.pid, admin: svc.admin.pid, propagator: svc.propagator.pid });
   const base = node(['-r', '@swc-node/register', join('bench', 'baselines-server.ts'), DATABASE_URL], { SWC_NODE_PROJECT: 'tsconfig.base.json' }, 'baselines');
   const basePort = await new Promise<number>((resolve, reject) => {
     base.stdout!.on('data', (d) => {
@@ -355,6 +392,7 @@ async function main() {
   // ---- seed: 1000 members through IPS register (0 slaves yet) ----------------------------------
   const email = (i: number) => `bm${i}@bench.test`;
   const ids: number[] = [];
+  rssPhase = 'seeding';
   await pool(
     Array.from({ length: MEMBERS }, (_, i) => i),
     16,
@@ -379,7 +417,9 @@ async function main() {
     log(`baselines (${tag}): bare Fastify ${bare.rps.toFixed(0)} req/s (p99 ${bare.p99} ms), one pg query ${pg.rps.toFixed(0)} req/s (p99 ${pg.p99} ms)`);
     return { bare, pg };
   };
+  rssPhase = 'settle';
   await settle();
+  rssPhase = 'warm-up';
   // Warm-up (JIT, connection pools, prepared statements) of every path measured below, discarded.
   await measure({ base: gw, path: spread((i) => ips({ do: 'fetchSalt', key: md5(MK + email(i)), idType: '2', id: email(i) })), connections: C, durationS: 3, warmupS: 0 });
   await measure({ base: gw, path: spread((i) => ips({ do: 'login', key: md5(MK + email(i)), idType: '2', id: email(i), password: HASH })), connections: C, durationS: 2, warmupS: 0 });
@@ -391,9 +431,12 @@ async function main() {
   const gatewayRow = async (name: string, path: () => string, expect: string, target: string, minRatio?: number, baseUrl = gw) => {
     if (!wanted(name)) return skip(name, 'req/s', 'not selected (BENCH_ONLY)');
     if (!timeLeft(ROW_S + 2)) return skip(name, 'req/s', 'the 5-minute deadline came first');
+    rssPhase = `settle before ${name}`;
     await settle();
     if (PROFILE_DIR) await profile('start');
+    rssPhase = name;
     const r = await measure({ base: baseUrl, path, expect, connections: C, durationS: ROW_S });
+    rssPhase = `after ${name}`;
     if (PROFILE_DIR) await profile('stop', name);
     requestRows.push({ name, r, target, minRatio });
     add({ name, unit: 'req/s', value: r.rps, baseline: bareRps, p50_ms: r.p50, p99_ms: r.p99, baseline_of: 'bare Fastify', note: r.bad ? `${r.bad} of ${r.total} answers wrong or failed, e.g. ${r.sample}` : undefined });
@@ -435,6 +478,7 @@ async function main() {
   // ---- application API --------------------------------------------------------------------------
   const consentName = 'BenchConsent';
   const consentPassword = 'correct horse battery';
+  rssPhase = 'API setup (members, apps, consent flow)';
   try {
     const created = await adminApi('/admin/members', 'POST', { name: consentName, email: 'consent@bench.test', password: consentPassword, pass_salt: 'abcdefghijklmnopqrstuv' });
     if (created.status !== 201) throw new Error(`admin member: ${created.status} ${created.text}`);
@@ -492,6 +536,7 @@ async function main() {
   }
   // Baselines again: the request rows are compared with the mean of both runs.
   if (timeLeft(2 * ROW_S + 4)) {
+    rssPhase = 'baselines (after)';
     const after = await measureBaselines('after');
     bareRps = (before.bare.rps + after.bare.rps) / 2;
     pgRps = (before.pg.rps + after.pg.rps) / 2;
@@ -508,12 +553,16 @@ async function main() {
   void loginLocked;
 
   // ---- peak RSS during the gateway rows -----------------------------------------------------------
+  clearInterval(rssTimer);
   const baseRss = vmHwmMiB(base.pid);
   for (const [s, child] of Object.entries(svc)) {
     const v = vmHwmMiB(child.pid);
+    const at = peakPhase(s);
+    const where = at ? `; highest VmRSS sampled (every 100 ms) ${at.mib.toFixed(1)} MiB, during ${at.phase}` : '';
     if (v === null) skip(`peak RSS ${s}`, 'MiB', `no /proc/${child.pid}/status`);
-    else add({ name: `peak RSS ${s}`, unit: 'MiB', value: Number(v.toFixed(1)), baseline: baseRss === null ? null : Number(baseRss.toFixed(1)), p50_ms: null, p99_ms: null, baseline_of: 'baselines process (bare Fastify + pg pool)', target: '≤ 200 MiB', met: v <= 200, note: 'VmHWM since start, read after the request rows' });
+    else add({ name: `peak RSS ${s}`, unit: 'MiB', value: Number(v.toFixed(1)), baseline: baseRss === null ? null : Number(baseRss.toFixed(1)), p50_ms: null, p99_ms: null, baseline_of: 'baselines process (bare Fastify + pg pool)', target: '≤ 200 MiB', met: v <= 200, note: `VmHWM since start, read after the request rows${where}` });
   }
+  log(`gateway VmRSS by phase (highest sample, MiB): ${[...rssByPhase].map(([phase, m]) => `${phase} ${m.get('gateway')?.toFixed(0) ?? '-'}`).join('; ')}`);
 
   // ---- consent sign-ins at bcrypt cost 13 ---------------------------------------------------------
   if (!wanted('consent sign-ins, bcrypt cost 13')) skip('consent sign-ins, bcrypt cost 13', 'sign-ins/s', 'not selected (BENCH_ONLY)');

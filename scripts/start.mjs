@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -216,7 +217,10 @@ if (env.SWITCHBOARD_SKIP_BUILD !== '1') {
 await run('migrator', process.execPath, [join(ROOT, 'dist/apps/migrator/main.js')], env);
 
 // 5. The four services, supervised.
-const serviceArgs = (name) => ['--enable-source-maps', join(ROOT, `dist/apps/${name}/main.js`)];
+// The Node flags of every service (source maps, heap limit): one list, shared with the bench and
+// mirrored in docker/Dockerfile's NODE_OPTIONS.
+const SERVICE_NODE_FLAGS = createRequire(import.meta.url)('./service-node-flags.cjs');
+const serviceArgs = (name) => [...SERVICE_NODE_FLAGS, join(ROOT, `dist/apps/${name}/main.js`)];
 
 function startService(name) {
   const s = supervised.get(name);

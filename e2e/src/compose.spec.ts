@@ -404,6 +404,15 @@ describe('docker/Dockerfile', () => {
   });
 });
 
+describe('docker/Dockerfile', () => {
+  it('runs the services with the Node flags npm start passes (scripts/service-node-flags.cjs)', () => {
+    const flags = require(join(ROOT, 'scripts/service-node-flags.cjs')) as string[];
+    expect(flags).toContain('--max-old-space-size=512');
+    const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
+    expect(/NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]).toBe(flags.join(' '));
+  });
+});
+
 describe('docker/healthcheck.js', () => {
   let server: Server;
   let port: number;
