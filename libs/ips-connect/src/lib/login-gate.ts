@@ -253,8 +253,10 @@ export class LoginGate {
 
   /**
    * A wrong password, counted in one statement: `switchboard_login_failure` (migration
-   * 1795800000000) takes the member's share lock (an unlock by auth orders before or after it, never
-   * across) and the lockout record's row lock (parallel attempts cannot all slip under the
+   * 1795800000000) takes the member's share lock (an unlock by auth waits for it, or is seen by it;
+   * but auth's reset mark is stamped before that wait, so an unlock arriving during the function's
+   * few microseconds can carry an earlier mark than this record, which then outlives it:
+   * BENCHMARKS.md, "Login rejections") and the lockout record's row lock (parallel attempts cannot all slip under the
    * threshold), then applies D12's rules, the same as `afterFailure` (a property test compares
    * them). Its commit is not waited for (`synchronous_commit` off for it): a crash may forget the
    * last counts, never lock a member wrongly. `locked` when the account turned out locked (nothing
