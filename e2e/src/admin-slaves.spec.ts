@@ -12,6 +12,8 @@ describe('admin API: slave lifecycle', () => {
   let a: FakeSlave;
   let b: FakeSlave;
   let moved: FakeSlave;
+  let c: FakeSlave;
+  const extra: FakeSlave[] = [];
   let ips: ReturnType<typeof ipsClient>;
   const admin = (path: string, method = 'GET', body?: unknown) =>
     http(sys.urls.admin + path, {
@@ -29,15 +31,17 @@ describe('admin API: slave lifecycle', () => {
   const audit = async (type: string) => (await admin(`/admin/audit?type=${type}`)).json().items as { details: Record<string, unknown>; slave_id: number | null }[];
 
   beforeAll(async () => {
-    sys = await startSystem();
+    // Backoff of a minute after a failed attempt: long enough to see "retry now" at work.
+    sys = await startSystem({ PROPAGATION_RETRY_SCHEDULE: '0,60s,60s' });
     ips = ipsClient(sys.urls.gateway);
     a = await new FakeSlave('key-of-slave-a-0123456789').start();
     b = await new FakeSlave('key-of-slave-b-0123456789').start();
     moved = await new FakeSlave('key-of-slave-a-0123456789').start();
+    c = await new FakeSlave('key-of-slave-c-0123456789').start();
     for (const s of [a, b]) expect((await ips.get({ do: 'verifySettings', key: MK, url: s.url, ourKey: s.key })).json().status).toBe('SUCCESS');
   }, 180_000);
   afterAll(async () => {
-    for (const s of [a, b, moved]) await s?.stop();
+    for (const s of [a, b, moved, c, ...extra]) await s?.stop();
     await sys?.stop();
   }, 180_000);
 
@@ -120,4 +124,78 @@ describe('admin API: slave lifecycle', () => {
     expect(reasons).toEqual(expect.arrayContaining(['ourKey missing', 'url is not an http(s) URL']));
     expect(sys.logs.text).toMatch(/verifySettings refused: ourKey missing/);
   }, 30_000);
+  it('retry now: the head of a line waiting out its backoff is sent at once; a change behind it is 409 saying why', async () => {
+    const own = await new FakeSlave('key-of-own-slave-0123456789').start();
+    extra.push(own);
+    expect((await ips.get({ do: 'verifySettings', key: MK, url: own.url, ourKey: own.key })).json().status).toBe('SUCCESS');
+    const target = (await slaveOf(own.url))!;
+    const deliveriesTo = async (member: string) =>
+      (await admin(`/admin/deliveries?slave_id=${target.id}&member_id=${member}`)).json().items as { id: string; status: string; attempts: number; action: string }[];
+    own.mode = 'http500';
+    const id = await register(b);
+    expect((await ips.get({ do: 'changeEmail', key: md5(MK + id), id, email: `later${id}@example.test`, url: b.url })).json().status).toBe('SUCCESS');
+    await waitFor(async () => (await deliveriesTo(id)).some((d) => d.action === 'register' && d.status === 'ready' && d.attempts === 1), 20_000, 'the register failed once, next attempt in a minute');
+    const [head] = (await deliveriesTo(id)).filter((d) => d.action === 'register');
+    const [behind] = (await deliveriesTo(id)).filter((d) => d.action === 'changeEmail');
+    expect(behind.status).toBe('waiting');
+    const refused = await admin(`/admin/deliveries/${behind.id}/retry`, 'POST');
+    expect(refused.status).toBe(409);
+    expect(refused.json().detail).toMatch(/earlier change/);
+    own.mode = 'ok';
+    const r = await admin(`/admin/deliveries/${head.id}/retry`, 'POST');
+    expect(r.status).toBe(202);
+    expect(r.json()).toEqual({ retried: [head.id] });
+    // Far sooner than the minute of backoff, and in order.
+    // The failed attempt, then the one retried now (far sooner than the minute of backoff), then the change behind it.
+    await waitFor(() => own.got('register', id).length === 2 && own.got('changeEmail', id).length === 1, 20_000, 'both sent after retry now');
+    expect(own.got('register', id)[1].at).toBeLessThanOrEqual(own.got('changeEmail', id)[0].at);
+    await waitFor(async () => (await deliveriesTo(id)).every((d) => d.status === 'delivered'), 15_000, 'both delivered');
+    expect((await admin(`/admin/deliveries/${head.id}/retry`, 'POST')).status).toBe(409);
+  }, 90_000);
+
+  it('discard: a delivery is never sent, the next change of its line moves up; an ended one is 409', async () => {
+    const own = await new FakeSlave('key-of-own-slave-0123456789').start();
+    extra.push(own);
+    expect((await ips.get({ do: 'verifySettings', key: MK, url: own.url, ourKey: own.key })).json().status).toBe('SUCCESS');
+    const target = (await slaveOf(own.url))!;
+    const deliveriesTo = async (member: string) =>
+      (await admin(`/admin/deliveries?slave_id=${target.id}&member_id=${member}`)).json().items as { id: string; status: string; attempts: number; action: string }[];
+    own.mode = 'http500';
+    const id = await register(b);
+    expect((await ips.get({ do: 'changeEmail', key: md5(MK + id), id, email: `next${id}@example.test`, url: b.url })).json().status).toBe('SUCCESS');
+    await waitFor(async () => (await deliveriesTo(id)).some((d) => d.action === 'register' && d.attempts === 1), 20_000, 'the register failed once');
+    own.mode = 'ok';
+    const [head] = (await deliveriesTo(id)).filter((d) => d.action === 'register');
+    const tried = own.got('register', id).length;
+    const r = await admin(`/admin/deliveries/${head.id}/discard`, 'POST');
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual({ discarded: head.id });
+    await waitFor(() => own.got('changeEmail', id).length === 1, 20_000, 'the change behind it sent');
+    // Only the failed attempt before the discard ever reached the slave.
+    expect(own.got('register', id)).toHaveLength(tried);
+    expect((await deliveriesTo(id)).find((d) => d.id === head.id)?.status).toBe('discarded');
+    expect((await admin(`/admin/deliveries/${head.id}/discard`, 'POST')).status).toBe(409);
+    expect((await admin('/admin/deliveries/99999999/discard', 'POST')).status).toBe(404);
+    await waitFor(async () => (await audit('delivery_discarded')).length > 0, 15_000, 'delivery_discarded in the audit');
+  }, 90_000);
+
+  it('delete: the slave and its keys go at once, its pending deliveries are discarded, the audit keeps it', async () => {
+    expect((await ips.get({ do: 'verifySettings', key: MK, url: c.url, ourKey: c.key })).json().status).toBe('SUCCESS');
+    const sc = (await slaveOf(c.url))!;
+    c.mode = 'http500';
+    const id = await register(b);
+    const pendingAtC = async () => (await admin(`/admin/deliveries?slave_id=${sc.id}&member_id=${id}`)).json().items as { status: string }[];
+    await waitFor(async () => (await pendingAtC()).length === 1, 20_000, 'a delivery to C');
+    expect((await admin(`/admin/slaves/${sc.id}`, 'DELETE')).status).toBe(204);
+    expect(await slaveOf(c.url)).toBeUndefined();
+    await waitFor(async () => (await pendingAtC())[0]?.status === 'discarded', 20_000, 'its delivery discarded');
+    expect((await admin(`/admin/slaves/${sc.id}`, 'DELETE')).status).toBe(404);
+    await waitFor(
+      async () => (await audit('slave_deleted')).some((e) => e.slave_id === sc.id && e.details['url'] === c.url),
+      15_000,
+      'slave_deleted in the audit',
+    ).catch(async (err) => {
+      throw new Error(`${(err as Error).message}: ${(await admin('/admin/audit?type=slave_deleted')).text}`);
+    });
+  }, 90_000);
 });

@@ -443,6 +443,8 @@ export const ADMIN_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/admin/slaves/:id/disable', body: ['reason'] },
   { method: 'POST', path: '/admin/slaves/:id/enable' },
   { method: 'PATCH', path: '/admin/slaves/:id', body: ['url'] },
+  { method: 'DELETE', path: '/admin/slaves/:id' },
+  { method: 'POST', path: '/admin/deliveries/:id/discard' },
   { method: 'GET', path: '/admin/audit', query: ['type', 'slave_id', 'member_id', 'limit', 'cursor'] },
   { method: 'POST', path: '/admin/members', body: ['id', 'name', 'email', 'password', 'pass_hash', 'pass_salt', 'validating', 'revalidate_url'] },
   { method: 'GET', path: '/admin/members', query: ['q', 'limit', 'cursor'] },
@@ -488,6 +490,7 @@ export const INTERNAL_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/internal/admin/slaves/:id/disable', body: ['reason'] },
   { method: 'POST', path: '/internal/admin/slaves/:id/enable' },
   { method: 'PATCH', path: '/internal/admin/slaves/:id', body: ['url'] },
+  { method: 'DELETE', path: '/internal/admin/slaves/:id' },
   { method: 'PUT', path: '/internal/admin/settings', body: ['global_master_key'] },
   { method: 'GET', path: '/internal/admin/settings' },
   // The key material handed to the gateway: with the internal token its answer holds keys by design.
@@ -515,6 +518,7 @@ export const INTERNAL_ROUTES: RouteSpec[] = [
 export const PROPAGATOR_INTERNAL_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/internal/deliveries/:id/retry' },
   { method: 'POST', path: '/internal/slaves/:id/retry' },
+  { method: 'POST', path: '/internal/deliveries/:id/discard' },
 ];
 
 /** Health, metrics and the OpenAPI documents (every service; /docs on gateway, auth and admin). */

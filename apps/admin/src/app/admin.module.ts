@@ -32,7 +32,7 @@ export class AdminModule {
           redisUrl: config.REDIS_URL,
           propagatorUrl: config.PROPAGATOR_URL,
           internalToken: config.INTERNAL_TOKEN,
-          authFailLimit: options.adminAuthFailLimit,
+          authFailLimit: options.adminAuthFailLimit ?? config.ADMIN_AUTH_FAIL_LIMIT,
         }),
       ],
     };

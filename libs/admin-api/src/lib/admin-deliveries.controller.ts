@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { deliveriesQuery, deliveryDetailView, deliveryPage, retriedView } from '@switchboard/contracts';
+import { deliveriesQuery, deliveryDetailView, deliveryPage, discardDeliveryContract, retriedView } from '@switchboard/contracts';
 import { parseBigId, parseId } from '@switchboard/input-rules';
 import { relay } from './admin-commands.controllers';
 import { AdminController, AdminRoute, Checked } from './admin-route';
@@ -89,11 +89,12 @@ export class AdminDeliveriesController {
 
   @Post('deliveries/:id/retry')
   @AdminRoute({
-    summary: 'Retry a dead letter',
-    description: 'Retries a dead letter with a fresh schedule (superseded instead if a newer value was delivered since). Asked of the propagator, which alone writes deliveries.',
+    summary: 'Retry a delivery now',
+    description:
+      'A dead letter gets a fresh schedule (superseded instead if a newer value was delivered since); the head of a line waiting out its backoff (e.g. the slave is fixed) is tried now. Anything else is 409 saying why (waiting behind an earlier change, slave disabled, ended). Asked of the propagator, which alone writes deliveries.',
     params: { id: 'delivery id' },
     response: { status: 202, schema: retriedView, description: 'the deliveries retried', example: { retried: ['118'] } },
-    errors: [400, 404],
+    errors: [404, 409],
   })
   async retry(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
@@ -102,8 +103,8 @@ export class AdminDeliveriesController {
 
   @Post('slaves/:id/retry')
   @AdminRoute({
-    summary: "Retry a slave's dead letters",
-    description: 'Retries every dead letter of a slave, oldest first (asked of the propagator).',
+    summary: "Retry a slave's deliveries now",
+    description: 'Every dead letter of a slave (oldest first) and every head of its lines waiting out a backoff, now (asked of the propagator).',
     params: { id: 'slave id' },
     response: { status: 202, schema: retriedView, description: 'the deliveries retried', example: { retried: ['118', '121'] } },
     errors: [404],
@@ -111,5 +112,18 @@ export class AdminDeliveriesController {
   async retrySlave(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     if (parseId(id) === null) throw new NotFoundException('no such slave');
     return relay(reply, this.propagator.retrySlave(id, String(req.id)));
+  }
+
+  @Post('deliveries/:id/discard')
+  @AdminRoute({
+    summary: 'Discard a delivery',
+    description: 'A delivery that has not ended (waiting, ready, parked or dead) is never sent: it ends `discarded`, audited, and the next change of its line moves up. 409 when it has already ended.',
+    params: { id: 'delivery id' },
+    response: { schema: discardDeliveryContract.response, description: 'the delivery discarded', example: { discarded: '118' } },
+    errors: [404, 409],
+  })
+  async discard(@Param('id') id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    if (parseBigId(id) === null) throw new NotFoundException('no such delivery');
+    return relay(reply, this.propagator.discardDelivery(id, String(req.id)));
   }
 }

@@ -1,8 +1,8 @@
-import { Controller, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { AuthClient } from '@switchboard/auth-client';
-import { SlaveState, disableSlaveAdminContract, disableSlaveCommand, enableSlaveContract, slaveState, updateSlaveCommand, updateSlaveContract } from '@switchboard/contracts';
+import { SlaveState, deleteSlaveContract, disableSlaveAdminContract, disableSlaveCommand, enableSlaveContract, slaveState, updateSlaveCommand, updateSlaveContract } from '@switchboard/contracts';
 import { relay } from './admin-commands.controllers';
 import { AdminController, AdminRoute, Checked } from './admin-route';
 import { AdminTokenGuard } from './admin-token.guard';
@@ -44,6 +44,18 @@ export class AdminSlaveLifecycleController {
   })
   enable(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
     return relay(reply, this.auth.admin(enableSlaveContract, { params: { id } }));
+  }
+
+  @Delete(':id')
+  @AdminRoute({
+    summary: 'Delete a slave',
+    description: 'For a typo or a site gone for good: its row and keys go at once (its calls are refused on the next request), its pending and dead deliveries end `discarded` (never sent), and the audit keeps its history (`slave_deleted` with its URL). To stop it only for a while, disable it.',
+    params: ID,
+    response: { status: 204, description: 'deleted' },
+    errors: [404],
+  })
+  remove(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply) {
+    return relay(reply, this.auth.admin(deleteSlaveContract, { params: { id } }));
   }
 
   @Patch(':id')

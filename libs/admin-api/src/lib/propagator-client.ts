@@ -1,5 +1,5 @@
 import { Inject, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { retryDeliveryContract, retrySlaveContract } from '@switchboard/contracts';
+import { discardDeliveryContract, retryDeliveryContract, retrySlaveContract } from '@switchboard/contracts';
 import { InternalClient } from '@switchboard/runtime';
 import { ADMIN_API_OPTIONS, AdminApiOptions } from './admin-token.guard';
 
@@ -24,6 +24,10 @@ export class PropagatorClient {
 
   retryDelivery(id: string, requestId: string | null) {
     return this.client.call(retryDeliveryContract, { params: { id }, requestId });
+  }
+
+  discardDelivery(id: string, requestId: string | null) {
+    return this.client.call(discardDeliveryContract, { params: { id }, requestId });
   }
 
   retrySlave(id: string, requestId: string | null) {

@@ -109,6 +109,8 @@ export const ENV_RULES = {
   LOGIN_LOCK_BASE: duration('1m'),
   LOGIN_LOCK_MAX: duration('15m'),
   LOGIN_CALLER_LIMIT: count(300, 1),
+  /** Failed admin authentications per minute from one client address before 429 (admin). */
+  ADMIN_AUTH_FAIL_LIMIT: count(20, 1),
   /** crossLogin logs in only after a login/register for that id this recently (D14); 0 = off. */
   CROSSLOGIN_RECENT_AUTH: duration('5m'),
   /** Application API calls per minute from one client address (113). */
@@ -211,7 +213,7 @@ export const SERVICE_KEYS = {
     'CROSSLOGIN_RECENT_AUTH',
     'SLAVE_URL_ALLOW_PRIVATE',
   ],
-  admin: [...COMMON, ...DATABASE, 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'PROPAGATOR_URL', 'ADMIN_PORT', 'METRICS_TOKEN', 'TRUST_PROXY'],
+  admin: [...COMMON, ...DATABASE, 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'AUTH_URL', 'PROPAGATOR_URL', 'ADMIN_PORT', 'METRICS_TOKEN', 'TRUST_PROXY', 'ADMIN_AUTH_FAIL_LIMIT'],
   propagator: [
     ...COMMON,
     ...DATABASE,

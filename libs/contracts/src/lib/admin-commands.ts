@@ -191,5 +191,7 @@ export const updateSlaveCommand = z.object({ url: httpUrl('url ') }).strict();
 export const disableSlaveAdminContract = contract({ name: 'auth.admin.disableSlave', service: 'auth', method: 'POST', path: '/internal/admin/slaves/:id/disable', request: disableSlaveCommand, response: slaveState });
 /** Enables a disabled slave that has registered its key; 409 `{error: not_verified}` otherwise. */
 export const enableSlaveContract = contract({ name: 'auth.admin.enableSlave', service: 'auth', method: 'POST', path: '/internal/admin/slaves/:id/enable', request: z.undefined(), response: slaveState });
+/** Deletes a slave: its pending deliveries are discarded, its audit history kept; 204, 404. */
+export const deleteSlaveContract = contract({ name: 'auth.admin.deleteSlave', service: 'auth', method: 'DELETE', path: '/internal/admin/slaves/:id', request: z.undefined(), response: z.undefined() });
 /** Points a slave at another URL, checked under the outbound policy; 409 `{error: url_in_use}`. */
 export const updateSlaveContract = contract({ name: 'auth.admin.updateSlave', service: 'auth', method: 'PATCH', path: '/internal/admin/slaves/:id', request: updateSlaveCommand, response: slaveState });

@@ -1,7 +1,7 @@
-import { BadRequestException, Body, ConflictException, Controller, HttpCode, Inject, NotFoundException, Param, Patch, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Delete, HttpCode, Inject, NotFoundException, Param, Patch, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SlaveEntity } from '@switchboard/db';
-import { SlaveState, disableSlaveAdminContract, enableSlaveContract, updateSlaveContract } from '@switchboard/contracts';
+import { SlaveState, deleteSlaveContract, disableSlaveAdminContract, enableSlaveContract, updateSlaveContract } from '@switchboard/contracts';
 import { parseId } from '@switchboard/input-rules';
 import { InternalTokenGuard, answer, receive } from '@switchboard/runtime';
 import { CLOCK, Clock } from './clock';
@@ -55,6 +55,15 @@ export class SlaveAdminController {
       throw new ConflictException({ statusCode: 409, error: 'not_verified', message: 'the slave has not registered its key yet (verifySettings): it cannot receive deliveries' });
     }
     return answer(enableSlaveContract, slaveState((await this.slaves.findById(slave.id))!));
+  }
+
+  /** 204; 404. */
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id') raw: string) {
+    const slave = await this.slave(raw);
+    if (!(await this.slaves.delete(slave.id, this.clock.now()))) throw new NotFoundException('no such slave');
+    answer(deleteSlaveContract, undefined);
   }
 
   /** 200 its state; 400 refused by the outbound policy (503 when DNS cannot answer now); 409 `url_in_use`; 404. */

@@ -180,6 +180,23 @@ export class SlavesService {
     }
   }
 
+  /**
+   * Admin: delete a slave (a typo, a site gone for good). Its row and keys go at once (its calls are
+   * refused on the next request: keyring version); the propagator discards its pending deliveries;
+   * `slave_deleted` keeps its URL in the audit with everything recorded before.
+   */
+  async delete(slaveId: number, now: Date): Promise<boolean> {
+    return this.db.transaction(async (manager) => {
+      // TypeORM answers a DELETE … RETURNING as [rows, affected].
+      const result = (await manager.query(`DELETE FROM slaves WHERE id = $1 RETURNING url`, [slaveId])) as unknown[];
+      const rows = (Array.isArray(result[0]) ? result[0] : result) as { url: string }[];
+      if (!rows.length) return false;
+      await bumpKeyringVersion(manager);
+      await appendToOutbox(manager, newEvent('slave_deleted', 'auth', { slaveId, data: { url: rows[0].url } }, now));
+      return true;
+    });
+  }
+
   /** Every enabled slave that has registered its own key, with that key unsealed. */
   async enabledWithKeys(): Promise<{ id: number; url: string; key: string }[]> {
     const slaves = await this.db
