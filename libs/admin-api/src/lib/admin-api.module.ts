@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ERROR_FORMAT } from '@switchboard/runtime';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { ERROR_FORMAT, RequestContextInterceptor } from '@switchboard/runtime';
 import { AdminActionAudit } from './admin-actions';
 import { ADMIN_API_OPTIONS, AdminApiOptions, AdminAuthLimiter, AdminAuthenticator, AdminTokenGuard, AdminTokens, AuditWriter } from './admin-token.guard';
 import { AdminAuditController, AdminSlavesController } from './admin.controllers';
@@ -26,6 +27,8 @@ export class AdminApiModule {
         { provide: ADMIN_API_OPTIONS, useValue: options },
         // Every admin error answer is RFC 9457 problem details (the other services keep their shapes).
         { provide: ERROR_FORMAT, useValue: problemFormat },
+        // Every call to auth or the propagator carries the admin request's id (x-request-id).
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
         AdminTokenGuard,
         AdminAuthenticator,
         AdminAuthLimiter,

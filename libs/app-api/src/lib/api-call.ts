@@ -15,6 +15,8 @@ export interface ApiCall {
   /** Some name or value was not well-formed UTF-8. */
   undecodable: boolean;
   remoteAddress: string | null;
+  /** The request id (x-request-id), passed on to auth when auth executes the method. */
+  requestId?: string | null;
 }
 
 

@@ -94,7 +94,7 @@ export class ApiGatewayController implements OnModuleInit {
       result =
         params.size > MAX_API_PARAMS
           ? { ok: false, code: 105, message: `The query is malformed (more than ${MAX_API_PARAMS} parameters).` }
-          : await this.calls.call({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null });
+          : await this.calls.call({ method, httpMethod: req.method, params: [...params], undecodable, remoteAddress: req.ip ?? null, requestId: String(req.id ?? '') || null });
     } catch (err) {
       this.logger.error(`api call ${method} failed: ${(err as Error).message}`);
       result = { ok: false, code: 503, message: 'Service unavailable.', retryAfter: 5 };

@@ -25,7 +25,7 @@ export interface ApiOptions {
 
 /** Executes a checked call of a method that changes what auth owns (EXECUTED_IN_AUTH): the AuthClient. */
 export interface ApiExecutor {
-  apiExecute(execution: ApiExecution): Promise<ApiResult>;
+  apiExecute(execution: ApiExecution, requestId?: string | null): Promise<ApiResult>;
 }
 export const API_EXECUTOR = Symbol('API_EXECUTOR');
 
@@ -388,7 +388,7 @@ export class ApiGatewayService implements OnModuleInit, OnModuleDestroy {
         grantId: auth?.grantId ?? null,
         memberId: auth?.member.id ?? null,
         params: call.params.filter(([k]) => names.has(k)),
-      });
+      }, call.requestId ?? null);
     }
     return this.local(method, call, { read, token: auth });
   }

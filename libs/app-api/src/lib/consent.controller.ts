@@ -9,10 +9,10 @@ import { ConsentSignIn } from './consent-signin';
 
 /** What the consent pages need from the auth service (AuthClient in the gateway app). */
 export interface ConsentRunner {
-  checkLink(params: [string, string][]): Promise<LinkCheck>;
-  approve(params: [string, string][], memberId: number): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }>;
-  memberGrants(memberId: number): Promise<{ id: number; api_key: string; title: string; permissions: Record<string, string>; since: string }[]>;
-  revokeGrant(memberId: number, grantId: number): Promise<boolean>;
+  checkLink(params: [string, string][], requestId?: string | null): Promise<LinkCheck>;
+  approve(params: [string, string][], memberId: number, requestId?: string | null): Promise<{ ok: true; redirect: string | null } | { ok: false; error: string }>;
+  memberGrants(memberId: number, requestId?: string | null): Promise<{ id: number; api_key: string; title: string; permissions: Record<string, string>; since: string }[]>;
+  revokeGrant(memberId: number, grantId: number, requestId?: string | null): Promise<boolean>;
 }
 export const CONSENT_RUNNER = Symbol('CONSENT_RUNNER');
 
@@ -181,7 +181,7 @@ ${this.hidden(link, csrf)}
   async show(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     try {
       const { link } = this.linkParams(req);
-      const check = await this.runner.checkLink(link);
+      const check = await this.runner.checkLink(link, String(req.id ?? '') || null);
       if (!check.ok) return this.error(reply, check.error);
       const csrf = this.csrf(req, reply);
       const session = await this.member(req);
@@ -197,7 +197,7 @@ ${this.hidden(link, csrf)}
   async submit(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     try {
       const { link, form } = this.linkParams(req);
-      const check = await this.runner.checkLink(link);
+      const check = await this.runner.checkLink(link, String(req.id ?? '') || null);
       if (!check.ok) return this.error(reply, check.error);
       if (!this.csrfOk(req, form.get('csrf'))) return this.error(reply, 'The form has expired. Open the authorization link again.', 403);
       const csrf = this.csrf(req, reply);
@@ -234,7 +234,7 @@ ${this.hidden(link, csrf)}
         return this.html(reply, 200, page('Authorization denied', `<h1>Authorization denied</h1><p class="error">You did not authorize <strong>${esc(check.app.title)}</strong>. You can close this page.</p>`));
       }
       if (action !== 'approve') return this.error(reply, 'Unknown action.');
-      const approved = await this.runner.approve(link, session.memberId);
+      const approved = await this.runner.approve(link, session.memberId, String(req.id ?? '') || null);
       if (!approved.ok) return this.error(reply, approved.error);
       if (approved.redirect) {
         reply.code(302).header('location', approved.redirect).header('cache-control', 'no-store').send();
@@ -257,7 +257,7 @@ ${this.hidden(link, csrf)}
       const session = await this.member(req);
       if (!session) return this.html(reply, 401, page('Authorized applications', '<h1>Authorized applications</h1><p>Sign in on a site of the network first.</p>'));
       const csrf = this.csrf(req, reply);
-      const grants = await this.runner.memberGrants(session.memberId);
+      const grants = await this.runner.memberGrants(session.memberId, String(req.id ?? '') || null);
       const rows = grants.length
         ? grants
             .map(
@@ -282,7 +282,7 @@ ${this.hidden(link, csrf)}
       const session = await this.member(req);
       if (!session) return this.error(reply, 'The form has expired. Open the page again.', 403);
       const grant = Number(form.get('grant'));
-      if (Number.isInteger(grant) && grant > 0) await this.runner.revokeGrant(session.memberId, grant);
+      if (Number.isInteger(grant) && grant > 0) await this.runner.revokeGrant(session.memberId, grant, String(req.id ?? '') || null);
       reply.code(303).header('location', '/apps/authorized').header('cache-control', 'no-store').send();
     } catch (err) {
       return this.failed(reply, 'revoke', err);

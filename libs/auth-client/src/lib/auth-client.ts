@@ -68,8 +68,8 @@ export class AuthClient {
   }
 
   /** Executes an application API call the gateway has checked (a method that changes what auth owns). */
-  apiExecute(execution: ApiExecution): Promise<ApiResult> {
-    return this.send(apiExecuteContract, { body: execution });
+  apiExecute(execution: ApiExecution, requestId: string | null = null): Promise<ApiResult> {
+    return this.send(apiExecuteContract, { body: execution, requestId });
   }
 
   /** Every application key with its keyring version; the gateway keeps them per version. */
@@ -77,20 +77,20 @@ export class AuthClient {
     return this.send(appKeysContract);
   }
 
-  checkLink(params: [string, string][]): Promise<LinkCheck> {
-    return this.send(checkLinkContract, { body: { params } });
+  checkLink(params: [string, string][], requestId: string | null = null): Promise<LinkCheck> {
+    return this.send(checkLinkContract, { body: { params }, requestId });
   }
 
-  approve(params: [string, string][], memberId: number): Promise<ApproveAnswer> {
-    return this.send(approveContract, { body: { params, memberId } });
+  approve(params: [string, string][], memberId: number, requestId: string | null = null): Promise<ApproveAnswer> {
+    return this.send(approveContract, { body: { params, memberId }, requestId });
   }
 
-  memberGrants(memberId: number): Promise<MemberGrants> {
-    return this.send(memberGrantsContract, { params: { member: memberId } });
+  memberGrants(memberId: number, requestId: string | null = null): Promise<MemberGrants> {
+    return this.send(memberGrantsContract, { params: { member: memberId }, requestId });
   }
 
-  async revokeGrant(memberId: number, grantId: number): Promise<boolean> {
-    const r = await this.client.call(revokeGrantContract, { params: { member: memberId, grant: grantId } });
+  async revokeGrant(memberId: number, grantId: number, requestId: string | null = null): Promise<boolean> {
+    const r = await this.client.call(revokeGrantContract, { params: { member: memberId, grant: grantId }, requestId });
     return r.status === 200;
   }
 

@@ -1,8 +1,27 @@
-import { BadRequestException, Logger } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { BadRequestException, CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { Observable } from 'rxjs';
 import { Contract, ContractViolation, RequestOf, ResponseOf, checkMessage, pathOf } from '@switchboard/contracts';
 import { INTERNAL_TOKEN_HEADER } from './internal-token.guard';
 
 const logger = new Logger('Contracts');
+
+/**
+ * The request being served, for the internal calls it makes (their `x-request-id`). Set by
+ * RequestContextInterceptor in services whose routes call other services (admin); the gateway passes
+ * the id explicitly instead, to keep AsyncLocalStorage off its hot path.
+ */
+export const REQUEST_CONTEXT = new AsyncLocalStorage<{ requestId: string }>();
+
+/** Runs each controller handler inside REQUEST_CONTEXT with its request's id. */
+@Injectable()
+export class RequestContextInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const id = context.switchToHttp().getRequest<{ id?: unknown }>()?.id;
+    if (id === undefined || id === null) return next.handle();
+    return new Observable((subscriber) => REQUEST_CONTEXT.run({ requestId: String(id) }, () => next.handle().subscribe(subscriber)));
+  }
+}
 
 /**
  * The answering side of an internal route: the body it received, checked against its contract
@@ -60,6 +79,7 @@ export class InternalClient {
   /** The answer: `body` checked for 2xx, as received otherwise. */
   async call<C extends Contract>(c: C, call: InternalCall = {}): Promise<{ status: number; body: unknown }> {
     const sent = checkMessage(c, 'request', call.body);
+    const requestId = call.requestId ?? REQUEST_CONTEXT.getStore()?.requestId ?? null;
     let response: Response;
     try {
       response = await fetch(this.options.baseUrl + pathOf(c, call.params) + (call.query ?? ''), {
@@ -67,7 +87,7 @@ export class InternalClient {
         headers: {
           ...(sent === undefined ? {} : { 'content-type': 'application/json' }),
           [INTERNAL_TOKEN_HEADER]: this.options.internalToken,
-          ...(call.requestId ? { 'x-request-id': call.requestId } : {}),
+          ...(requestId ? { 'x-request-id': requestId } : {}),
         },
         body: sent === undefined ? undefined : JSON.stringify(sent),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
