@@ -69,7 +69,8 @@ describe('table ownership of the propagator and admin', () => {
     const retried = await admin(`/admin/deliveries/${dead}/retry`, 'POST');
     expect(retried.status).toBe(202);
     expect(retried.json()).toEqual({ retried: [dead] });
-    expect((await admin(`/admin/deliveries/${dead}/retry`, 'POST')).status).toBe(400);
+    // (A second retry at once may find it in flight (409) or waiting out a backoff (tried now, 202):
+    // both are covered where they can be told apart, admin-slaves.spec and propagation.spec.)
     await waitFor(async () => (await admin(`/admin/deliveries/${dead}`)).json().status === 'dead', 10_000, 'C dead again');
     expect((await admin(`/admin/slaves/${cid}/retry`, 'POST')).json()).toEqual({ retried: [dead] });
     expect((await admin('/admin/slaves/999999/retry', 'POST')).status).toBe(404);

@@ -124,7 +124,7 @@ describe('propagation to slaves', () => {
     expect([retry.status, retry.json()]).toEqual([202, { retried: [dead.id] }]);
     await waitFor(() => c.got('register', id).some((r) => r.keyOk), 10_000, 'retried delivery at C');
     await waitFor(async () => (await admin(`/admin/deliveries/${dead.id}`)).json().status === 'delivered', 5000, 'delivered after retry');
-    expect((await admin(`/admin/deliveries/${dead.id}/retry`, 'POST')).status).toBe(400);
+    expect((await admin(`/admin/deliveries/${dead.id}/retry`, 'POST')).status).toBe(409);
     expect((await admin('/admin/slaves/9999999999/retry', 'POST')).status).toBe(404);
     expect((await admin('/admin/deliveries/999999999/retry', 'POST')).status).toBe(404);
     const after = (await admin('/admin/slaves')).json().items.find((s: { id: number }) => s.id === cid);
