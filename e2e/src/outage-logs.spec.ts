@@ -77,7 +77,12 @@ describe('outages are logged once when they start and once when they end', () =>
         ADMIN_PORT: String(await freePort()),
       });
       const out = app.output;
-      await waitFor(() => outageLines(out(), 'redis').length > 0 || app!.child.exitCode !== null, 90_000, 'admin to log that Redis is unreachable');
+      // Each dependency is checked on its own (every 5 s from boot): wait for both lines.
+      await waitFor(
+        () => (outageLines(out(), 'redis').length > 0 && outageLines(out(), 'auth').length > 0) || app!.child.exitCode !== null,
+        90_000,
+        'admin to log that Redis and auth are unreachable',
+      );
       const [start] = outageLines(out(), 'redis');
       expect(start.outage).toBe('start');
       expect(start.service).toBe('admin');
