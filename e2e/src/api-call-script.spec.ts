@@ -22,7 +22,7 @@ describe('application API round trip (CALL_SCRIPT)', () => {
   afterAll(async () => {
     redis?.disconnect();
     await server?.dispose();
-  });
+  }, 30_000);
   beforeEach(() => redis.flushdb());
 
   const USAGE = 'switchboard:api:usage:k:2026-12-06';
@@ -53,7 +53,7 @@ describe('application API round trip (CALL_SCRIPT)', () => {
     expect(await redis.ttl(CLIENT)).toBeGreaterThan(100);
     expect(await redis.ttl(QUOTA)).toBeGreaterThan(86_400);
     expect(await redis.ttl(USAGE)).toBeGreaterThan(30 * 86_400);
-  });
+  }, 30_000);
 
   it('claims a nonce once; refuses one signed before the store began; claims none past a limit', async () => {
     expect(await trip({ nonce: { ts: 1000, now: 1000 } })).toEqual([0, 0]);
@@ -65,13 +65,13 @@ describe('application API round trip (CALL_SCRIPT)', () => {
     expect(await redis.exists(NONCE)).toBe(0); // not claimed by a call refused with 113
     expect(await usage()).toEqual({ calls: '4', errors: '3' });
     expect(await redis.ttl(NONCE)).toBe(-2);
-  });
+  }, 30_000);
 
   it('reads the token last use when asked', async () => {
     expect(await trip({ lastUse: true })).toEqual([0, -1]);
     await redis.set(USED, '12345');
     expect(await trip({ lastUse: true })).toEqual([0, -1, '12345']);
-  });
+  }, 30_000);
 
   it('answers each call of one batch on its own, also when Redis lost the script', async () => {
     await redis.script('FLUSH');
@@ -80,7 +80,7 @@ describe('application API round trip (CALL_SCRIPT)', () => {
     expect(replies.filter(([limit]) => limit === 113)).toHaveLength(10);
     expect(replies.filter(([limit, nonce]) => limit === 0 && nonce === 0)).toHaveLength(1);
     expect(await usage()).toEqual({ calls: '20', errors: '19' });
-  });
+  }, 30_000);
 
   it('rejects every call of a batch when Redis cannot answer', async () => {
     const down = new IORedis('redis://127.0.0.1:1/0', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -89,5 +89,5 @@ describe('application API round trip (CALL_SCRIPT)', () => {
     const results = await Promise.allSettled([b.run([USAGE], ['', '', '0', '1', '', '600', '0', '0']), b.run([USAGE], ['', '', '0', '1', '', '600', '0', '0'])]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     down.disconnect();
-  });
+  }, 30_000);
 });
