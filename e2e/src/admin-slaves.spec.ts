@@ -30,6 +30,24 @@ describe('admin API: slave lifecycle', () => {
   };
   const audit = async (type: string) => (await admin(`/admin/audit?type=${type}`)).json().items as { details: Record<string, unknown>; slave_id: number | null }[];
 
+  /**
+   * A slave of its own that answers HTTP 500, and a member registered from B then changed: at that
+   * slave the register failed once and waits a minute for its next attempt, the change behind it.
+   */
+  const failingLine = async () => {
+    const own = await new FakeSlave('key-of-own-slave-0123456789').start();
+    extra.push(own);
+    expect((await ips.get({ do: 'verifySettings', key: MK, url: own.url, ourKey: own.key })).json().status).toBe('SUCCESS');
+    const target = (await slaveOf(own.url))!;
+    const deliveriesTo = async (member: string) =>
+      (await admin(`/admin/deliveries?slave_id=${target.id}&member_id=${member}`)).json().items as { id: string; status: string; attempts: number; action: string }[];
+    own.mode = 'http500';
+    const id = await register(b);
+    expect((await ips.get({ do: 'changeEmail', key: md5(MK + id), id, email: `later${id}@example.test`, url: b.url })).json().status).toBe('SUCCESS');
+    await waitFor(async () => (await deliveriesTo(id)).some((d) => d.action === 'register' && d.status === 'ready' && d.attempts === 1), 20_000, 'the register failed once, next attempt in a minute');
+    return { own, id, deliveriesTo };
+  };
+
   beforeAll(async () => {
     // Backoff of a minute after a failed attempt: long enough to see "retry now" at work.
     sys = await startSystem({ PROPAGATION_RETRY_SCHEDULE: '0,60s,60s' });
@@ -124,17 +142,9 @@ describe('admin API: slave lifecycle', () => {
     expect(reasons).toEqual(expect.arrayContaining(['ourKey missing', 'url is not an http(s) URL']));
     expect(sys.logs.text).toMatch(/verifySettings refused: ourKey missing/);
   }, 30_000);
+
   it('retry now: the head of a line waiting out its backoff is sent at once; a change behind it is 409 saying why', async () => {
-    const own = await new FakeSlave('key-of-own-slave-0123456789').start();
-    extra.push(own);
-    expect((await ips.get({ do: 'verifySettings', key: MK, url: own.url, ourKey: own.key })).json().status).toBe('SUCCESS');
-    const target = (await slaveOf(own.url))!;
-    const deliveriesTo = async (member: string) =>
-      (await admin(`/admin/deliveries?slave_id=${target.id}&member_id=${member}`)).json().items as { id: string; status: string; attempts: number; action: string }[];
-    own.mode = 'http500';
-    const id = await register(b);
-    expect((await ips.get({ do: 'changeEmail', key: md5(MK + id), id, email: `later${id}@example.test`, url: b.url })).json().status).toBe('SUCCESS');
-    await waitFor(async () => (await deliveriesTo(id)).some((d) => d.action === 'register' && d.status === 'ready' && d.attempts === 1), 20_000, 'the register failed once, next attempt in a minute');
+    const { own, id, deliveriesTo } = await failingLine();
     const [head] = (await deliveriesTo(id)).filter((d) => d.action === 'register');
     const [behind] = (await deliveriesTo(id)).filter((d) => d.action === 'changeEmail');
     expect(behind.status).toBe('waiting');
@@ -145,7 +155,6 @@ describe('admin API: slave lifecycle', () => {
     const r = await admin(`/admin/deliveries/${head.id}/retry`, 'POST');
     expect(r.status).toBe(202);
     expect(r.json()).toEqual({ retried: [head.id] });
-    // Far sooner than the minute of backoff, and in order.
     // The failed attempt, then the one retried now (far sooner than the minute of backoff), then the change behind it.
     await waitFor(() => own.got('register', id).length === 2 && own.got('changeEmail', id).length === 1, 20_000, 'both sent after retry now');
     expect(own.got('register', id)[1].at).toBeLessThanOrEqual(own.got('changeEmail', id)[0].at);
@@ -154,16 +163,7 @@ describe('admin API: slave lifecycle', () => {
   }, 90_000);
 
   it('discard: a delivery is never sent, the next change of its line moves up; an ended one is 409', async () => {
-    const own = await new FakeSlave('key-of-own-slave-0123456789').start();
-    extra.push(own);
-    expect((await ips.get({ do: 'verifySettings', key: MK, url: own.url, ourKey: own.key })).json().status).toBe('SUCCESS');
-    const target = (await slaveOf(own.url))!;
-    const deliveriesTo = async (member: string) =>
-      (await admin(`/admin/deliveries?slave_id=${target.id}&member_id=${member}`)).json().items as { id: string; status: string; attempts: number; action: string }[];
-    own.mode = 'http500';
-    const id = await register(b);
-    expect((await ips.get({ do: 'changeEmail', key: md5(MK + id), id, email: `next${id}@example.test`, url: b.url })).json().status).toBe('SUCCESS');
-    await waitFor(async () => (await deliveriesTo(id)).some((d) => d.action === 'register' && d.attempts === 1), 20_000, 'the register failed once');
+    const { own, id, deliveriesTo } = await failingLine();
     own.mode = 'ok';
     const [head] = (await deliveriesTo(id)).filter((d) => d.action === 'register');
     const tried = own.got('register', id).length;

@@ -57,7 +57,8 @@ export async function relayed(call: Promise<{ status: number; body: unknown }>):
   return answer;
 }
 
-const MEMBER_EXAMPLE: MemberView = {
+/** The member of the admin API's examples. */
+export const MEMBER_EXAMPLE: MemberView = {
   id: 42,
   name: 'Alice',
   email: 'alice@example.test',
@@ -82,7 +83,8 @@ const APP_EXAMPLE: AppView = {
   daily_quota: null,
   created_at: '2025-01-01T12:00:00.000Z',
 };
-const ID = { id: 'member id (1–2147483647)' };
+/** The `:id` path parameter of member routes. */
+export const MEMBER_ID = { id: 'member id (1–2147483647)' };
 const KEY = { key: 'the application key (32 lowercase hex characters)' };
 
 @AdminController('members')
@@ -126,7 +128,7 @@ export class AdminMembersController {
   @AdminRoute({
     summary: "Unlock a member's login",
     description: "Clears a member's lock and failure count.",
-    params: ID,
+    params: MEMBER_ID,
     response: { schema: memberViewSchema, description: 'the member', example: MEMBER_EXAMPLE },
     errors: [404],
   })
@@ -135,7 +137,7 @@ export class AdminMembersController {
   }
 
   @Get(':id')
-  @AdminRoute({ summary: 'One member', params: ID, response: { schema: memberViewSchema, description: 'the member', example: MEMBER_EXAMPLE }, errors: [404] })
+  @AdminRoute({ summary: 'One member', params: MEMBER_ID, response: { schema: memberViewSchema, description: 'the member', example: MEMBER_EXAMPLE }, errors: [404] })
   async get(@Param('id') raw: string) {
     const id = parseMemberId(raw);
     const member = id === null ? null : await this.db.getRepository(MemberEntity).findOneBy({ id });

@@ -33,6 +33,21 @@ export function memberView(
   };
 }
 
+/**
+ * The password material of an admin command: `password` hashed as the slaves do (`pass_salt`, or a
+ * generated salt), or `pass_hash` + `pass_salt` as given; null when the command sets neither. 400
+ * when the hash does not have the format its salt implies.
+ */
+export async function adminCredentials(cmd: { password?: string; pass_hash?: string; pass_salt?: string }): Promise<{ passHash: string; passSalt: string } | null> {
+  if (cmd.password === undefined && cmd.pass_hash === undefined) return null;
+  const passSalt = cmd.pass_salt ?? generateSalt();
+  const passHash = cmd.pass_hash ?? (await protocolHash(cmd.password!, passSalt));
+  if (!hashMatchesSaltFormat(passHash, passSalt)) {
+    throw new BadRequestException(['pass_hash: must be $2a$13$ bcrypt for a 22-character salt, 32 lowercase hex otherwise']);
+  }
+  return { passHash, passSalt };
+}
+
 /** The auth service's internal endpoints behind the admin API (auth alone writes these tables). */
 @ApiExcludeController()
 @Controller('internal/admin')
@@ -53,11 +68,7 @@ export class IdentityAdminController {
   @HttpCode(201)
   async createMember(@Body() body: unknown) {
     const cmd = receive(createMemberContract, body);
-    const passSalt = cmd.pass_salt ?? generateSalt();
-    const passHash = cmd.pass_hash ?? (await protocolHash(cmd.password!, passSalt));
-    if (!hashMatchesSaltFormat(passHash, passSalt)) {
-      throw new BadRequestException(['pass_hash: must be $2a$13$ bcrypt for a 22-character salt, 32 lowercase hex otherwise']);
-    }
+    const { passHash, passSalt } = (await adminCredentials(cmd))!;
     const result = await this.members.register(
       { id: cmd.id, name: cmd.name, email: cmd.email, passHash, passSalt, revalidateUrl: cmd.revalidate_url ?? null, validating: cmd.validating },
       { slaveId: null, source: 'admin' },

@@ -12,11 +12,10 @@ import {
   updateMemberContract,
   validateMemberContract,
 } from '@switchboard/contracts';
-import { generateSalt, hashMatchesSaltFormat, protocolHash } from '@switchboard/credentials';
 import { parseMemberId } from '@switchboard/input-rules';
 import { InternalTokenGuard, answer, receive } from '@switchboard/runtime';
 import { CLOCK, Clock } from './clock';
-import { memberView } from './identity-admin.controller';
+import { adminCredentials, memberView } from './identity-admin.controller';
 import { readLockouts } from './login.service';
 import { MembersService, Origin } from './members.service';
 
@@ -56,16 +55,8 @@ export class MemberAdminController {
   async update(@Param('id') raw: string, @Body() body: unknown) {
     const id = this.id(raw);
     const cmd = receive(updateMemberContract, body);
-    let passHash = cmd.pass_hash;
-    let passSalt = cmd.pass_salt;
-    if (cmd.password !== undefined) {
-      passSalt = cmd.pass_salt ?? generateSalt();
-      passHash = await protocolHash(cmd.password, passSalt);
-    }
-    if (passHash !== undefined && !hashMatchesSaltFormat(passHash, passSalt!)) {
-      throw new BadRequestException(['pass_hash: must be $2a$13$ bcrypt for a 22-character salt, 32 lowercase hex otherwise']);
-    }
-    const outcome = await this.members.update(id, { name: cmd.name, email: cmd.email, passHash, passSalt }, ADMIN, this.clock.now());
+    const credentials = await adminCredentials(cmd);
+    const outcome = await this.members.update(id, { name: cmd.name, email: cmd.email, ...credentials }, ADMIN, this.clock.now());
     if (outcome === 'not_found') throw new NotFoundException('no such member');
     if (typeof outcome === 'object') {
       const error = `${outcome.inUse}_in_use`;

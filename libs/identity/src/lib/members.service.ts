@@ -40,6 +40,9 @@ function uniqueViolation(err: unknown): string | null {
   return `${e.constraint ?? ''} ${e.detail ?? ''}`;
 }
 
+/** A unique violation on the e-mail key (else the name or the id). */
+const isEmailClash = (which: string) => /email_key|UQ_2a31aad55bd68dfbf01d83d5d44/.test(which);
+
 /**
  * Members and their credentials; the only writer of the `members` table. Every accepted change
  * commits with its outbox event (and the IPS parameters each other slave will receive, pass_hash
@@ -148,7 +151,7 @@ export class MembersService {
       // Two registrations racing for one e-mail or name: the loser sees the unique constraint.
       const which = uniqueViolation(err);
       if (which === null) throw err;
-      if (/email_key|UQ_2a31aad55bd68dfbf01d83d5d44/.test(which)) return { outcome: 'email_in_use' };
+      if (isEmailClash(which)) return { outcome: 'email_in_use' };
       if (/pk_members/.test(which)) return { outcome: 'id_in_use' };
       return { outcome: 'name_in_use' };
     }
@@ -228,26 +231,45 @@ export class MembersService {
     });
   }
 
+  /** Whether another member holds `value` as its e-mail address or name (compared as D7 keys). */
+  private async heldByAnother(manager: EntityManager, field: 'email' | 'name', value: string, id: number): Promise<boolean> {
+    const holder = await manager.getRepository(MemberEntity).findOneBy(field === 'email' ? { emailKey: matchKey(value) } : { nameKey: matchKey(value) });
+    return holder !== null && holder.id !== id;
+  }
+
+  /** Writes a new e-mail address (sessions void: `epoch`) and records it as changeEmail. */
+  private async applyEmail(manager: EntityManager, member: MemberEntity, email: string, epoch: number, origin: Origin, now: Date): Promise<void> {
+    const id = member.id;
+    await manager.update(MemberEntity, { id }, { email, emailKey: matchKey(email), sessionEpoch: epoch, updatedAt: now });
+    await this.record(manager, 'user_updated', origin, id, { field: 'email', from: member.email, to: email }, now, {
+      action: 'changeEmail',
+      params: [
+        ['id', String(id)],
+        ['email', email],
+      ],
+    });
+  }
+
+  /** Writes a new name and records it as changeName. */
+  private async applyName(manager: EntityManager, member: MemberEntity, name: string, origin: Origin, now: Date): Promise<void> {
+    const id = member.id;
+    await manager.update(MemberEntity, { id }, { name, nameKey: matchKey(name), updatedAt: now });
+    await this.record(manager, 'user_updated', origin, id, { field: 'name', from: member.name, to: name }, now, {
+      action: 'changeName',
+      params: [
+        ['id', String(id)],
+        ['name', name],
+      ],
+    });
+  }
+
   /** `changeEmail` (§2.14, D10). */
   async changeEmail(id: number, email: string, origin: Origin, now: Date): Promise<ChangeOutcome> {
     try {
       return await this.withMember(id, async (manager, member) => {
         if (member.email === email) return 'unchanged' as const;
-        const holder = await manager.getRepository(MemberEntity).findOneBy({ emailKey: matchKey(email) });
-        if (holder && holder.id !== id) return 'in_use' as const;
-        await manager.update(MemberEntity, { id }, {
-          email,
-          emailKey: matchKey(email),
-          sessionEpoch: member.sessionEpoch + 1,
-          updatedAt: now,
-        });
-        await this.record(manager, 'user_updated', origin, id, { field: 'email', from: member.email, to: email }, now, {
-          action: 'changeEmail',
-          params: [
-            ['id', String(id)],
-            ['email', email],
-          ],
-        });
+        if (await this.heldByAnother(manager, 'email', email, id)) return 'in_use' as const;
+        await this.applyEmail(manager, member, email, member.sessionEpoch + 1, origin, now);
         return 'changed' as const;
       });
     } catch (err) {
@@ -261,16 +283,8 @@ export class MembersService {
     try {
       return await this.withMember(id, async (manager, member) => {
         if (member.name === name) return 'unchanged' as const;
-        const holder = await manager.getRepository(MemberEntity).findOneBy({ nameKey: matchKey(name) });
-        if (holder && holder.id !== id) return 'in_use' as const;
-        await manager.update(MemberEntity, { id }, { name, nameKey: matchKey(name), updatedAt: now });
-        await this.record(manager, 'user_updated', origin, id, { field: 'name', from: member.name, to: name }, now, {
-          action: 'changeName',
-          params: [
-            ['id', String(id)],
-            ['name', name],
-          ],
-        });
+        if (await this.heldByAnother(manager, 'name', name, id)) return 'in_use' as const;
+        await this.applyName(manager, member, name, origin, now);
         return 'changed' as const;
       });
     } catch (err) {
@@ -293,40 +307,14 @@ export class MembersService {
   ): Promise<'changed' | 'unchanged' | 'not_found' | { inUse: 'email' | 'name' }> {
     try {
       return await this.withMember(id, async (manager, member) => {
-        const repo = manager.getRepository(MemberEntity);
         const email = changes.email !== undefined && changes.email !== member.email ? changes.email : undefined;
         const name = changes.name !== undefined && changes.name !== member.name ? changes.name : undefined;
-        if (email !== undefined) {
-          const holder = await repo.findOneBy({ emailKey: matchKey(email) });
-          if (holder && holder.id !== id) return { inUse: 'email' as const };
-        }
-        if (name !== undefined) {
-          const holder = await repo.findOneBy({ nameKey: matchKey(name) });
-          if (holder && holder.id !== id) return { inUse: 'name' as const };
-        }
+        if (email !== undefined && (await this.heldByAnother(manager, 'email', email, id))) return { inUse: 'email' as const };
+        if (name !== undefined && (await this.heldByAnother(manager, 'name', name, id))) return { inUse: 'name' as const };
         if (email === undefined && name === undefined && changes.passHash === undefined) return 'unchanged' as const;
         let epoch = member.sessionEpoch;
-        if (email !== undefined) {
-          epoch += 1;
-          await manager.update(MemberEntity, { id }, { email, emailKey: matchKey(email), sessionEpoch: epoch, updatedAt: now });
-          await this.record(manager, 'user_updated', origin, id, { field: 'email', from: member.email, to: email }, now, {
-            action: 'changeEmail',
-            params: [
-              ['id', String(id)],
-              ['email', email],
-            ],
-          });
-        }
-        if (name !== undefined) {
-          await manager.update(MemberEntity, { id }, { name, nameKey: matchKey(name), updatedAt: now });
-          await this.record(manager, 'user_updated', origin, id, { field: 'name', from: member.name, to: name }, now, {
-            action: 'changeName',
-            params: [
-              ['id', String(id)],
-              ['name', name],
-            ],
-          });
-        }
+        if (email !== undefined) await this.applyEmail(manager, member, email, ++epoch, origin, now);
+        if (name !== undefined) await this.applyName(manager, member, name, origin, now);
         if (changes.passHash !== undefined && changes.passSalt !== undefined) {
           await this.applyPassword(manager, id, epoch + 1, changes.passHash, changes.passSalt, origin, now);
         }
@@ -335,7 +323,7 @@ export class MembersService {
     } catch (err) {
       const which = uniqueViolation(err);
       if (which === null) throw err;
-      return { inUse: /email_key|UQ_2a31aad55bd68dfbf01d83d5d44/.test(which) ? 'email' : 'name' };
+      return { inUse: isEmailClash(which) ? 'email' : 'name' };
     }
   }
 

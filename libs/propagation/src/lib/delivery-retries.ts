@@ -6,6 +6,20 @@ import { PROPAGATION_OUTBOX_EVENT, propagatorEvent } from './propagator-events';
 import { finishIn, promoteIn, returning } from './delivery-sql';
 import type { ReadyDelivery } from './delivery-types';
 
+/** The SQL narrowing a retry to one delivery or one slave; its values appended to `params`. */
+function narrowedTo(filter: { deliveryId?: string; slaveId?: number }, params: unknown[]): string {
+  let sql = '';
+  if (filter.deliveryId) {
+    params.push(filter.deliveryId);
+    sql += ` AND id = $${params.length}`;
+  }
+  if (filter.slaveId) {
+    params.push(filter.slaveId);
+    sql += ` AND slave_id = $${params.length}`;
+  }
+  return sql;
+}
+
 /** Retries of dead letters, asked for by the admin API (through the propagator's internal routes). */
 @Injectable()
 export class DeliveryRetries {
@@ -23,15 +37,7 @@ export class DeliveryRetries {
     return this.db.transaction(async (manager) => {
       const now = this.options.clock?.now() ?? new Date();
       const params: unknown[] = [now];
-      let where = "status = 'dead'";
-      if (filter.deliveryId) {
-        params.push(filter.deliveryId);
-        where += ` AND id = $${params.length}`;
-      }
-      if (filter.slaveId) {
-        params.push(filter.slaveId);
-        where += ` AND slave_id = $${params.length}`;
-      }
+      const where = `status = 'dead'${narrowedTo(filter, params)}`;
       const rows = await returning<{ id: string; slave_id: number; member_id: number }>(
         manager,
         `UPDATE deliveries SET status = 'waiting', attempts = 0, series = series + 1, finished_at = NULL, updated_at = $1, next_attempt_at = $1
@@ -57,15 +63,7 @@ export class DeliveryRetries {
     return this.db.transaction(async (manager) => {
       const now = this.options.clock?.now() ?? new Date();
       const params: unknown[] = [now];
-      let where = "status = 'ready' AND attempts > 0";
-      if (filter.deliveryId) {
-        params.push(filter.deliveryId);
-        where += ` AND id = $${params.length}`;
-      }
-      if (filter.slaveId) {
-        params.push(filter.slaveId);
-        where += ` AND slave_id = $${params.length}`;
-      }
+      const where = `status = 'ready' AND attempts > 0${narrowedTo(filter, params)}`;
       const rows = await returning<{ id: string; slave_id: number; member_id: number; series: number }>(
         manager,
         `UPDATE deliveries SET attempts = 0, series = series + 1, job_id = NULL, next_attempt_at = $1, updated_at = $1
