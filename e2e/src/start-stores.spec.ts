@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { freePort, waitFor } from '@switchboard/testing';
+import { startNpm as startNpmIn } from './support/npm-start';
 import { ROOT } from './support/run-source';
 
 /**
@@ -53,14 +54,7 @@ describe('npm start without PostgreSQL and Redis answering', () => {
     rmSync(envFile, { force: true });
   }, 60_000);
 
-  const startNpm = (env: Record<string, string>) => {
-    let out = '';
-    const npm = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(npm);
-    npm.stdout?.on('data', (d) => (out += d));
-    npm.stderr?.on('data', (d) => (out += d));
-    return { npm, out: () => out };
-  };
+  const startNpm = (env: Record<string, string>) => startNpmIn(env, running);
 
   const waitShowing = async (probe: () => boolean, ms: number, what: string, out: () => string) => {
     try {

@@ -5,6 +5,7 @@ import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestRedis, freePort, TestRedis, waitFor } from '@switchboard/testing';
+import { startNpm as startNpmIn } from './support/npm-start';
 import { ROOT } from './support/run-source';
 
 const PG_SERVER = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432';
@@ -171,15 +172,7 @@ describe('npm start', () => {
       if (processGroupAlive(early.pid!)) process.kill(-early.pid!, 'SIGKILL');
     }
   }, 90_000);
-  /** Starts `npm start` in a process group of its own; `out()` is everything it printed so far. */
-  const startNpm = (env: Record<string, string>) => {
-    let out = '';
-    const npm = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(npm);
-    npm.stdout?.on('data', (d) => (out += d));
-    npm.stderr?.on('data', (d) => (out += d));
-    return { npm, out: () => out };
-  };
+  const startNpm = (env: Record<string, string>) => startNpmIn(env, running);
 
   /** SIGTERM to `npm start`: every process of it is gone within 10 s. */
   const stopWithin10s = async (npm: ChildProcess) => {
