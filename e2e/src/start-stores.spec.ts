@@ -1,5 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
@@ -42,7 +43,9 @@ function pidsOf(needle: string): number[] {
 
 describe('npm start without PostgreSQL and Redis answering', () => {
   const id = `${process.pid}-${Date.now().toString(36)}`;
-  const dataDir = join(ROOT, 'tmp', `start-stores-${id}`);
+  // Outside the clone: initdb runs as the postgres user, which must be able to reach the folder (a
+  // clone under a private directory, e.g. one made by mktemp, is not reachable by it).
+  const dataDir = join(tmpdir(), `switchboard-start-stores-${id}`);
   const envFile = join(ROOT, 'tmp', `start-stores-${id}.env`);
   const running: ChildProcess[] = [];
 
