@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
@@ -37,6 +38,29 @@ const WRITE_COMMANDS = new Set([
   'persist', 'del', 'unlink', 'rename', 'renamenx', 'hset', 'hsetnx', 'hmset', 'hincrby', 'hdel', 'xadd', 'xtrim', 'xdel', 'zadd', 'zrem', 'zincrby',
   'zremrangebyscore', 'lpush', 'rpush', 'lpop', 'rpop', 'lrem', 'ltrim', 'lmove', 'rpoplpush', 'sadd', 'srem', 'append', 'copy',
 ]);
+/**
+ * BullMQ's scripts that read a queue (the admin's queue dashboard runs them), by the SHA-1 their
+ * EVALSHA carries. Two hold a write that never applies to our queues: getCounts, getRanges and
+ * getJobs drop a BullMQ 4 "0:" marker left at the end of a wait list (BullMQ 5 writes none), and
+ * getRateLimitTtl deletes a limiter key only when it has already expired.
+ */
+const READ_SCRIPTS = ['getCounts', 'getCountsPerPriority', 'getDependencyCounts', 'getJobScheduler', 'getJobs', 'getMetrics', 'getRanges', 'getRateLimitTtl', 'getState', 'getStateV2', 'isFinished', 'isJobInList', 'isMaxed', 'paginate'];
+const bullScripts = require('bullmq/dist/cjs/scripts') as Record<string, { name: string; content: string }>;
+const READ_SCRIPT_SHAS = new Set(Object.values(bullScripts).filter((s) => READ_SCRIPTS.includes(s.name)).map((s) => createHash('sha1').update(s.content).digest('hex')));
+/** MONITOR shows a script's text with C-style escapes (`\n`, `\"`, `\xNN`): the text as sent. */
+const unescapeMonitor = (text: string) =>
+  Buffer.from(
+    text.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_m, c: string) =>
+      c.length === 3 ? String.fromCharCode(parseInt(c.slice(1), 16)) : ({ n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b' } as Record<string, string>)[c] ?? c,
+    ),
+    'latin1',
+  );
+const isReadScript = (args: string[]) => {
+  const cmd = args[0].toLowerCase();
+  if (cmd === 'evalsha') return READ_SCRIPT_SHAS.has(args[1]);
+  return cmd === 'eval' && READ_SCRIPT_SHAS.has(createHash('sha1').update(unescapeMonitor(args[1])).digest('hex'));
+};
+
 /** Consumer-group state: kept by the consumer on the streams it reads (docs/architecture.md). */
 const CONSUMER_COMMANDS = new Set(['xreadgroup', 'xack', 'xgroup', 'xautoclaim', 'xclaim']);
 
@@ -101,7 +125,7 @@ describe('ownership: every table and Redis key family is written by its one docu
       // Commands a script runs are attributed through the script's declared keys (EVAL/EVALSHA).
       if (Number(database) !== db || !args.length || source === 'lua') return;
       const cmd = args[0].toLowerCase();
-      if (WRITE_COMMANDS.has(cmd) || CONSUMER_COMMANDS.has(cmd) || cmd === 'eval' || cmd === 'evalsha') redisWrites.push({ addr: source, args });
+      if (WRITE_COMMANDS.has(cmd) || CONSUMER_COMMANDS.has(cmd) || ((cmd === 'eval' || cmd === 'evalsha') && !isReadScript(args))) redisWrites.push({ addr: source, args });
     });
     await refreshNames();
     // Connections may come and go during the scenario: their names are collected as they live.
@@ -157,6 +181,10 @@ describe('ownership: every table and Redis key family is written by its one docu
     expect((await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: `Bearer ${named.token}` } })).status).toBe(200);
     expect((await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: 'Bearer not-a-token-0123456789abcdef' } })).status).toBe(401);
     expect((await admin(`/admin/tokens/${named.id}`, 'DELETE')).status).toBe(200);
+    // The queue dashboard reads the propagator's queue (and writes none of it, checked below).
+    for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/api/redis/stats', '/admin/queues/api/queues/deliveries/workers']) {
+      expect([path, (await admin(path)).status]).toEqual([path, 200]);
+    }
     // The audit log receives events from every stream.
     await waitFor(async () => (await admin('/admin/audit?type=authn_key_fail')).json().items.length > 0, 20_000, 'the gateway\'s event in the audit');
     await refreshNames();

@@ -3,7 +3,7 @@ import { parseConfig, SwitchboardConfig } from '@switchboard/config';
 import type { Clock } from '@switchboard/identity';
 import { createServiceApp, listen } from '@switchboard/runtime';
 import { createTestDatabase, createTestRedis, freePort, LogCapture, TestDatabase, TestRedis } from '@switchboard/testing';
-import { AdminModule } from '@switchboard/app-admin';
+import { AdminModule, adminAppOptions } from '@switchboard/app-admin';
 import { AuthModule } from '@switchboard/app-auth';
 import { GatewayModule } from '@switchboard/app-gateway';
 import { PropagatorModule } from '@switchboard/app-propagator';
@@ -59,9 +59,10 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   const urls = {} as System['urls'];
   const started: NestFastifyApplication[] = [];
   const start = async (name: keyof System['apps'], module: Parameters<typeof createServiceApp>[0], port = 0) => {
-    // As the services' main.ts do: the public services believe X-Forwarded-For from TRUST_PROXY.
-    const trustProxy = name === 'gateway' || name === 'admin' ? parseConfig(name, env).TRUST_PROXY : undefined;
-    const app = await createServiceApp(module, { trustProxy });
+    // As the services' main.ts do: the public services believe X-Forwarded-For from TRUST_PROXY; the
+    // admin has its documents and queue dashboard, behind its authentication.
+    const appOptions = name === 'admin' ? adminAppOptions(parseConfig('admin', env)) : { trustProxy: name === 'gateway' ? parseConfig(name, env).TRUST_PROXY : undefined };
+    const app = await createServiceApp(module, appOptions);
     started.push(app);
     apps[name] = app;
     urls[name] = await listen(app, port, '127.0.0.1');

@@ -12,3 +12,4 @@ export * from './lib/openapi';
 export * from './lib/problem';
 export * from './lib/propagator-client';
 export * from './lib/delivery-queries';
+export * from './lib/queue-dashboard';

@@ -1,10 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AdminApiModule } from '@switchboard/admin-api';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ADMIN_API_DESCRIPTION, ADMIN_API_TITLE, AdminApiModule, AdminAuthenticator, adminOpenApiDocument, mountQueueDashboard } from '@switchboard/admin-api';
 import { AuthClientModule, AuthServiceCheck } from '@switchboard/auth-client';
 import { ConfigModule, ServiceConfig } from '@switchboard/config';
 import { DbModule } from '@switchboard/db';
 import { RedisModule } from '@switchboard/redis';
-import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, loggingModule } from '@switchboard/runtime';
+import { DatabaseCheck, HealthModule, MetricsModule, RedisCheck, type ServiceAppOptions, loggingModule } from '@switchboard/runtime';
 import type { DestinationStream } from 'pino';
 
 /** The admin REST API and the audit log it keeps from the event stream. */
@@ -37,4 +38,25 @@ export class AdminModule {
       ],
     };
   }
+}
+
+/**
+ * How the admin service is built around its module (main.ts, and the system tests, alike): client
+ * addresses through TRUST_PROXY; the OpenAPI document and its UI, and the queue dashboard at
+ * /admin/queues, behind the same admin authentication as every route (the admin port is public).
+ */
+export function adminAppOptions(config: ServiceConfig<'admin'>): ServiceAppOptions {
+  return {
+    trustProxy: config.TRUST_PROXY,
+    docs: {
+      title: ADMIN_API_TITLE,
+      description: ADMIN_API_DESCRIPTION,
+      access: (app: NestFastifyApplication) => {
+        const authenticator = app.get(AdminAuthenticator);
+        return (request) => authenticator.allows(request as never);
+      },
+      document: adminOpenApiDocument,
+    },
+    mount: (app) => mountQueueDashboard(app, config.REDIS_URL),
+  };
 }

@@ -111,6 +111,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const PROPAGATED_ACTIONS = ['register', 'validate', 'delete', 'ban', 'merge', 'changeEmail', 'changePassword', 'changeName'] as const;
 export type PropagatedAction = (typeof PROPAGATED_ACTIONS)[number];
 
+/**
+ * The BullMQ queue of deliveries (keys `bull:deliveries:*`): written by the propagator only; the
+ * admin's queue dashboard reads it (docs/architecture.md, "Redis key families").
+ */
+export const DELIVERY_QUEUE_NAME = 'deliveries';
+
 /** Permission areas and levels of the application API (spec §3, A6). */
 export const AREAS = ['doc', 'blog', 'post', 'network', 'profile'] as const;
 export type Area = (typeof AREAS)[number];

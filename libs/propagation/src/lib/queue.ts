@@ -1,4 +1,5 @@
 import type { DefaultJobOptions } from 'bullmq';
+import { DELIVERY_QUEUE_NAME } from '@switchboard/contracts';
 
 /**
  * The queue contract in one place. Jobs carry ids only (never keys, hashes or payloads: job data
@@ -9,7 +10,7 @@ import type { DefaultJobOptions } from 'bullmq';
  * must be retried leaves its batch for a **single** job of its own, which BullMQ retries with the
  * D15 backoff.
  */
-export const DELIVERY_QUEUE = 'deliveries';
+export const DELIVERY_QUEUE = DELIVERY_QUEUE_NAME;
 export const DELIVER_JOB = 'deliver';
 export const DELIVER_BATCH_JOB = 'deliver-batch';
 /** The BullMQ backoff type our worker's backoffStrategy implements (the D15 schedule). */

@@ -62,6 +62,11 @@ export interface ServiceAppOptions {
     /** Builds the document from the app (instead of the default builder), e.g. with generated schemas. */
     document?: (app: NestFastifyApplication) => OpenAPIObject;
   };
+  /**
+   * Fastify routes outside Nest (a plugin such as Bull Board), registered before the app starts.
+   * Nest's guards do not cover them: the function guards them itself.
+   */
+  mount?: (app: NestFastifyApplication) => Promise<void>;
 }
 
 /** Headers every answer of every service carries (error answers and 404s included). */
@@ -216,6 +221,8 @@ export async function createServiceApp(
       : () => SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(docs.title).setDescription(docs.description).addBearerAuth().build());
     SwaggerModule.setup('docs', app, build);
   }
+
+  if (options.mount) await options.mount(app);
 
   await app.init();
   await fastify.ready();
