@@ -364,6 +364,10 @@ describe('operator CLI (switchboard …)', () => {
     });
     expect(npm.code).toBe(0);
     expect(Array.isArray(JSON.parse(npm.stdout))).toBe(true);
+    // Every command's help names the global options too; help is not an error.
+    const help = await cli(['slave', 'list', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: switchboard slave list \[options\][\s\S]*--disabled[\s\S]*Global Options:[\s\S]*--token-file <path>/);
 
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.scripts.build).toMatch(/--projects=\S*\bcli\b/);

@@ -68,6 +68,14 @@ export abstract class CliCommand extends CommandRunner {
  */
 export abstract class GroupCommand extends CommandRunner {
   async run(args: string[]): Promise<void> {
+    // `switchboard help [command]`, `switchboard slave help [command]`: the help, as --help shows it.
+    if (args[0] === 'help') {
+      const target = args[1] === undefined ? this.command : this.command.commands.find((c) => c.name() === args[1]);
+      if (target) {
+        target.outputHelp();
+        return;
+      }
+    }
     const path = this.command.parent ? `switchboard ${this.command.name()}` : 'switchboard';
     const commands = this.command.commands.map((c) => c.name()).join(', ');
     throw usageError(args.length ? `unknown command '${path} ${args[0]}' (commands: ${commands})` : `${path} needs a command: ${commands}`, [`${path} --help shows each`]);

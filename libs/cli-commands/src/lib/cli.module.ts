@@ -87,6 +87,8 @@ export async function runCli(argv: string[], env: CliEnv): Promise<number> {
   let status: number = EXIT.OK;
   const app = await CommandFactory.createWithoutRunning(CliModule.forRoot(env), {
     logger: false,
+    // Every command's help lists the global options (--json, --url…) too.
+    helpConfiguration: { showGlobalOptions: true },
     serviceErrorHandler: (e) => {
       failure = e;
     },
