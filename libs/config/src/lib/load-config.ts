@@ -13,15 +13,16 @@ const isSecret = (key: string) => (SECRET_KEYS as readonly string[]).includes(ke
 
 /**
  * A secret's value from `<NAME>_FILE`: the file's text with its trailing line break(s) removed
- * (`echo secret > file` writes one). Returns a problem line instead when the file cannot be read.
+ * (`echo secret > file` writes one). Returns a problem line instead when the file cannot be read,
+ * naming `label` (default `<NAME>_FILE`).
  */
-function readSecretFile(key: string, path: string): { value: string } | { problem: string } {
+export function readSecretFile(key: string, path: string, label = `${key}_FILE`): { value: string } | { problem: string } {
   try {
     return { value: readFileSync(path, 'utf8').replace(/(\r?\n)+$/, '') };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    return { problem: `${key}_FILE cannot be read (${path}: ${why})` };
+    return { problem: `${label} cannot be read (${path}: ${why})` };
   }
 }
 
@@ -47,7 +48,17 @@ export function parseConfig<S extends ServiceName>(
   service: S,
   env: Record<string, string | undefined>,
 ): ServiceConfig<S> {
-  const keys = SERVICE_KEYS[service] as readonly EnvKey[];
+  return parseSettings(SERVICE_KEYS[service], env) as ServiceConfig<S>;
+}
+
+/**
+ * parseConfig for any list of variables (the CLI's `config check` reads DATABASE_URL and REDIS_URL
+ * alone, whatever else is wrong): the same rules, `<NAME>_FILE` and problem lines.
+ */
+export function parseSettings<K extends EnvKey>(
+  keys: readonly K[],
+  env: Record<string, string | undefined>,
+): { [P in K]: z.output<(typeof ENV_RULES)[P]> } {
   const shape: Record<string, z.ZodType> = {};
   const input: Record<string, string | undefined> = {};
   const fileProblems: string[] = [];
@@ -84,7 +95,15 @@ export function parseConfig<S extends ServiceName>(
     // A variable whose file failed is reported once, by its file problem.
     throw new ConfigError([...new Set([...fileProblems, ...problems])]);
   }
-  return result.data as ServiceConfig<S>;
+  return result.data as { [P in K]: z.output<(typeof ENV_RULES)[P]> };
+}
+
+/**
+ * A copy of this process's environment, for the one program that reads several services' settings
+ * and its own (the operator CLI, libs/cli-commands). Services use loadConfigOrExit.
+ */
+export function readEnvironment(): Record<string, string | undefined> {
+  return { ...process.env };
 }
 
 /**

@@ -28,6 +28,9 @@ const url = (protocols: string[], what: string, rules: { path?: boolean; noQuery
       }
     }, `must be a ${what} URL (${protocols.join(' or ')}${rules.path ? ', with a host and a database name' : ' with a host'}${rules.noQuery ? ', no query or fragment' : ''})`);
 
+/** The minimum length of MASTER_KEY, SECRETS_KEY and the tokens. */
+export const SECRET_MIN_LENGTH = 32;
+
 const secret = (min: number) =>
   z
     .string({ error: 'is required' })
@@ -92,10 +95,10 @@ export const ENV_RULES = {
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL', { path: true }),
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
   PUBLIC_URL: url(['http:', 'https:'], 'http(s)', { noQuery: true }).transform((v) => v.replace(/\/+$/, '')),
-  MASTER_KEY: secret(32),
-  SECRETS_KEY: secret(32),
-  ADMIN_TOKEN: secret(32),
-  INTERNAL_TOKEN: secret(32),
+  MASTER_KEY: secret(SECRET_MIN_LENGTH),
+  SECRETS_KEY: secret(SECRET_MIN_LENGTH),
+  ADMIN_TOKEN: secret(SECRET_MIN_LENGTH),
+  INTERNAL_TOKEN: secret(SECRET_MIN_LENGTH),
   AUTH_URL: url(['http:', 'https:'], 'http(s)')
     .default('http://127.0.0.1:3001')
     .transform((v) => v.replace(/\/+$/, '')),
@@ -163,7 +166,7 @@ export const ENV_RULES = {
   ADMIN_PORT: port(3002),
   PROPAGATOR_PORT: port(3003),
   /** Bearer token for scraping /metrics on the public ports (gateway, admin); unset = no scrape there. */
-  METRICS_TOKEN: secret(32).optional(),
+  METRICS_TOKEN: secret(SECRET_MIN_LENGTH).optional(),
   /**
    * The password of DATABASE_URL's user, given apart from the URL (e.g. DATABASE_PASSWORD_FILE, the
    * same file as the postgres image's POSTGRES_PASSWORD_FILE): replaces the URL's password, any
@@ -171,6 +174,13 @@ export const ENV_RULES = {
    */
   DATABASE_PASSWORD: z.string().min(1).optional(),
 } as const;
+
+/**
+ * The secrets that are random strings (not URLs or a database password): what `npm start` and
+ * `switchboard secrets generate` create. METRICS_TOKEN is optional (it enables the token-protected
+ * /metrics scrape on the public ports).
+ */
+export const GENERATED_SECRETS = ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'METRICS_TOKEN'] as const satisfies readonly (keyof typeof ENV_RULES)[];
 
 /**
  * The secrets: each may also be given as `<NAME>_FILE`, the path of a file holding it (Docker and

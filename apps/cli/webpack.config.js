@@ -1,0 +1,1 @@
+module.exports = require('../../tools/webpack-app')(__dirname, 'cli');
