@@ -66,7 +66,7 @@ export class AdminAuditController {
   @AdminRoute({
     summary: 'The audit log',
     description:
-      'Newest first: the domain events of every service, and what the admin service records itself: `admin_action` (every change asked through the admin API, with the token name), `admin_authn_fail` (with the token name when a revoked token was used), `admin_authn_rate_limited`, `admin_token_created`, `admin_token_revoked`.',
+      'Newest first: the domain events of every service, and what the admin service records itself: `admin_action` (every change asked through the admin API or the web console, with the token name), `admin_authn_fail` (with the token name when a revoked token was used), `admin_authn_rate_limited`, `admin_csrf_refused` (a change made with the console session cookie from another site or without its CSRF token), `admin_token_created`, `admin_token_revoked`.',
     query: auditQuery,
     response: {
       schema: auditPage,

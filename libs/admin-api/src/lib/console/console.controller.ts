@@ -28,7 +28,7 @@ import { check } from '../problem';
 import { PropagatorClient } from '../propagator-client';
 import { ConsoleData, Readiness } from './console-data';
 import { ConsoleErrorFilter, redirect, sendPage } from './console-page';
-import { CONSOLE_BASE, CONSOLE_CSS, Html, actionButton, href, html, page, when } from './html';
+import { CONSOLE_BASE, CONSOLE_CSS, CONSOLE_ICON, Html, actionButton, href, html, page, when } from './html';
 
 type Query = Record<string, unknown>;
 
@@ -183,6 +183,11 @@ export class ConsoleController {
   @Get('console.css')
   stylesheet(@Res() reply: FastifyReply) {
     void reply.code(200).headers({ 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'x-content-type-options': 'nosniff' }).send(CONSOLE_CSS);
+  }
+
+  @Get('favicon.svg')
+  icon(@Res() reply: FastifyReply) {
+    void reply.code(200).headers({ 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" }).send(CONSOLE_ICON);
   }
 
   private signInPage(reply: FastifyReply, status: number, notice?: { kind: 'ok' | 'error'; text: string }, headers: Record<string, string> = {}) {
@@ -473,9 +478,14 @@ ${pager(`${CONSOLE_BASE}/lockouts`, rest, next_cursor)}`;
     const since = query.since ? toDate(query.since) : undefined;
     const until = query.until ? toDate(query.until) : undefined;
     const { items, next_cursor } = await this.auditListing.page({ ...query, since, until, limit: query.limit ?? 50 });
-    const details = (d: unknown) => {
-      const text = JSON.stringify(d ?? {});
-      return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+    // Each detail as `key value` (values over 200 characters cut), at most 16.
+    const details = (d: unknown): Html[] => {
+      const cut = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+      const entries = d && typeof d === 'object' && !Array.isArray(d) ? Object.entries(d as Record<string, unknown>) : [['value', d] as [string, unknown]];
+      return entries
+        .filter(([, v]) => v !== null && v !== undefined)
+        .slice(0, 16)
+        .map(([k, v]) => html`<span class="kv"><span class="k">${k}</span> <code>${cut(typeof v === 'string' ? v : JSON.stringify(v))}</code></span>`);
     };
     const body = html`<form class="filters" method="get" action="${CONSOLE_BASE}/audit">
 <label>Type<input type="text" name="type" list="audit-types" value="${query.type ?? ''}" pattern="[a-z_]{1,64}" placeholder="any"></label>

@@ -90,6 +90,7 @@ ${html`<html lang="en">
 <meta name="referrer" content="same-origin">
 <title>${options.title} · Switchboard console</title>
 <link rel="stylesheet" href="${CONSOLE_BASE}/console.css">
+<link rel="icon" href="${CONSOLE_BASE}/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header><a class="brand" href="${CONSOLE_BASE}">Switchboard</a>${nav}</header>
@@ -114,6 +115,9 @@ export function actionButton(action: string, label: string, csrf: string, option
   }>${label}</button></form>`;
 }
 
+/** The icon (served as /admin/console/favicon.svg): a switchboard's two plugs. */
+export const CONSOLE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#101828"/><circle cx="10" cy="11" r="4" fill="#4f8cff"/><circle cx="22" cy="21" r="4" fill="#4f8cff"/><path d="M10 11 C 16 11, 16 21, 22 21" stroke="#fff" stroke-width="2.5" fill="none"/></svg>`;
+
 /** The stylesheet (served as /admin/console/console.css; CSP allows styles from 'self' only). */
 export const CONSOLE_CSS = `
 :root{--fg:#1d2330;--muted:#667085;--line:#d9dee7;--bg:#f6f7f9;--card:#fff;--accent:#2457c5;--ok:#12733a;--okbg:#e6f4ea;--bad:#b42318;--badbg:#fdecea;--warn:#8a5a00;--warnbg:#fff4d6}
@@ -135,12 +139,14 @@ h1{font-size:1.5rem;margin:.6rem 0 1rem}h2{font-size:1.15rem;margin:1.6rem 0 .6r
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.8rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem}
 .card .n{font-size:1.7rem;font-weight:650}.card .l{color:var(--muted);font-size:.85rem}
+.card .n a{color:inherit;text-decoration:none}.card .n a:hover{text-decoration:underline}
 .card.bad .n{color:var(--bad)}.card.warn .n{color:var(--warn)}
 table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:#eef1f5;font-weight:600;font-size:.85rem}
 td.url,td.details{word-break:break-all;max-width:28rem}
-td.details{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8rem}
+td.details{font-size:.82rem}td.details .kv{display:inline-block;margin:0 .8rem .1rem 0}
+td.details .k{color:var(--muted)}td.details code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.8rem}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .badge.ok{background:var(--okbg);color:var(--ok)}.badge.bad{background:var(--badbg);color:var(--bad)}
 .badge.warn{background:var(--warnbg);color:var(--warn)}.badge.off{background:#eaecf0;color:#475467}
