@@ -269,7 +269,7 @@ ${card(`${o.slaves.enabled} / ${o.slaves.total}`, 'slaves enabled', '', `${CONSO
 ${card(o.deliveries.pending, 'deliveries pending', o.deliveries.pending > 0 ? 'warn' : '', href(`${CONSOLE_BASE}/deliveries`, { status: 'all' }))}
 ${card(o.deliveries.dead, 'dead deliveries', o.deliveries.dead > 0 ? 'bad' : '', `${CONSOLE_BASE}/deliveries`)}
 ${card(o.failing.length, 'failing slaves', o.failing.length > 0 ? 'bad' : '', `${CONSOLE_BASE}/slaves`)}
-${card(o.lockouts24h, 'members locked in 24 h', o.lockouts24h > 0 ? 'warn' : '', `${CONSOLE_BASE}/lockouts`)}
+${card(o.lockouts24h, 'locked in 24 h', o.lockouts24h > 0 ? 'warn' : '', `${CONSOLE_BASE}/lockouts`)}
 ${card(o.lockedNow ?? '?', 'locked now', (o.lockedNow ?? 0) > 0 ? 'warn' : '', `${CONSOLE_BASE}/lockouts`)}
 ${card(o.adminFailures24h, 'failed admin sign-ins in 24 h', o.adminFailures24h > 0 ? 'warn' : '', href(`${CONSOLE_BASE}/audit`, { type: 'admin_authn_fail' }))}
 </section>
