@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { GrantsService } from '@switchboard/app-api';
 import { waitFor } from '@switchboard/testing';
 import { ApiClient } from './support/api-client';
+import { ConsoleClient } from './support/console-client';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
 import { ROOT } from './support/run-source';
@@ -180,6 +181,12 @@ describe('ownership: every table and Redis key family is written by its one docu
     const named = (await admin('/admin/tokens', 'POST', { name: 'arch' })).json();
     expect((await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: `Bearer ${named.token}` } })).status).toBe(200);
     expect((await http(`${sys.urls.admin}/admin/slaves`, { headers: { authorization: 'Bearer not-a-token-0123456789abcdef' } })).status).toBe(401);
+    // The web console: a session (admin's Redis family), an action through it, sign-out.
+    const web = new ConsoleClient(sys.urls.admin);
+    expect((await web.signIn(named.token)).status).toBe(303);
+    expect((await web.post(`/admin/console/members/${id}/unlock`)).status).toBe(303);
+    expect((await web.post('/admin/console/sign-out')).status).toBe(303);
+    web.close();
     expect((await admin(`/admin/tokens/${named.id}`, 'DELETE')).status).toBe(200);
     // The queue dashboard reads the propagator's queue (and writes none of it, checked below).
     for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/api/redis/stats', '/admin/queues/api/queues/deliveries/workers']) {
@@ -233,7 +240,7 @@ describe('ownership: every table and Redis key family is written by its one docu
       if (CONSUMER_COMMANDS.has(cmd) && service !== 'admin') violations.add(`${cmd} on ${args[1]} by ${name || addr}: only the admin consumes the event streams`);
     }
     expect([...violations]).toEqual([]);
-    for (const family of ['switchboard:events:gateway', 'switchboard:events:auth', 'switchboard:chain:*', 'switchboard:session:*', 'switchboard:slave-seen', 'switchboard:recent-auth:*', 'switchboard:api:client:*', 'switchboard:api:usage:*', 'switchboard:api:token-used:*', 'switchboard:admin:auth-fails:*', 'bull:deliveries:*']) {
+    for (const family of ['switchboard:events:gateway', 'switchboard:events:auth', 'switchboard:chain:*', 'switchboard:session:*', 'switchboard:slave-seen', 'switchboard:recent-auth:*', 'switchboard:api:client:*', 'switchboard:api:usage:*', 'switchboard:api:token-used:*', 'switchboard:admin:auth-fails:*', 'switchboard:admin:console-session:*', 'bull:deliveries:*']) {
       expect([family, seenFamilies.has(family)]).toEqual([family, true]);
     }
   }, 180_000);

@@ -3,7 +3,7 @@ import { API_PATHS } from '@switchboard/app-api';
 import { INTERNAL_CONTRACTS } from '@switchboard/contracts';
 import { IPS_CONNECT_PATHS, IPS_PARAM_NAMES } from '@switchboard/ips-protocol';
 import {
-  Auth, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, PROPAGATOR_INTERNAL_ROUTES, ADMIN_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
+  Auth, Fixtures, FuzzRequest, FuzzResponse, Fuzzer, GATEWAY_ROUTES, INTERNAL_ROUTES, PROPAGATOR_INTERNAL_ROUTES, ADMIN_ROUTES, CONSOLE_ROUTES, RouteContext, SERVICE_ROUTES, SecretSet, ServiceName, controllerRoutes, hostileValue,
   jsonLeaf, sendRaw, sweepRoute, tableRequest, SCALE,
   fuzzSystem,
 } from './support/fuzz';
@@ -119,7 +119,7 @@ describe('fuzz: internal routes and service routes', () => {
     const table = (routes: { method: string; path: string }[]) => routes.map((r) => `${r.method} ${r.path}`);
     const service = table(SERVICE_ROUTES.filter((r) => !r.path.startsWith('/docs')));
     expect(controllerRoutes(sys.apps.auth).sort()).toEqual([...table(INTERNAL_ROUTES), ...service].sort());
-    expect(controllerRoutes(sys.apps.admin).sort()).toEqual([...table(ADMIN_ROUTES), ...service].sort());
+    expect(controllerRoutes(sys.apps.admin).sort()).toEqual([...table(ADMIN_ROUTES), ...table(CONSOLE_ROUTES), ...service].sort());
     // IPS Connect's paths are registered straight on Fastify (the slaves' hot path), not as a controller.
     const fastify = sys.apps.gateway.getHttpAdapter().getInstance();
     const rawIps = IPS_CONNECT_PATHS.filter((p) => ['GET', 'POST', 'HEAD', 'PUT', 'DELETE'].every((method) => fastify.hasRoute({ method, url: `/${p}` }))).map((p) => `ALL /${p}`);

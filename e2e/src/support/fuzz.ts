@@ -159,12 +159,12 @@ function dechunk(data: Buffer): Buffer {
 }
 
 /** Sends one request over a fresh connection and reads the answer until the server closes it. */
-export function sendRaw(port: number, req: FuzzRequest, timeoutMs = 30_000): Promise<Outcome> {
+export function sendRaw(port: number, req: FuzzRequest, timeoutMs = 30_000, localAddress?: string): Promise<Outcome> {
   const { head, body } = requestBytes(port, req);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let settled = false;
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
     const finish = (why?: string) => {
       if (settled) return;
       settled = true;
@@ -472,6 +472,29 @@ export const ADMIN_ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/admin/tokens', body: ['name'] },
   { method: 'GET', path: '/admin/tokens', query: ['revoked', 'limit', 'cursor'] },
   { method: 'DELETE', path: '/admin/tokens/:id' },
+];
+
+/**
+ * The web console (libs/admin-api/src/lib/console): HTML pages and forms under /admin/console,
+ * behind a session cookie; not API routes (fuzzed by e2e/src/console.spec.ts, not fuzz-admin).
+ */
+export const CONSOLE_ROUTES: RouteSpec[] = [
+  { method: 'GET', path: '/admin/console' },
+  { method: 'GET', path: '/admin/console/console.css' },
+  { method: 'GET', path: '/admin/console/favicon.svg' },
+  { method: 'GET', path: '/admin/console/sign-in' },
+  { method: 'POST', path: '/admin/console/sign-in', body: ['token'] },
+  { method: 'POST', path: '/admin/console/sign-out', body: ['_csrf'] },
+  { method: 'GET', path: '/admin/console/slaves', query: ['enabled', 'limit', 'cursor'] },
+  { method: 'POST', path: '/admin/console/slaves/:id/disable', body: ['_csrf', 'reason'] },
+  { method: 'POST', path: '/admin/console/slaves/:id/enable', body: ['_csrf'] },
+  { method: 'POST', path: '/admin/console/slaves/:id/retry', body: ['_csrf'] },
+  { method: 'GET', path: '/admin/console/deliveries', query: ['status', 'slave_id', 'member_id', 'limit', 'cursor'] },
+  { method: 'GET', path: '/admin/console/deliveries/:id' },
+  { method: 'POST', path: '/admin/console/deliveries/:id/retry', body: ['_csrf', 'back'] },
+  { method: 'GET', path: '/admin/console/lockouts', query: ['limit', 'cursor'] },
+  { method: 'POST', path: '/admin/console/members/:id/unlock', body: ['_csrf'] },
+  { method: 'GET', path: '/admin/console/audit', query: ['type', 'slave_id', 'member_id', 'since', 'until', 'limit', 'cursor'] },
 ];
 
 /** The auth service's internal API (x-internal-token): identity, IPS actions, application API. */

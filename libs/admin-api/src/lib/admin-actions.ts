@@ -8,7 +8,7 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * Every admin action in the audit log (`admin_action`): each authenticated request that may change
- * something (not GET/HEAD), whatever its outcome, with the token's name, the route template (never
+ * something (not GET/HEAD), through the API or the web console (`/admin/console/...` routes), whatever its outcome, with the token's name, the route template (never
  * the URL as sent), the path parameters, the status and the request id. The change itself is also
  * recorded by the service that made it (auth's or the propagator's events); the request id ties them.
  */
@@ -42,8 +42,8 @@ export class AdminActionAudit implements OnModuleInit {
           request_id: String(request.id),
         },
         {
-          slaveId: id !== null && route.startsWith('/admin/slaves/') ? id : null,
-          memberId: id !== null && route.startsWith('/admin/members/') ? id : null,
+          slaveId: id !== null && (route.startsWith('/admin/slaves/') || route.startsWith('/admin/console/slaves/')) ? id : null,
+          memberId: id !== null && (route.startsWith('/admin/members/') || route.startsWith('/admin/console/members/')) ? id : null,
         },
       );
     });

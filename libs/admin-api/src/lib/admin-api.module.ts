@@ -13,6 +13,10 @@ import { AdminMemberLifecycleController } from './admin-member-lifecycle.control
 import { AdminSlaveLifecycleController } from './admin-slave-lifecycle.controller';
 import { AdminTokensController } from './admin-tokens.controller';
 import { problemFormat } from './problem';
+import { ConsoleSessions } from './console-session';
+import { AuditListing, SlaveListing } from './listings';
+import { ConsoleController } from './console/console.controller';
+import { ConsoleData } from './console/console-data';
 
 /** Every admin controller (the OpenAPI document lists their routes). */
 export const ADMIN_CONTROLLERS = [AdminSlavesController, AdminAuditController, AdminMembersController, AdminSettingsController, AdminDeliveriesController, AdminAppsController, AdminTokensController, AdminMemberLifecycleController, AdminSlaveLifecycleController];
@@ -22,7 +26,8 @@ export class AdminApiModule {
   static forRoot(options: AdminApiOptions): DynamicModule {
     return {
       module: AdminApiModule,
-      controllers: ADMIN_CONTROLLERS,
+      // The web console's pages (not API routes: outside the OpenAPI document).
+      controllers: [...ADMIN_CONTROLLERS, ConsoleController],
       providers: [
         { provide: ADMIN_API_OPTIONS, useValue: options },
         // Every admin error answer is RFC 9457 problem details (the other services keep their shapes).
@@ -38,6 +43,10 @@ export class AdminApiModule {
         AuditRecorder,
         DeliveryQueries,
         PropagatorClient,
+        SlaveListing,
+        AuditListing,
+        ConsoleSessions,
+        ConsoleData,
       ],
       exports: [AdminAuthenticator],
     };

@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CanActivate, ConflictException, ExecutionContext, HttpException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ConflictException, ExecutionContext, ForbiddenException, HttpException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type IORedis from 'ioredis';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { AdminTokenEntity, AuditEventEntity } from '@switchboard/db';
-import { constantTimeEqual, sha256Hex } from '@switchboard/crypto';
+import { constantTimeEqual, hmacSha256Hex, sha256Hex } from '@switchboard/crypto';
 import { REDIS } from '@switchboard/redis';
+import { CONSOLE_COOKIE, ConsoleSession, ConsoleSessions, ConsoleSessionsUnavailable, readCookie } from './console-session';
 
 export const ADMIN_API_OPTIONS = Symbol('ADMIN_API_OPTIONS');
 export interface AdminApiOptions {
@@ -33,7 +34,66 @@ export interface AdminActor {
   name: string;
   tokenId: number | null;
 }
-export type AdminRequest = { adminActor?: AdminActor; ip: string; id: unknown; headers: Record<string, string | string[] | undefined> };
+export type AdminRequest = {
+  adminActor?: AdminActor;
+  /** The web console session the request was authenticated with (cookie), if any. */
+  adminSession?: ConsoleSession;
+  ip: string;
+  id: unknown;
+  method?: string;
+  /** Host (and port) the request was sent to: Fastify's `request.host` (X-Forwarded-Host only from a TRUST_PROXY proxy). */
+  host?: string;
+  /** Fastify's `request.routeOptions.url` (audit of refused cross-site requests). */
+  routeOptions?: { url?: string };
+  headers: Record<string, string | string[] | undefined>;
+};
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A single-valued request header, or undefined (absent or repeated). */
+function header(req: AdminRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Whether a browser request provably comes from a page of this origin: `Sec-Fetch-Site`, when sent,
+ * must be `same-origin`, and `Origin`, when sent, must name the host (and port) the request was
+ * sent to. At least one of them must be there (every current browser sends one on a POST).
+ */
+export function sameOrigin(req: AdminRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return false;
+  const origin = req.headers['origin'];
+  if (origin === undefined) return site === 'same-origin';
+  if (typeof origin !== 'string') return false;
+  let host: string;
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    host = url.host;
+  } catch {
+    return false;
+  }
+  return !!req.host && host === req.host.toLowerCase();
+}
+
+/** A request made with the console's session cookie that may change something, without proof that the console sent it. */
+export class CrossSiteRequestRefused extends ForbiddenException {
+  constructor(readonly reason: 'origin' | 'token') {
+    super(
+      {
+        statusCode: 403,
+        error: 'csrf',
+        message:
+          reason === 'origin'
+            ? 'refused: a change made with the console session must come from a page of this site (Origin / Sec-Fetch-Site); API clients send a bearer token'
+            : 'refused: the form\'s CSRF token is missing or wrong; reload the page and try again',
+      },
+      { description: 'Forbidden' },
+    );
+  }
+}
 
 /** 429 with the seconds to wait (problem details carry them as `retry_after`). */
 export class TooManyFailedAuthentications extends HttpException {
@@ -179,6 +239,12 @@ export class AdminTokens {
     return row ?? null;
   }
 
+  /** The token's row by id, whether live or revoked; null when there is none. */
+  async byId(id: number): Promise<{ id: number; name: string; revoked: boolean } | null> {
+    const [row]: { id: number; name: string; revoked: boolean }[] = await this.db.query(`SELECT id, name, revoked_at IS NOT NULL AS revoked FROM admin_tokens WHERE id = $1`, [id]);
+    return row ?? null;
+  }
+
   /** Records a use, at most once a minute per token (and process). */
   async touch(id: number): Promise<void> {
     const now = Date.now();
@@ -189,25 +255,44 @@ export class AdminTokens {
 }
 
 /**
- * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN or a live named token>`. An address
- * over the failure limit is refused first (429); every failure is counted and audited
- * (`admin_authn_fail`, with the token's name when the token is known but revoked).
+ * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN or a live named token>`, or, without an
+ * Authorization header, the web console's session cookie (signed in with one of those tokens). An
+ * address over the failure limit is refused first (429); every failure is counted and audited
+ * (`admin_authn_fail`, with the token's name when the token is known but revoked). A request made
+ * with the session cookie that may change something must prove it comes from this site (403 and
+ * `admin_csrf_refused` otherwise; docs/console.md).
  */
 @Injectable()
 export class AdminAuthenticator {
+  /** Ties a bootstrap-token session to the ADMIN_TOKEN it was opened with (never the token itself). */
+  private readonly bootstrapFingerprint: string;
+
   constructor(
     @Inject(ADMIN_API_OPTIONS) private readonly options: AdminApiOptions,
     private readonly tokens: AdminTokens,
     private readonly limiter: AdminAuthLimiter,
     private readonly audit: AuditWriter,
-  ) {}
+    private readonly sessions: ConsoleSessions,
+  ) {
+    this.bootstrapFingerprint = hmacSha256Hex(options.adminToken, 'switchboard admin console: bootstrap-token session');
+  }
 
-  /** The actor, or throws 429 (address over the limit) or 401. */
+  /** The actor, or throws 429 (address over the limit), 401, 403 (cross-site use of the session) or 503 (Redis away, session cookie). */
   async authenticate(req: AdminRequest): Promise<AdminActor> {
     const address = req.ip || 'unknown';
     const wait = await this.limiter.blockedFor(address);
     if (wait > 0) throw new TooManyFailedAuthentications(wait);
     const header = req.headers['authorization'];
+    let staleSession = false;
+    if (header === undefined) {
+      const session = await this.sessionOf(req);
+      if (session) {
+        await this.checkCrossSite(req, session);
+        req.adminSession = session;
+        return { name: session.name, tokenId: session.tokenId };
+      }
+      staleSession = readCookie(req.headers['cookie'], CONSOLE_COOKIE) !== null;
+    }
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (match && constantTimeEqual(match[1], this.options.adminToken)) return { name: BOOTSTRAP_NAME, tokenId: null };
     const found = match ? await this.tokens.find(match[1]) : null;
@@ -215,22 +300,92 @@ export class AdminAuthenticator {
       await this.tokens.touch(found.id);
       return { name: found.name, tokenId: found.id };
     }
-    const reason = !header ? 'missing' : !match ? 'malformed' : found ? 'revoked' : 'unknown';
+    const reason = !header ? (staleSession ? 'session' : 'missing') : !match ? 'malformed' : found ? 'revoked' : 'unknown';
     const failures = await this.limiter.fail(address);
     await this.audit.record('admin_authn_fail', { reason, address, token_name: found?.name ?? null, token_id: found?.id ?? null, request_id: String(req.id ?? '') });
     if (failures === this.limiter.limit) await this.audit.record('admin_authn_rate_limited', { address, failures, window_s: WINDOW_S });
-    throw new UnauthorizedException(found ? 'this admin token has been revoked' : 'a valid admin bearer token is required');
+    throw new UnauthorizedException(found ? 'this admin token has been revoked' : staleSession ? 'the console session has ended; sign in again' : 'a valid admin bearer token is required');
   }
 
-  /** For routes outside Nest's guards (/docs): true when authenticated, false on 401, throws 429. */
+  /** For routes outside Nest's guards (/docs, the queue dashboard): true when authenticated (the actor set for the audit), false on 401; throws 429, 403, 503. */
   async allows(req: AdminRequest): Promise<boolean> {
     try {
-      await this.authenticate(req);
+      req.adminActor = await this.authenticate(req);
       return true;
     } catch (err) {
       if (err instanceof UnauthorizedException) return false;
       throw err;
     }
+  }
+
+  /** The web console's check of a request: its session (or null), after the address's failure limit (429). */
+  async consoleSession(req: AdminRequest): Promise<ConsoleSession | null> {
+    const wait = await this.limiter.blockedFor(req.ip || 'unknown');
+    if (wait > 0) throw new TooManyFailedAuthentications(wait);
+    return this.sessionOf(req);
+  }
+
+  /**
+   * The console session of the request's cookie, checked: null when there is none, or when it has
+   * ended (signed out, idle or past its limit, its named token revoked, ADMIN_TOKEN changed since a
+   * bootstrap sign-in). Counts no failure (a session id is 256 random bits). Throws 503 while Redis is away.
+   */
+  async sessionOf(req: AdminRequest): Promise<ConsoleSession | null> {
+    const session = await this.sessions.find(readCookie(req.headers['cookie'], CONSOLE_COOKIE));
+    if (!session) return null;
+    if (session.tokenId === null) {
+      if (constantTimeEqual(session.bootstrap, this.bootstrapFingerprint)) return session;
+    } else {
+      const row = await this.tokens.byId(session.tokenId);
+      if (row && !row.revoked) {
+        await this.tokens.touch(row.id);
+        return { ...session, name: row.name };
+      }
+    }
+    await this.sessions.end(session.id);
+    return null;
+  }
+
+  /**
+   * A request made with a session that may change something (not GET/HEAD/OPTIONS) must come from
+   * this site (sameOrigin); a CSRF token it carries (`x-csrf-token`, or the console form's `_csrf`
+   * passed as `formToken`) must be the session's, and `required` makes one necessary (the console's
+   * own forms). 403 and an `admin_csrf_refused` entry otherwise.
+   */
+  async checkCrossSite(req: AdminRequest, session: ConsoleSession, options: { formToken?: string; required?: boolean } = {}): Promise<void> {
+    if (SAFE_METHODS.has((req.method ?? 'GET').toUpperCase())) return;
+    let reason: 'origin' | 'token' | null = null;
+    if (!sameOrigin(req)) reason = 'origin';
+    else {
+      const given = options.formToken ?? header(req, 'x-csrf-token');
+      if (given !== undefined ? !constantTimeEqual(given, session.csrf) : options.required) reason = 'token';
+    }
+    if (!reason) return;
+    await this.audit.record('admin_csrf_refused', {
+      reason,
+      token_name: session.name,
+      token_id: session.tokenId,
+      method: req.method ?? null,
+      route: req.routeOptions?.url ?? 'unmatched',
+      address: req.ip || 'unknown',
+      request_id: String(req.id ?? ''),
+    });
+    throw new CrossSiteRequestRefused(reason);
+  }
+
+  /**
+   * Console sign-in: `token` checked exactly as a bearer token (failure limit, audit), then a new
+   * session for its actor. Throws 429, 401, or 503 when the session cannot be stored.
+   */
+  async signIn(req: AdminRequest, token: string): Promise<{ actor: AdminActor; session: ConsoleSession }> {
+    const actor = await this.authenticate({ ip: req.ip, id: req.id, method: req.method, host: req.host, headers: { authorization: `Bearer ${token}` } });
+    const session = await this.sessions.create(actor, actor.tokenId === null ? this.bootstrapFingerprint : '');
+    return { actor, session };
+  }
+
+  /** Sign-out: the session ends at once, everywhere. */
+  signOut(session: ConsoleSession): Promise<void> {
+    return this.sessions.end(session.id);
   }
 }
 
@@ -248,6 +403,7 @@ export class AdminTokenGuard implements CanActivate {
     } catch (err) {
       if (err instanceof UnauthorizedException) res.header('www-authenticate', 'Bearer realm="switchboard-admin"');
       if (err instanceof TooManyFailedAuthentications) res.header('retry-after', String(err.retryAfter));
+      if (err instanceof ConsoleSessionsUnavailable) res.header('retry-after', String(err.retryAfter));
       throw err;
     }
   }

@@ -1,19 +1,12 @@
-import { Controller, Get, Inject, Logger, Post, Res, UseGuards } from '@nestjs/common';
-import type IORedis from 'ioredis';
-import { REDIS, SLAVE_SEEN_KEY } from '@switchboard/redis';
+import { Controller, Get, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { AuthClient } from '@switchboard/auth-client';
 import { auditPage, auditQuery, issueSlaveKeyCommand, issueSlaveKeyContract, slavePage, slavesQuery } from '@switchboard/contracts';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { AuditEventEntity, SlaveEntity } from '@switchboard/db';
-import { withoutCredentials } from '@switchboard/outbound';
 import { AdminController, AdminRoute, Checked } from './admin-route';
 import { AdminTokenGuard } from './admin-token.guard';
 import { relay } from './admin-commands.controllers';
-import { decodeCursor, pageOf } from './cursor';
-import { DeliveryQueries } from './delivery-queries';
+import { AuditListing, SlaveListing } from './listings';
 
 const SLAVE_EXAMPLE = {
   id: 1,
@@ -33,24 +26,9 @@ const SLAVE_EXAMPLE = {
 @Controller('admin/slaves')
 export class AdminSlavesController {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(REDIS) private readonly redis: IORedis,
     private readonly auth: AuthClient,
-    private readonly deliveries: DeliveryQueries,
+    private readonly slaves: SlaveListing,
   ) {}
-
-  private readonly logger = new Logger('AdminSlaves');
-
-  /** Last calls the gateway answered (Redis, written by the gateway); empty while Redis is away. */
-  private async seenByGateway(): Promise<Map<number, number>> {
-    try {
-      const all = await this.redis.hgetall(SLAVE_SEEN_KEY);
-      return new Map(Object.entries(all).map(([id, ms]) => [Number(id), Number(ms)]));
-    } catch (err) {
-      this.logger.warn(`last access from the gateway unavailable: ${(err as Error).message}`);
-      return new Map();
-    }
-  }
 
   @Post()
   @AdminRoute({
@@ -73,33 +51,8 @@ export class AdminSlavesController {
     query: slavesQuery,
     response: { schema: slavePage, description: 'a page of slaves', example: { items: [SLAVE_EXAMPLE], next_cursor: null } },
   })
-  async list(@Checked('query') query: z.output<typeof slavesQuery>) {
-    const limit = query.limit ?? 100;
-    const qb = this.db.getRepository(SlaveEntity).createQueryBuilder('s').orderBy('s.id', 'ASC').limit(limit + 1);
-    if (query.enabled !== undefined) qb.andWhere('s.enabled = :enabled', { enabled: query.enabled });
-    const after = decodeCursor('slaves', query.cursor);
-    if (after !== undefined) qb.andWhere('s.id > :after', { after: Number(after) });
-    const slaves = await qb.getMany();
-    const stats = await this.deliveries.slaveStats();
-    const seen = await this.seenByGateway();
-    // Spec D4's last access: the later of auth's record (actions it ran) and the gateway's (reads).
-    const lastAccess = (s: SlaveEntity) => {
-      const ms = Math.max(s.lastAccessAt?.getTime() ?? 0, seen.get(s.id) ?? 0);
-      return ms > 0 ? new Date(ms).toISOString() : null;
-    };
-    return pageOf('slaves', slaves, limit, (s) => s.id, (s) => ({
-      id: s.id,
-      // Credentials are refused at registration; a slave registered with some before is listed without them.
-      url: withoutCredentials(s.url),
-      enabled: s.enabled,
-      disabled_reason: s.disabledReason,
-      registered_at: s.registeredAt.toISOString(),
-      last_access_at: lastAccess(s),
-      pending: stats.get(s.id)?.pending ?? 0,
-      dead: stats.get(s.id)?.dead ?? 0,
-      last_success_at: stats.get(s.id)?.lastSuccessAt?.toISOString() ?? null,
-      failing_since: stats.get(s.id)?.failingSince?.toISOString() ?? null,
-    }));
+  list(@Checked('query') query: z.output<typeof slavesQuery>) {
+    return this.slaves.page(query);
   }
 }
 
@@ -107,13 +60,13 @@ export class AdminSlavesController {
 @UseGuards(AdminTokenGuard)
 @Controller('admin/audit')
 export class AdminAuditController {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly audit: AuditListing) {}
 
   @Get()
   @AdminRoute({
     summary: 'The audit log',
     description:
-      'Newest first: the domain events of every service, and what the admin service records itself: `admin_action` (every change asked through the admin API, with the token name), `admin_authn_fail` (with the token name when a revoked token was used), `admin_authn_rate_limited`, `admin_token_created`, `admin_token_revoked`.',
+      'Newest first: the domain events of every service, and what the admin service records itself: `admin_action` (every change asked through the admin API or the web console, with the token name), `admin_authn_fail` (with the token name when a revoked token was used), `admin_authn_rate_limited`, `admin_csrf_refused` (a change made with the console session cookie from another site or without its CSRF token), `admin_token_created`, `admin_token_revoked`.',
     query: auditQuery,
     response: {
       schema: auditPage,
@@ -124,24 +77,7 @@ export class AdminAuditController {
       },
     },
   })
-  async list(@Checked('query') query: z.output<typeof auditQuery>) {
-    const limit = query.limit ?? 100;
-    const qb = this.db.getRepository(AuditEventEntity).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(limit + 1);
-    if (query.type) qb.andWhere('a.type = :type', { type: query.type });
-    if (query.slave_id) qb.andWhere('a.slave_id = :slaveId', { slaveId: query.slave_id });
-    if (query.member_id) qb.andWhere('a.member_id = :memberId', { memberId: query.member_id });
-    const before = decodeCursor('audit', query.cursor);
-    if (before !== undefined) qb.andWhere('a.id < :before', { before });
-    const rows = await qb.getMany();
-    return pageOf('audit', rows, limit, (a) => a.id, (a) => ({
-      id: a.id,
-      event_id: a.eventId,
-      type: a.type,
-      occurred_at: a.occurredAt.toISOString(),
-      source: a.source,
-      slave_id: a.slaveId,
-      member_id: a.memberId,
-      details: a.details,
-    }));
+  list(@Checked('query') query: z.output<typeof auditQuery>) {
+    return this.audit.page(query);
   }
 }

@@ -10,6 +10,7 @@ import { REDIS } from '@switchboard/redis';
 import { ADMIN_CONTROLLERS } from './admin-api.module';
 import { ADMIN_API_OPTIONS, AdminAuthenticator, AdminTokens, AuditWriter } from './admin-token.guard';
 import { DeliveryQueries } from './delivery-queries';
+import { AuditListing, SlaveListing } from './listings';
 import { adminOpenApiDocument } from './openapi';
 import { PropagatorClient } from './propagator-client';
 
@@ -18,7 +19,7 @@ const COMMITTED = join(__dirname, '../../../../docs/openapi.json');
 /** The admin controllers with every dependency stubbed: enough to build the document, no stores needed. */
 @Module({
   controllers: ADMIN_CONTROLLERS,
-  providers: [DataSource, REDIS, AuthClient, DeliveryQueries, PropagatorClient, AdminTokens, AuditWriter, AdminAuthenticator, ADMIN_API_OPTIONS].map((provide) => ({ provide, useValue: {} })),
+  providers: [DataSource, REDIS, AuthClient, DeliveryQueries, PropagatorClient, AdminTokens, AuditWriter, AdminAuthenticator, ADMIN_API_OPTIONS, SlaveListing, AuditListing].map((provide) => ({ provide, useValue: {} })),
 })
 class DocsOnlyModule {}
 

@@ -219,4 +219,4 @@ export const adminTokenCreated = adminTokenView
 export const adminTokenPage = page(adminTokenView);
 
 /** Audit event types the admin service records itself (beside the domain events it copies in). */
-export const ADMIN_AUDIT_TYPES = ['admin_action', 'admin_authn_fail', 'admin_authn_rate_limited', 'admin_token_created', 'admin_token_revoked'] as const;
+export const ADMIN_AUDIT_TYPES = ['admin_action', 'admin_authn_fail', 'admin_authn_rate_limited', 'admin_csrf_refused', 'admin_token_created', 'admin_token_revoked'] as const;
