@@ -15,9 +15,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { envFilePath, readEnvFile } from './env-file.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ENV_FILE = resolve(ROOT, process.env.ENV_FILE || '.env');
+const ENV_FILE = envFilePath(ROOT);
 const SERVICES = ['auth', 'gateway', 'admin', 'propagator'];
 const SECRETS = ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN'];
 const STOP_GRACE_MS = 8000;
@@ -120,17 +121,6 @@ function run(name, cmd, args, env = process.env) {
 }
 
 // ---- configuration -------------------------------------------------------------------------------
-/** KEY=VALUE lines; # comments; optional single or double quotes around the value. */
-function parseEnvFile(text) {
-  const out = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trim().startsWith('#')) continue;
-    out[m[1]] = m[2].replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return out;
-}
-
 /** Appends `NAME=value` on a line of its own, whatever the file ends with. */
 function appendVar(name, value) {
   if (!existsSync(ENV_FILE)) {
@@ -157,7 +147,7 @@ if (!existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
 // 2. Secrets: generated once, kept in the env file (mode 600, git-ignored). An empty variable in the
 //    environment counts as unset, here and in the services.
 const processEnv = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));
-const fileVars = existsSync(ENV_FILE) ? parseEnvFile(readFileSync(ENV_FILE, 'utf8')) : {};
+const fileVars = readEnvFile(ENV_FILE);
 for (const name of SECRETS) {
   if (processEnv[name] || fileVars[name]) continue;
   fileVars[name] = randomBytes(32).toString('base64url');

@@ -344,11 +344,15 @@ describe('operator CLI (switchboard …)', () => {
     expect((await admin('/admin/members?q=x@example.test')).json().items).toEqual([]);
   }, 600_000);
 
-  it('npm run cli -- … runs it from source; the image has a switchboard command running the built CLI', async () => {
+  it('npm run cli -- … runs it from source with the env file npm start writes; the image has a switchboard command running the built CLI', async () => {
+    // The token and the admin's address only in the env file (as `npm start` leaves them in .env).
+    const envDir = mkdtempSync(join(tmpdir(), 'switchboard-cli-env-'));
+    const envFile = join(envDir, '.env');
+    writeFileSync(envFile, `# as npm start writes it\nADMIN_TOKEN=${ADMIN_TOKEN}\nSWITCHBOARD_ADMIN_URL="${sys.urls.admin}"\n`, { mode: 0o600 });
     const npm = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn('npm', ['run', '--silent', 'cli', '--', 'slave', 'list', '--json'], {
         cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', SWITCHBOARD_ADMIN_URL: sys.urls.admin, SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN },
+        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ENV_FILE: envFile },
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       let stdout = '';
@@ -362,6 +366,7 @@ describe('operator CLI (switchboard …)', () => {
         resolve({ code, stdout });
       });
     });
+    rmSync(envDir, { recursive: true, force: true });
     expect(npm.code).toBe(0);
     expect(Array.isArray(JSON.parse(npm.stdout))).toBe(true);
     // Every command's help names the global options too; help is not an error.

@@ -83,6 +83,11 @@ suite('web console in Chromium', () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (err) => problems.push(err.message));
+    // Loopback only: the console and the queue dashboard fetch nothing from another host.
+    page.on('request', (r) => {
+      const host = new URL(r.url()).hostname;
+      if (r.url().startsWith('http') && host !== '127.0.0.1') problems.push(`request to ${host}`);
+    });
     page.on('response', (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`);
     });
@@ -169,6 +174,19 @@ suite('web console in Chromium', () => {
     await go('/admin/console/audit?type=admin_action');
     expect(await page.textContent('#audit')).toContain('/admin/console/deliveries/:id/retry');
     await shot('audit');
+  }, 60_000);
+
+  it('queues: the console\'s Queues link opens Bull Board in the same session, with the delivery queue', async () => {
+    await go('/admin/console');
+    await submit('nav a[href="/admin/queues"]', /\/admin\/queues$/);
+    // Bull Board's page, its scripts and its API calls all pass the admin authentication on the session cookie.
+    await page.waitForSelector('text=deliveries', { timeout: PAGE_TIMEOUT_MS });
+    // The queue's own page: its jobs by state (the completed delivery of the retry above among them).
+    await page.click('a:has-text("deliveries")');
+    await page.waitForURL(/\/admin\/queues\/queue\/deliveries/, { timeout: PAGE_TIMEOUT_MS });
+    await page.waitForLoadState('networkidle', { timeout: PAGE_TIMEOUT_MS });
+    await shot('queues');
+    expect(problems).toEqual([]);
   }, 60_000);
 
   it('sign out: back to the sign-in page, and the pages need a session again', async () => {

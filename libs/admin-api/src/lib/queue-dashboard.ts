@@ -20,6 +20,13 @@ export function queueDashboardRoutes(app: NestFastifyApplication): { method: str
   return [...(mounted.get(app) ?? [])];
 }
 
+/**
+ * The dashboard's pages load only from the admin's own origin (Bull Board's scripts, styles, images
+ * and API calls are all under /admin/queues; its inline `<script type="application/json">` is data).
+ */
+const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+const EXTERNAL_STYLESHEETS = /<link\b[^>]*\bhref="https?:\/\/[^"]*"[^>]*rel="stylesheet"[^>]*>/g;
+
 /** The only methods the dashboard answers: it is read-only (docs/admin-api.md, "Queue dashboard"). */
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
@@ -96,7 +103,13 @@ export async function mountQueueDashboard(app: NestFastifyApplication, redisUrl:
     // Bull Board answers a failed read (Redis away) with 500 and the error's message: 503 instead,
     // with problem details that say no more than "unavailable".
     scope.addHook('onSend', async (request, reply, payload) => {
-      if (reply.statusCode < 500) return payload;
+      reply.header('content-security-policy', DASHBOARD_CSP);
+      if (reply.statusCode < 500) {
+        // Bull Board's page links a Google Fonts stylesheet: the admin's browser fetches nothing from
+        // another site (the page falls back to the system fonts).
+        const type = String(reply.getHeader('content-type') ?? '');
+        return type.startsWith('text/html') && typeof payload === 'string' ? payload.replace(EXTERNAL_STYLESHEETS, '') : payload;
+      }
       reply.code(503).header('retry-after', '5').header('content-type', `${PROBLEM_CONTENT_TYPE}; charset=utf-8`).header('cache-control', 'no-store');
       const mapped: ErrorAnswer = { status: 503, body: { statusCode: 503, error: 'Service Unavailable', message: 'the queue cannot be read now (Redis unavailable); try again later' }, log: 'none', headers: { 'retry-after': '5' } };
       return JSON.stringify(toProblem(mapped, null, { requestId: String(request.id ?? '') }));
