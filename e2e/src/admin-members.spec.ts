@@ -3,7 +3,7 @@ import { BrowserChainService } from '@switchboard/ips-connect';
 import { waitFor } from '@switchboard/testing';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
 const SALT = '0123456789abcdefghijkl';
@@ -17,12 +17,7 @@ describe('admin API: member lifecycle', () => {
   let a: FakeSlave;
   let b: FakeSlave;
   let ips: ReturnType<typeof ipsClient>;
-  const admin = (path: string, method = 'GET', body?: unknown, token = ADMIN_TOKEN) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   let n = 0;
   const create = async () => {
     n += 1;

@@ -1,7 +1,7 @@
 import { waitFor } from '@switchboard/testing';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
 const SALT = '0123456789abcdefghijkl';
@@ -15,12 +15,7 @@ describe('admin API: slave lifecycle', () => {
   let c: FakeSlave;
   const extra: FakeSlave[] = [];
   let ips: ReturnType<typeof ipsClient>;
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   const slaveOf = async (url: string) => ((await admin('/admin/slaves?limit=100')).json().items as { id: number; url: string; enabled: boolean; disabled_reason: string | null }[]).find((s) => s.url === url);
   let n = 0;
   const register = async (from: FakeSlave) => {

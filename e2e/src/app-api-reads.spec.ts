@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { GrantsService } from '@switchboard/app-api';
 import { ApiClient } from './support/api-client';
-import { ADMIN_TOKEN, System, http, startSystem } from './support/system';
+import { adminApi, http, startSystem, System } from './support/system';
 
 /**
  * Issue 11: at most one of our processes does the work of a signed application API read. The
@@ -18,12 +18,7 @@ describe('application API reads: answered by the gateway alone', () => {
   let memberId: number;
   const internal: string[] = [];
   let nonce = 0;
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(`${sys.urls.admin}${path}`, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   const authServer = () => sys.apps.auth.getHttpAdapter().getInstance().server as Server;
   /** An hmac-sha256 call with a fresh ts and nonce (A3). */
   const hmacCall = (method: string, params: Record<string, string> = {}, opts: { post?: boolean } = {}) =>

@@ -1,7 +1,7 @@
 import { GrantsService } from '@switchboard/app-api';
 import { ApiClient } from './support/api-client';
 import { ipsClient } from './support/ips';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { ADMIN_TOKEN, adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 /**
  * The application API over HTTP (spec application-api.md §1–§5, A1–A8, A10). The consent page is
@@ -13,12 +13,7 @@ describe('application API', () => {
   let desktop: ApiClient;
   let web: ApiClient;
   let memberId: number;
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   const err = (res: { json: () => any }) => res.json().api;
   const approve = async (apiKey: string, frob: string, permissions: Record<string, string>) =>
     sys.apps.auth.get(GrantsService, { strict: false }).approveFrob(apiKey, frob, memberId, permissions, new Date());

@@ -10,7 +10,7 @@ import { ConsoleClient } from './support/console-client';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
 import { ROOT } from './support/run-source';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 import { installWriterAudit, writersByTable } from './support/writer-audit';
 
 const HASH = '$2a$13$0123456789abcdefghijke83qjoCb8ggnz2a4OYR7vO8WGClpIei.';
@@ -99,12 +99,7 @@ describe('ownership: every table and Redis key family is written by its one docu
   const redisWrites: { addr: string; args: string[] }[] = [];
   const names = new Map<string, string>();
   let listing: NodeJS.Timeout | undefined;
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(`${sys.urls.admin}${path}`, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
 
   const refreshNames = async () => {
     const list = (await lister!.client('LIST')) as string;

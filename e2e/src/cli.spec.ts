@@ -9,7 +9,7 @@ import { ApiClient } from './support/api-client';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
 import { ROOT } from './support/run-source';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { ADMIN_TOKEN, adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 /** Every wait on a CLI process: SWC compiles the CLI on each start, and the machine is loaded. */
 const PROCESS_TIMEOUT_MS = 60_000;
@@ -31,12 +31,7 @@ describe('operator CLI (switchboard …)', () => {
   let a: FakeSlave;
   let b: FakeSlave;
   let ips: ReturnType<typeof ipsClient>;
-  const admin = (path: string, method = 'GET', body?: unknown, token = ADMIN_TOKEN) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
 
   /** `switchboard <args>` with the admin URL and token of the system unless `env` says otherwise. */
   const cli = (args: string[], opts: { env?: Record<string, string | undefined>; input?: string; bare?: boolean } = {}): Promise<Run> =>

@@ -5,7 +5,7 @@ import { waitFor } from '@switchboard/testing';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
 import { ROOT } from './support/run-source';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -36,12 +36,7 @@ suite('web console in Chromium', () => {
   let deadId: string;
   let token: string;
   const problems: string[] = [];
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
   const go = (path: string) => page.goto(sys.urls.admin + path, { timeout: PAGE_TIMEOUT_MS });
   /** Clicks a form's button and waits for the page it leads to. */

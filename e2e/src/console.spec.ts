@@ -8,7 +8,7 @@ import { ConsoleClient } from './support/console-client';
 import { CONSOLE_ROUTES, DOCUMENTED_STATUSES, FuzzRequest, SWEEP_VALUES, latin1, routeRequest, sendRaw, sweepRoute } from './support/fuzz';
 import { FakeSlave } from './support/fake-slave';
 import { ipsClient, md5 } from './support/ips';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { ADMIN_TOKEN, adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 const HOSTILE_NAME = '<script>alert("name")</script>';
 const HOSTILE_REASON = '<img src=x onerror=alert(1)>';
@@ -39,12 +39,7 @@ describe('web console', () => {
     clients.push(c);
     return c;
   };
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   const audit = async (type: string) => (await admin(`/admin/audit?type=${type}&limit=500`)).json().items as { details: Record<string, unknown>; slave_id: number | null; member_id: number | null }[];
   const slaveState = async () => ((await admin('/admin/slaves')).json().items as { id: number; enabled: boolean }[]).find((s) => s.id === slaveId)!;
   const signedIn = async (token = named.token) => {

@@ -1,6 +1,6 @@
 import { PrivateRedis, waitFor } from '@switchboard/testing';
 import { ApiClient } from './support/api-client';
-import { ADMIN_TOKEN, System, http, startSystem } from './support/system';
+import { adminApi, http, startSystem, System } from './support/system';
 
 /**
  * Issue 10 §3: where a check cannot be made, the call is refused. The hmac-sha256 mode of the
@@ -12,12 +12,7 @@ describe('hmac-sha256 nonces fail closed when Redis is away', () => {
   let sys: System;
   let client: ApiClient;
   let md5Client: ApiClient;
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(sys.urls.admin + path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
   const now = () => Math.floor(Date.now() / 1000);
   /** The same signed request each time it is sent (a replay sends exactly these bytes again). */
   const signed = (nonce: string, ts: number) => {

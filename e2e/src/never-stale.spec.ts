@@ -4,7 +4,7 @@ import { freePort, waitFor } from '@switchboard/testing';
 import { ApiClient } from './support/api-client';
 import { ipsClient, md5 } from './support/ips';
 import { spawnAppFromSource } from './support/run-source';
-import { ADMIN_TOKEN, MASTER_KEY as MK, System, http, startSystem } from './support/system';
+import { adminApi, http, MASTER_KEY as MK, startSystem, System } from './support/system';
 
 const SALT_A = 'abcdefghijklmnopqrstuv';
 const SALT_B = 'ZYXWVUTSRQPONMLKJIHGFE';
@@ -22,12 +22,7 @@ describe('never stale: two gateway processes see every committed change on their
   let a: ReturnType<typeof ipsClient>;
   let bIps: ReturnType<typeof ipsClient>;
   let bUrl: string;
-  const admin = (path: string, method = 'GET', body?: unknown) =>
-    http(`${sys.urls.admin}${path}`, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    });
+  const admin = adminApi(() => sys);
 
   beforeAll(async () => {
     sys = await startSystem({ API_CLIENT_LIMIT: '100000' });

@@ -95,6 +95,20 @@ export async function startSystem(overrides: Partial<Record<string, string>> = {
   };
 }
 
+/**
+ * The admin API of a system started later (in `beforeAll`): `admin(path, method?, body?, token?)`
+ * sends `body` as JSON with `Authorization: Bearer <token>` (the bootstrap ADMIN_TOKEN by default,
+ * none when `token` is '').
+ */
+export function adminApi(system: () => System) {
+  return (path: string, method = 'GET', body?: unknown, token = ADMIN_TOKEN) =>
+    http(system().urls.admin + path, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    });
+}
+
 /** GET or POST to a service; returns status, headers and the raw body text. */
 export async function http(
   url: string,
