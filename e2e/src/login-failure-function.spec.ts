@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { LockoutPolicy, LockoutState, afterFailure, effectiveLockout, isLocked } from '@switchboard/credentials';
+import { dataSourceOptions } from '@switchboard/db';
+import { LoginService, readLockouts } from '@switchboard/identity';
 import { TestDatabase, createTestDatabase } from '@switchboard/testing';
 
 /**
@@ -96,4 +99,36 @@ describe('switchboard_login_failure follows the lockout rules of libs/credential
     expect(rows[0].outcome).toBe('gone');
     expect((await pg.query('SELECT count(*)::int AS n FROM login_lockouts WHERE member_id = 999')).rows[0].n).toBe(0);
   }, 30_000);
+
+  it('an unlock issued while a failure is being counted voids that failure: the reset mark is taken once the failure has committed', async () => {
+    // Auth's unlock (LoginService) on its own pool, as in the service.
+    const auth = new DataSource(dataSourceOptions(db.url, 'switchboard-auth', 2));
+    await auth.initialize();
+    const gateway = new Client({ connectionString: db.url });
+    await gateway.connect();
+    try {
+      const login = new LoginService(auth, null as never, { now: () => new Date() } as never, {} as never);
+      await pg.query('DELETE FROM login_lockouts');
+      await pg.query('UPDATE members SET lockout_reset_at = NULL WHERE id = 1');
+      // The gateway's failure holds the member's share lock (the function's first step)…
+      await gateway.query('BEGIN');
+      await gateway.query('SELECT 1 FROM members WHERE id = 1 FOR SHARE');
+      // …when the admin's unlock arrives; it must wait, and its mark must come after the failure.
+      const unlocked = login.unlock(1);
+      await new Promise((r) => setTimeout(r, 300));
+      // The failure, counted from the state before the unlock (a threshold of 1: it locks).
+      const { rows } = await gateway.query('SELECT * FROM switchboard_login_failure(1, now(), 1, 900000, 60000, 900000)');
+      expect([rows[0].outcome, rows[0].locked_now]).toEqual(['counted', true]);
+      await gateway.query('COMMIT');
+      expect(await unlocked).toBe(true);
+      // The unlock wins: the member is not locked and has no failures.
+      expect((await readLockouts(auth, [1])).get(1)).toEqual({ lockedUntil: null, failedLogins: 0 });
+      const marks = (await pg.query('SELECT m.lockout_reset_at AS reset, l.updated_at AS record FROM members m JOIN login_lockouts l ON l.member_id = m.id WHERE m.id = 1')).rows[0];
+      expect(marks.reset.getTime()).toBeGreaterThanOrEqual(marks.record.getTime());
+    } finally {
+      await gateway.query('ROLLBACK').catch(() => undefined);
+      await gateway.end();
+      await auth.destroy();
+    }
+  }, 60_000);
 });

@@ -50,10 +50,18 @@ export class LoginService {
     return rows.filter((r) => byId.has(r.member_id)).map((r) => ({ member: byId.get(r.member_id)!, lockout: lockouts.get(r.member_id)! }));
   }
 
-  /** Admin: clear a member's lock and failure count (a reset mark the gateway's record must postdate). */
+  /**
+   * Admin: clear a member's lock and failure count (a reset mark the gateway's record must postdate).
+   * The member's row lock is taken first: a failure being counted holds the member's share lock, so
+   * the mark (`clock_timestamp()`) is read only once that failure has committed, and voids it. An
+   * UPDATE alone would compute the mark before waiting for the lock, and a failure committed after
+   * the unlock began would outlive it.
+   */
   async unlock(memberId: number): Promise<boolean> {
     const now = this.clock.now();
     return this.db.transaction(async (manager) => {
+      const [found] = (await manager.query('SELECT 1 FROM members WHERE id = $1 FOR UPDATE', [memberId])) as unknown[];
+      if (!found) return false;
       const result = await manager
         .createQueryBuilder()
         .update(MemberEntity)
