@@ -6,7 +6,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { AdminTokenEntity, AuditEventEntity } from '@switchboard/db';
 import { constantTimeEqual, hmacSha256Hex, sha256Hex } from '@switchboard/crypto';
 import { REDIS } from '@switchboard/redis';
-import { CONSOLE_COOKIE, ConsoleSession, ConsoleSessions, ConsoleSessionsUnavailable, readCookie } from './console-session';
+import { CONSOLE_COOKIE, CONSOLE_COOKIE_PATH, ConsoleSession, ConsoleSessions, ConsoleSessionsUnavailable, readCookies } from './console-session';
 
 export const ADMIN_API_OPTIONS = Symbol('ADMIN_API_OPTIONS');
 export interface AdminApiOptions {
@@ -93,6 +93,21 @@ export class CrossSiteRequestRefused extends ForbiddenException {
       { description: 'Forbidden' },
     );
   }
+}
+
+/**
+ * 401 for a request whose only credential is a console session cookie that has ended: counted as no
+ * failure; the answer clears the cookie (`clearSessionCookie`).
+ */
+export class ConsoleSessionEnded extends UnauthorizedException {
+  constructor() {
+    super('the console session has ended; sign in again');
+  }
+}
+
+/** The Set-Cookie value that removes the console's session cookie. */
+export function clearSessionCookie(https: boolean): string {
+  return `${CONSOLE_COOKIE}=; Path=${CONSOLE_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${https ? '; Secure' : ''}`;
 }
 
 /** 429 with the seconds to wait (problem details carry them as `retry_after`). */
@@ -283,7 +298,6 @@ export class AdminAuthenticator {
     const wait = await this.limiter.blockedFor(address);
     if (wait > 0) throw new TooManyFailedAuthentications(wait);
     const header = req.headers['authorization'];
-    let staleSession = false;
     if (header === undefined) {
       const session = await this.sessionOf(req);
       if (session) {
@@ -291,7 +305,10 @@ export class AdminAuthenticator {
         req.adminSession = session;
         return { name: session.name, tokenId: session.tokenId };
       }
-      staleSession = readCookie(req.headers['cookie'], CONSOLE_COOKIE) !== null;
+      // A session cookie that has ended (signed out in another tab, expired, its token revoked):
+      // not a failed authentication. A page left open (the queue dashboard polls every 5 s) would
+      // otherwise fill the audit and bring the address to its failure limit. The answer clears it.
+      if (readCookies(req.headers['cookie'], CONSOLE_COOKIE).length) throw new ConsoleSessionEnded();
     }
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (match && constantTimeEqual(match[1], this.options.adminToken)) return { name: BOOTSTRAP_NAME, tokenId: null };
@@ -300,11 +317,11 @@ export class AdminAuthenticator {
       await this.tokens.touch(found.id);
       return { name: found.name, tokenId: found.id };
     }
-    const reason = !header ? (staleSession ? 'session' : 'missing') : !match ? 'malformed' : found ? 'revoked' : 'unknown';
+    const reason = !header ? 'missing' : !match ? 'malformed' : found ? 'revoked' : 'unknown';
     const failures = await this.limiter.fail(address);
     await this.audit.record('admin_authn_fail', { reason, address, token_name: found?.name ?? null, token_id: found?.id ?? null, request_id: String(req.id ?? '') });
     if (failures === this.limiter.limit) await this.audit.record('admin_authn_rate_limited', { address, failures, window_s: WINDOW_S });
-    throw new UnauthorizedException(found ? 'this admin token has been revoked' : staleSession ? 'the console session has ended; sign in again' : 'a valid admin bearer token is required');
+    throw new UnauthorizedException(found ? 'this admin token has been revoked' : 'a valid admin bearer token is required');
   }
 
   /** For routes outside Nest's guards (/docs, the queue dashboard): true when authenticated (the actor set for the audit), false on 401; throws 429, 403, 503. */
@@ -331,7 +348,15 @@ export class AdminAuthenticator {
    * bootstrap sign-in). Counts no failure (a session id is 256 random bits). Throws 503 while Redis is away.
    */
   async sessionOf(req: AdminRequest): Promise<ConsoleSession | null> {
-    const session = await this.sessions.find(readCookie(req.headers['cookie'], CONSOLE_COOKIE));
+    for (const id of readCookies(req.headers['cookie'], CONSOLE_COOKIE)) {
+      const session = await this.liveSession(id);
+      if (session) return session;
+    }
+    return null;
+  }
+
+  private async liveSession(id: string): Promise<ConsoleSession | null> {
+    const session = await this.sessions.find(id);
     if (!session) return null;
     if (session.tokenId === null) {
       if (constantTimeEqual(session.bootstrap, this.bootstrapFingerprint)) return session;
@@ -402,6 +427,7 @@ export class AdminTokenGuard implements CanActivate {
       return true;
     } catch (err) {
       if (err instanceof UnauthorizedException) res.header('www-authenticate', 'Bearer realm="switchboard-admin"');
+      if (err instanceof ConsoleSessionEnded) res.header('set-cookie', clearSessionCookie((req as { protocol?: string }).protocol === 'https'));
       if (err instanceof TooManyFailedAuthentications) res.header('retry-after', String(err.retryAfter));
       if (err instanceof ConsoleSessionsUnavailable) res.header('retry-after', String(err.retryAfter));
       throw err;

@@ -44,15 +44,26 @@ export class ConsoleSessionsUnavailable extends ServiceUnavailableException {
   }
 }
 
-/** The value of one cookie of a Cookie header, or null. */
+/** The value of one cookie of a Cookie header, or null (the first, when the header repeats it). */
 export function readCookie(header: string | string[] | undefined, name: string): string | null {
+  return readCookies(header, name)[0] ?? null;
+}
+
+/**
+ * Every value of one cookie in a Cookie header, in the order sent. A page of a sibling host (or of
+ * another port of this one) can plant a cookie of the same name for a longer path, which the browser
+ * then sends first: the session is the first of them that is live, not simply the first.
+ */
+export function readCookies(header: string | string[] | undefined, name: string): string[] {
   const text = Array.isArray(header) ? header.join('; ') : header;
-  if (!text) return null;
+  if (!text) return [];
+  const values: string[] = [];
   for (const part of text.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+    if (values.length === 4) break; // more copies than any browser sends: the rest are ignored
   }
-  return null;
+  return values;
 }
 
 /**

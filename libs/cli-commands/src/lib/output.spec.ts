@@ -21,6 +21,10 @@ describe('CLI output', () => {
     expect(withoutPassword('postgres://u:secret@h/db')).toBe('postgres://u:***@h/db');
     expect(withoutPassword('redis://127.0.0.1:6379/0')).toBe('redis://127.0.0.1:6379/0');
     expect(withoutPassword('nope')).toBe('(not a URL)');
+    // pg and ioredis also read a password from the query string.
+    expect(withoutPassword('postgres://app@db/sb?password=hunter2&sslmode=require')).toBe('postgres://app@db/sb?password=***&sslmode=require');
+    expect(withoutPassword('redis://redis:6379?password=hunter2')).not.toContain('hunter2');
+    expect(withoutPassword('postgres://a:b@db/sb?sslpassword=x&PassWord=y')).not.toMatch(/[=:](b|x|y)(&|@|$)/);
   });
 
   it('builds the backup commands from DATABASE_URL (and DATABASE_PASSWORD) without printing the password', () => {
@@ -30,6 +34,9 @@ describe('CLI output', () => {
     expect(plan.backup[0]).toBe("pg_dump -Fc -d 'postgres://sw@db:5433/switchboard?sslmode=require' > switchboard-$(date +%F).dump");
     expect(plan.restore[1]).toBe('dropdb -h db -p 5433 -U sw switchboard && createdb -h db -p 5433 -U sw switchboard');
     expect(JSON.stringify(plan)).not.toMatch(/p@ss|w0rd|p%40ss/);
+    const inQuery = backupPlan({ DATABASE_URL: 'postgres://sw@db/switchboard?password=hunter2&sslmode=require' });
+    expect([inQuery.database_url, inQuery.password_needed]).toEqual(['postgres://sw@db/switchboard?sslmode=require', true]);
+    expect(JSON.stringify(inQuery)).not.toContain('hunter2');
     const none = backupPlan({});
     expect([none.database_url, none.password_needed, none.backup[0]]).toEqual([null, false, 'pg_dump -Fc -d "$DATABASE_URL" > switchboard-$(date +%F).dump']);
   });

@@ -8,11 +8,20 @@ export interface CheckResult {
   notes: string[];
 }
 
-/** A URL as it can be shown: its password replaced by `***`. */
+/**
+ * The query parameters of a store URL that carry a password: pg's connection strings and ioredis
+ * both read `?password=` (and pg `sslpassword`); any name holding `pass` counts.
+ */
+export function passwordParams(url: URL): string[] {
+  return [...new Set(url.searchParams.keys())].filter((name) => /pass/i.test(name));
+}
+
+/** A URL as it can be shown: its password (in the userinfo or the query) replaced by `***`. */
 export function withoutPassword(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    for (const name of passwordParams(u)) u.searchParams.set(name, '***');
     return u.toString();
   } catch {
     return '(not a URL)';

@@ -22,6 +22,12 @@ export const SECRET_NAMES = [
   'slave_key',
   'admin_token',
   'ipsconnectKey',
+  // The admin side: a named admin token (`{"token": "sbat_…"}`, the console's sign-in form), the
+  // console's CSRF token and its session cookie.
+  'token',
+  '_csrf',
+  'x-csrf-token',
+  'sb_admin_session',
 ] as const;
 
 export const REDACTED = '[REDACTED]';

@@ -19,7 +19,7 @@ import {
 } from '@switchboard/contracts';
 import { parseBigId, parseId } from '@switchboard/input-rules';
 import { relayed } from '../admin-commands.controllers';
-import { AdminAuthenticator, AdminRequest, AuditWriter, TooManyFailedAuthentications, sameOrigin } from '../admin-token.guard';
+import { AdminAuthenticator, AdminRequest, AuditWriter, TooManyFailedAuthentications, clearSessionCookie, sameOrigin } from '../admin-token.guard';
 import { CONSOLE_COOKIE, CONSOLE_COOKIE_PATH, CONSOLE_MAX_S, ConsoleSession } from '../console-session';
 import { decodeCursor, pageOf } from '../cursor';
 import { DeliveryListRow, DeliveryQueries } from '../delivery-queries';
@@ -245,7 +245,7 @@ export class ConsoleController {
   async signOut(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const r = asAdmin(req);
     const session = await this.authenticator.consoleSession(r);
-    const clear = `${CONSOLE_COOKIE}=; Path=${CONSOLE_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${req.protocol === 'https' ? '; Secure' : ''}`;
+    const clear = clearSessionCookie(req.protocol === 'https');
     if (!session) return redirect(reply, `${CONSOLE_BASE}/sign-in`, { 'set-cookie': clear });
     await this.authenticator.checkCrossSite(r, session, { formToken: field(formOf(req), '_csrf') ?? '', required: true });
     r.adminActor = { name: session.name, tokenId: session.tokenId };

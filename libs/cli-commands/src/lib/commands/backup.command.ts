@@ -1,6 +1,7 @@
 import { Command } from 'nest-commander';
 import { ConfigError, parseSettings } from '@switchboard/config';
 import { CliCommand } from '../cli-command';
+import { passwordParams } from '../store-checks';
 
 /** A word for a POSIX shell: single-quoted unless plainly safe. */
 export const shellQuote = (word: string) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
@@ -24,8 +25,11 @@ export function backupPlan(env: Record<string, string | undefined>): BackupPlan 
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
   }
-  const passwordNeeded = !!url?.password;
-  if (url) url.password = '';
+  const passwordNeeded = !!url && (!!url.password || passwordParams(url).length > 0);
+  if (url) {
+    url.password = '';
+    for (const name of passwordParams(url)) url.searchParams.delete(name);
+  }
   const target = url ? shellQuote(url.toString()) : '"$DATABASE_URL"';
   const name = url ? shellQuote(decodeURIComponent(url.pathname.slice(1))) : '<database>';
   const server = url
