@@ -74,6 +74,21 @@ export class DeliveryAttempts {
     return this.db.transaction((m) => finishIn(m, this.now(), deliveryId, 'superseded', 'a newer value was already delivered'));
   }
 
+  /**
+   * Whether a run that loaded this delivery still owns it: still ready, in the same job series and
+   * job. Checked by a run that may overlap another (a re-run after a stall or a retry, a job the
+   * repair pass re-created after Redis lost it) right before it calls the slave: when the other run
+   * has finished the delivery meanwhile, or the repair pass has given it a new job, it must not send
+   * it again, since the next change of the line may already have gone out after it.
+   */
+  async stillOwned(d: Pick<DeliveryRow, 'id' | 'series' | 'job_id'>): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM deliveries WHERE id = $1 AND status = 'ready' AND series = $2 AND job_id IS NOT DISTINCT FROM $3`,
+      [d.id, d.series, d.job_id],
+    );
+    return rows.length > 0;
+  }
+
   /** A delivery found unsendable (its slave disabled, no key, no change): kept, resumed later. */
   async park(deliveryId: string): Promise<void> {
     await this.db.query(`UPDATE deliveries SET status = 'parked', updated_at = $2 WHERE id = $1 AND status = 'ready'`, [deliveryId, this.now()]);

@@ -102,7 +102,8 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       // Only the deliveries this batch still carries (not finished, not moved to a job of their own).
       const mine = rows.filter((d) => d.status === 'ready' && d.job_id === job.id);
       const changes = new Map<string, PreparedChange>();
-      const results = await Promise.allSettled(mine.map((d) => this.attempt(d, 'batch', changes)));
+      const rerun = isRerun(job);
+      const results = await Promise.allSettled(mine.map((d) => this.attempt(d, 'batch', changes, rerun)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       // The batch runs again; what was recorded meanwhile is skipped then.
       if (failed) throw failed.reason;
@@ -111,11 +112,13 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const [d] = await this.attempts.load([(job.data as DeliverJobData).deliveryId]);
     // A job of an older series, or for a delivery already final: nothing to do (idempotent).
     if (!d || d.status !== 'ready' || jobIdOf({ id: d.id, series: d.series, jobId: d.job_id }) !== job.id) return;
-    await this.attempt(d, 'single', new Map());
+    // A job of its own is a retry, a delivery moved out of its batch or one the repair pass
+    // re-created: another run of the same delivery may still be in flight.
+    await this.attempt(d, 'single', new Map(), true);
   }
 
   /** One attempt of one delivery; in a single job a retryable failure throws DeliveryRetry (BullMQ backoff). */
-  private async attempt(d: DeliveryRow, mode: 'batch' | 'single', changes: Map<string, PreparedChange>): Promise<void> {
+  private async attempt(d: DeliveryRow, mode: 'batch' | 'single', changes: Map<string, PreparedChange>, recheck: boolean): Promise<void> {
     if (!d.slave_enabled || !d.slave_key_sealed || !d.payload.propagate) {
       await this.attempts.park(d.id);
       return;
@@ -137,12 +140,20 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     }
     const base = this.slaveTarget(d.slave_url);
     const target = base && withQuery(base, preparedQuery(this.slaveKey(d.slave_key_sealed), change));
-    const { answer, attemptedAt, durationMs } = await this.slots.run(async () => {
+    const sent = await this.slots.run(async () => {
+      // Waiting for a slot can take long under a backlog: a run that may overlap another checks,
+      // once it may send, that the delivery is still its own (DeliveryAttempts.stillOwned).
+      if (recheck && !(await this.attempts.stillOwned(d))) return null;
       const started = Date.now();
       const at = this.attempts.now();
       const result = await this.http.call(target, this.options.timeoutMs);
       return { answer: result, attemptedAt: at, durationMs: Date.now() - started };
     });
+    if (!sent) {
+      this.logger.debug(`delivery ${d.id}: finished or given a new job by another run meanwhile; not sent again`);
+      return;
+    }
+    const { answer, attemptedAt, durationMs } = sent;
     if (answer.outcome === 'retry' && answer.refused) {
       // Nothing was sent: the outbound policy refused the slave's address (or a redirect's).
       this.logger.warn(`delivery ${d.id} to slave ${d.slave_id} refused by the outbound policy (${answer.refused}): ${answer.error}`);
@@ -237,4 +248,9 @@ export class WorkerCheck {
       return indicator.down({ message: (err as Error).message });
     }
   }
+}
+
+/** A run of a batch job after a stall (its worker died or lost its lock) or after a failed run. */
+function isRerun(job: Job): boolean {
+  return job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
 }
