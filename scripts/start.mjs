@@ -15,7 +15,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { envFilePath, readEnvFile } from './env-file.mjs';
+import { applyLocalDefaults, envFilePath, readEnvFile } from './env-file.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ENV_FILE = envFilePath(ROOT);
@@ -155,18 +155,8 @@ for (const name of SECRETS) {
   say(`${name} was not set: generated one into ${ENV_FILE}`);
 }
 
-const env = { ...fileVars, ...processEnv };
-env.HOST ||= '127.0.0.1';
-env.GATEWAY_PORT ||= '3000';
-env.AUTH_PORT ||= '3001';
-env.ADMIN_PORT ||= '3002';
-env.PROPAGATOR_PORT ||= '3003';
-env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/switchboard';
-env.REDIS_URL ||= 'redis://127.0.0.1:6379/0';
+const env = applyLocalDefaults({ ...fileVars, ...processEnv });
 const local = env.HOST === '0.0.0.0' || env.HOST === '::' ? '127.0.0.1' : env.HOST;
-env.PUBLIC_URL ||= `http://${local}:${env.GATEWAY_PORT}`;
-env.AUTH_URL ||= `http://${local}:${env.AUTH_PORT}`;
-env.PROPAGATOR_URL ||= `http://${local}:${env.PROPAGATOR_PORT}`;
 // Local development: slaves usually run on this machine or the LAN, which the production rule
 // refuses (docs/operations.md). Only when neither the environment nor the env file decides.
 if (!env.SLAVE_URL_ALLOW_PRIVATE) {
@@ -320,6 +310,7 @@ if (!stopping) {
   say(down.length ? `Switchboard is up WITHOUT ${down.join(', ')}:` : 'Switchboard is up:');
   say(`  gateway     ${env.PUBLIC_URL}  (IPS Connect: ${env.PUBLIC_URL}/ipsconnect; ${status('gateway')})`);
   say(`  admin API   http://${local}:${port.admin}/admin  (Bearer ADMIN_TOKEN from ${ENV_FILE}; docs: /docs; ${status('admin')})`);
+  say(`  console     http://${local}:${port.admin}/admin/console  (sign in with ADMIN_TOKEN from ${ENV_FILE}; queues: /admin/queues; CLI: npm run --silent cli -- --help)`);
   say(`  auth        http://${local}:${port.auth}  (internal; ${status('auth')})`);
   say(`  propagator  http://${local}:${port.propagator}/health/ready  (internal; ${status('propagator')})`);
   say('A service that dies is restarted; Ctrl-C stops everything.');

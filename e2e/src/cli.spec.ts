@@ -343,27 +343,40 @@ describe('operator CLI (switchboard …)', () => {
     // The token and the admin's address only in the env file (as `npm start` leaves them in .env).
     const envDir = mkdtempSync(join(tmpdir(), 'switchboard-cli-env-'));
     const envFile = join(envDir, '.env');
-    writeFileSync(envFile, `# as npm start writes it\nADMIN_TOKEN=${ADMIN_TOKEN}\nSWITCHBOARD_ADMIN_URL="${sys.urls.admin}"\n`, { mode: 0o600 });
-    const npm = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn('npm', ['run', '--silent', 'cli', '--', 'slave', 'list', '--json'], {
-        cwd: ROOT,
-        env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ENV_FILE: envFile },
-        stdio: ['ignore', 'pipe', 'ignore'],
+    const npmCli = (args: string[], file: string) =>
+      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], {
+          cwd: ROOT,
+          env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ENV_FILE: file },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error('npm run cli did not exit in time'));
+        }, PROCESS_TIMEOUT_MS);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout });
+        });
       });
-      let stdout = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error('npm run cli did not exit in time'));
-      }, PROCESS_TIMEOUT_MS);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout });
-      });
-    });
-    rmSync(envDir, { recursive: true, force: true });
-    expect(npm.code).toBe(0);
-    expect(Array.isArray(JSON.parse(npm.stdout))).toBe(true);
+    try {
+      writeFileSync(envFile, `# as npm start writes it\nADMIN_TOKEN=${ADMIN_TOKEN}\nSWITCHBOARD_ADMIN_URL="${sys.urls.admin}"\n`, { mode: 0o600 });
+      const npm = await npmCli(['slave', 'list', '--json'], envFile);
+      expect(npm.code).toBe(0);
+      expect(Array.isArray(JSON.parse(npm.stdout))).toBe(true);
+      // config check from an env file holding only what npm start writes there (the secrets; here the
+      // test's stores too): the rest (PUBLIC_URL, the services' URLs and ports) are npm start's
+      // defaults, which the CLI applies as it does, so a working setup checks out.
+      const secrets = ['MASTER_KEY', 'SECRETS_KEY', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'DATABASE_URL', 'REDIS_URL'].map((name) => `${name}=${sys.env[name]}`);
+      const started = join(envDir, 'started.env');
+      writeFileSync(started, secrets.join('\n') + '\n', { mode: 0o600 });
+      const check = await npmCli(['config', 'check'], started);
+      expect({ code: check.code, stdout: check.stdout }).toEqual({ code: 0, stdout: expect.stringContaining('All checks passed.') });
+    } finally {
+      rmSync(envDir, { recursive: true, force: true });
+    }
     // Every command's help names the global options too; help is not an error.
     const help = await cli(['slave', 'list', '--help']);
     expect(help.code).toBe(0);

@@ -121,6 +121,8 @@ describe('npm start', () => {
     await waitFor(() => output.includes('Switchboard is up') || child?.exitCode !== null, 480_000, 'npm start to report the system up');
     expect(output).toContain('Switchboard is up');
     expect(Date.now() - started).toBeLessThan(180_000);
+    // A healthy start logs no error (Nest's lookup of a provider a service does not have used to).
+    expect(output.split('\n').filter((line) => /"level":"error"|could not find/.test(line))).toEqual([]);
 
     // Secrets were generated into the env file, and none of them was printed.
     const generated = readFileSync(envFile, 'utf8');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { INestApplication, Type, DynamicModule } from '@nestjs/common';
-import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -124,11 +124,7 @@ export async function createServiceApp(
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  try {
-    format = app.get<ErrorFormatter>(ERROR_FORMAT, { strict: false });
-  } catch {
-    format = undefined; // the default shape
-  }
+  format = optionalProvider<ErrorFormatter>(app, ERROR_FORMAT); // none: the default shape
   app.useGlobalFilters(new SafetyNetFilter(app.get(HttpAdapterHost), format));
   app.enableShutdownHooks();
   installShutdownWatchdog();
@@ -164,12 +160,8 @@ export async function createServiceApp(
     done();
   });
 
-  let access: PinoLogger | undefined;
-  try {
-    access = app.get<PinoLogger>(ACCESS_LOG, { strict: false });
-  } catch {
-    access = undefined; // request lines come from nestjs-pino's middleware, or none (loggingModule)
-  }
+  // None: request lines come from nestjs-pino's middleware, or none (loggingModule).
+  const access = optionalProvider<PinoLogger>(app, ACCESS_LOG);
   if (access) {
     const log = access;
     fastify.addHook('onResponse', (request, reply, done) => {
@@ -236,4 +228,17 @@ export async function listen(app: INestApplication, port: number, host: string):
   const actual = typeof address === 'object' && address ? address.port : port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return `http://${shownHost}:${actual}`;
+}
+
+/**
+ * A provider some services have and others not, or undefined. Looked up through the root ModuleRef:
+ * `app.get` runs inside Nest's exceptions zone, which logs a missing provider as an error with its
+ * stack before our catch sees it (six such lines on every `npm start`).
+ */
+function optionalProvider<T>(app: NestFastifyApplication, token: string | symbol): T | undefined {
+  try {
+    return app.get(ModuleRef).get<T>(token, { strict: false }) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
