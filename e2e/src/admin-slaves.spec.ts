@@ -92,6 +92,9 @@ describe('admin API: slave lifecycle', () => {
     const r = await admin(`/admin/slaves/${issued.json().id}/enable`, 'POST');
     expect(r.status).toBe(409);
     expect(r.json()).toMatchObject({ status: 409, code: 'not_verified' });
+    // The list tells it apart from a slave an admin disabled: not verified yet.
+    expect(await slaveOf('http://127.0.0.1:9/never-verified.php')).toMatchObject({ enabled: false, disabled_reason: null, verified: false });
+    expect(await slaveOf(a.url)).toMatchObject({ verified: true });
   }, 30_000);
 
   it('re-posting a registered URL answers 409 and keeps its key; rotate: true replaces it', async () => {

@@ -227,6 +227,18 @@ describe('web console', () => {
     expect(bad.text).toContain('type: must be an event type');
   }, 60_000);
 
+  it('a slave registered by an admin but not verified yet shows as awaiting verifySettings, with no Enable button', async () => {
+    const issued = (await admin('/admin/slaves', 'POST', { url: 'http://127.0.0.1:9/console-unverified.php' })).json();
+    const c = await signedIn();
+    const page = await c.get('/admin/console/slaves');
+    expectPage(page, 200);
+    const row = page.text.slice(page.text.indexOf(`<tr data-slave="${issued.id}">`));
+    const own = row.slice(0, row.indexOf('</tr>'));
+    expect(own).toContain('awaiting verifySettings');
+    expect(own).not.toContain('data-test="enable"');
+    expect((await admin(`/admin/slaves/${issued.id}`, 'DELETE')).status).toBe(204);
+  }, 60_000);
+
   it('unlock from the console: the member is no longer locked; the action is audited', async () => {
     const c = await signedIn();
     const lockouts = await c.get('/admin/console/lockouts');

@@ -13,6 +13,7 @@ const SLAVE_EXAMPLE = {
   url: 'https://forum.example/applications/core/interface/ipsconnect/ipsconnect.php',
   enabled: true,
   disabled_reason: null,
+  verified: true,
   registered_at: '2025-01-01T12:00:00.000Z',
   last_access_at: '2025-01-02T08:30:00.000Z',
   pending: 0,

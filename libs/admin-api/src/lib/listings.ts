@@ -55,6 +55,7 @@ export class SlaveListing {
       url: withoutCredentials(s.url),
       enabled: s.enabled,
       disabled_reason: s.disabledReason,
+      verified: s.slaveKeySealed !== null,
       registered_at: s.registeredAt.toISOString(),
       last_access_at: lastAccess(s),
       pending: stats.get(s.id)?.pending ?? 0,

@@ -120,6 +120,7 @@ export const slaveView = z
     url: z.string(),
     enabled: z.boolean(),
     disabled_reason: z.string().nullable(),
+    verified: z.boolean().describe('it has registered its key (verifySettings); until then it is disabled and cannot be enabled'),
     registered_at: instant,
     last_access_at: instant.nullable(),
     pending: z.number().int().min(0).describe('deliveries not final yet (waiting, ready, parked)'),

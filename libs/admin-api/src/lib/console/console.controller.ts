@@ -91,7 +91,9 @@ function stateBadge(state: Readiness['state']): Html {
 }
 
 /** A slave's health in one word: disabled, failing, dead letters, backlog, or healthy. */
-function slaveHealth(s: { enabled: boolean; failing_since: string | null; dead: number; pending: number }): Html {
+function slaveHealth(s: { enabled: boolean; verified?: boolean; failing_since: string | null; dead: number; pending: number }): Html {
+  // Registered by an admin, waiting for the forum's verifySettings with its key: not an admin's disable.
+  if (s.verified === false) return html`<span class="badge warn">awaiting verifySettings</span>`;
   if (!s.enabled) return html`<span class="badge off">disabled</span>`;
   if (s.failing_since) return html`<span class="badge bad">failing</span> <span class="muted">since</span> ${when(s.failing_since)}`;
   if (s.dead > 0) return html`<span class="badge bad">${count(s.dead, 'dead delivery', 'dead deliveries')}</span>`;
@@ -308,10 +310,12 @@ ${
   items.length
     ? html`<table id="slaves"><thead><tr><th>ID</th><th>URL</th><th>Health</th><th>Last access</th><th>Last delivery</th><th>Pending</th><th>Dead</th><th>Actions</th></tr></thead><tbody>
 ${items.map(
-  (s) => html`<tr data-slave="${s.id}"><td>${s.id}</td><td class="url">${s.url}${s.disabled_reason ? html`<br><span class="muted">${s.disabled_reason}</span>` : ''}</td><td>${slaveHealth(s)}</td><td>${when(s.last_access_at)}</td><td>${when(s.last_success_at)}</td><td>${s.pending}</td><td>${
+  (s) => html`<tr data-slave="${s.id}"><td>${s.id}</td><td class="url">${s.url}${s.disabled_reason ? html`<br><span class="muted">disabled: ${s.disabled_reason}</span>` : ''}</td><td>${slaveHealth(s)}</td><td>${when(s.last_access_at)}</td><td>${when(s.last_success_at)}</td><td>${s.pending}</td><td>${
     s.dead > 0 ? html`<a href="${href(`${CONSOLE_BASE}/deliveries`, { slave_id: s.id, status: 'dead' })}">${s.dead}</a>` : s.dead
   }</td><td>${
-    s.enabled
+    !s.verified
+      ? html`<span class="muted">enabled by the forum's verifySettings with its key</span>`
+      : s.enabled
       ? actionButton(`${CONSOLE_BASE}/slaves/${s.id}/disable`, 'Disable', csrf, { danger: true, testId: 'disable', extra: html`<input type="text" class="reason" name="reason" maxlength="200" placeholder="reason (optional)" aria-label="reason">` })
       : actionButton(`${CONSOLE_BASE}/slaves/${s.id}/enable`, 'Enable', csrf, { testId: 'enable' })
   }${s.dead > 0 || s.failing_since ? actionButton(`${CONSOLE_BASE}/slaves/${s.id}/retry`, 'Retry now', csrf, { testId: 'retry-slave' }) : ''}</td></tr>`,

@@ -43,7 +43,7 @@ export class SlaveListCommand extends CliCommand {
     this.print(slaves, () =>
       table(
         ['ID', 'ENABLED', 'PENDING', 'DEAD', 'LAST ACCESS', 'FAILING SINCE', 'URL', 'DISABLED REASON'],
-        slaves.map((s) => [s.id, s.enabled, s.pending, s.dead, when(s.last_access_at), when(s.failing_since), s.url, s.disabled_reason]),
+        slaves.map((s) => [s.id, s.enabled, s.pending, s.dead, when(s.last_access_at), when(s.failing_since), s.url, s.verified ? s.disabled_reason : 'awaiting verifySettings']),
       ),
     );
   }
