@@ -61,7 +61,7 @@ export async function mountQueueDashboard(app: NestFastifyApplication, redisUrl:
   createBullBoard({
     queues: [new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false, description: 'Deliveries of changes to slaves (written by the propagator)' })],
     serverAdapter: board,
-    options: { uiConfig: { boardTitle: 'Switchboard queues' } },
+    options: { uiConfig: { boardTitle: 'Switchboard queues', miscLinks: [{ text: 'Back to the console', url: '/admin/console' }] } },
   });
   board.setBasePath(QUEUE_DASHBOARD_PATH);
 
