@@ -426,11 +426,21 @@ export class AdminTokenGuard implements CanActivate {
       req.adminActor = await this.authenticator.authenticate(req);
       return true;
     } catch (err) {
-      if (err instanceof UnauthorizedException) res.header('www-authenticate', 'Bearer realm="switchboard-admin"');
-      if (err instanceof ConsoleSessionEnded) res.header('set-cookie', clearSessionCookie((req as { protocol?: string }).protocol === 'https'));
-      if (err instanceof TooManyFailedAuthentications) res.header('retry-after', String(err.retryAfter));
-      if (err instanceof ConsoleSessionsUnavailable) res.header('retry-after', String(err.retryAfter));
+      for (const [name, value] of Object.entries(authFailureHeaders(err, (req as { protocol?: string }).protocol === 'https'))) res.header(name, value);
       throw err;
     }
   }
+}
+
+/**
+ * The headers of a refused admin authentication (the guard's answers and the queue dashboard's):
+ * the bearer challenge on a 401, the cookie cleared for an ended console session, Retry-After on a
+ * 429 or while console sessions are unavailable.
+ */
+export function authFailureHeaders(err: unknown, https: boolean): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (err instanceof UnauthorizedException) headers['www-authenticate'] = 'Bearer realm="switchboard-admin"';
+  if (err instanceof ConsoleSessionEnded) headers['set-cookie'] = clearSessionCookie(https);
+  if (err instanceof TooManyFailedAuthentications || err instanceof ConsoleSessionsUnavailable) headers['retry-after'] = String(err.retryAfter);
+  return headers;
 }

@@ -44,11 +44,6 @@ export class ConsoleSessionsUnavailable extends ServiceUnavailableException {
   }
 }
 
-/** The value of one cookie of a Cookie header, or null (the first, when the header repeats it). */
-export function readCookie(header: string | string[] | undefined, name: string): string | null {
-  return readCookies(header, name)[0] ?? null;
-}
-
 /**
  * Every value of one cookie in a Cookie header, in the order sent. A page of a sibling host (or of
  * another port of this one) can plant a cookie of the same name for a longer path, which the browser

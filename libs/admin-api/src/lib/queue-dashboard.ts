@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import IORedis from 'ioredis';
 import { DELIVERY_QUEUE_NAME } from '@switchboard/contracts';
 import { classifyError, type ErrorAnswer } from '@switchboard/runtime';
-import { AdminAuthenticator, type AdminRequest, ConsoleSessionEnded, TooManyFailedAuthentications, clearSessionCookie } from './admin-token.guard';
+import { AdminAuthenticator, type AdminRequest, authFailureHeaders } from './admin-token.guard';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
 
 /** Where the queue dashboard (Bull Board) answers on the admin port. */
@@ -83,9 +83,7 @@ export async function mountQueueDashboard(app: NestFastifyApplication, redisUrl:
         (request as unknown as AdminRequest).adminActor = await authenticator.authenticate(request as unknown as AdminRequest);
       } catch (err) {
         const mapped = classifyError(err);
-        if (mapped.status === 401) mapped.headers = { ...(mapped.headers ?? {}), 'www-authenticate': 'Bearer realm="switchboard-admin"' };
-        if (err instanceof TooManyFailedAuthentications) mapped.headers = { ...(mapped.headers ?? {}), 'retry-after': String(err.retryAfter) };
-        if (err instanceof ConsoleSessionEnded) mapped.headers = { ...(mapped.headers ?? {}), 'set-cookie': clearSessionCookie(request.protocol === 'https') };
+        mapped.headers = { ...(mapped.headers ?? {}), ...authFailureHeaders(err, request.protocol === 'https') };
         await refuse(request, reply, mapped, err);
         return reply;
       }
